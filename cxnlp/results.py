@@ -52,3 +52,66 @@ class Results:
     def __repr__(self) -> str:
         return (f"Results({len(self.responses)} responses, {len(self.sentences)} sentences, "
                 f"{len(self.mentions)} mentions, {len(self.topics)} topics)")
+
+    # --- persistence -------------------------------------------------------------------
+    def save(self, out_dir: str | Path, report: bool = True) -> dict[str, Path]:
+        """Write every table (CSV and Parquet), ``metrics.json``, ``manifest.json``, the report.
+
+        CSV cells are protected against formula injection; list columns are joined with ``; ``.
+        """
+        from .io import write_table
+
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        written: dict[str, Path] = {}
+        for name in ("responses", "sentences", "mentions", "topics"):
+            table = getattr(self, name)
+            if name == "topics" and table.empty:
+                continue
+            for ext in ("parquet", "csv"):
+                path = out / f"{name}.{ext}"
+                write_table(_flat(table) if ext == "csv" else table, path)
+                written[f"{name}.{ext}"] = path
+        for name in ("metrics", "manifest"):
+            path = out / f"{name}.json"
+            path.write_text(json.dumps(getattr(self, name), indent=2, default=str) + "\n",
+                            encoding="utf-8")
+            written[path.name] = path
+        (out / "columns.json").write_text(json.dumps(self.columns, indent=2) + "\n", encoding="utf-8")
+        if report:
+            written["report.html"] = self.to_html(out / "report.html")
+        return written
+
+    @classmethod
+    def load(cls, out_dir: str | Path) -> Results:
+        """Read back what :meth:`save` wrote (Parquet tables, JSON metrics and manifest)."""
+        out = Path(out_dir)
+
+        def table(name: str) -> pd.DataFrame:
+            path = out / f"{name}.parquet"
+            return pd.read_parquet(path) if path.exists() else pd.DataFrame()
+
+        def js(name: str) -> dict[str, Any]:
+            path = out / f"{name}.json"
+            return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+        return cls(responses=table("responses"), sentences=table("sentences"),
+                   mentions=table("mentions"), topics=table("topics"), metrics=js("metrics"),
+                   columns=js("columns"), manifest=js("manifest"))
+
+    def to_html(self, path: str | Path) -> Path:
+        """Write the self-contained HTML report."""
+        from .report.html import write_html
+
+        write_html(self, path)
+        return Path(path)
+
+
+def _flat(df: pd.DataFrame) -> pd.DataFrame:
+    """Lists become ``a; b`` strings so CSV cells stay readable."""
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype == object and out[col].map(lambda v: isinstance(v, (list, tuple))).any():
+            out[col] = out[col].map(
+                lambda v: "; ".join(map(str, v)) if isinstance(v, (list, tuple)) else v)
+    return out

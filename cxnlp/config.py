@@ -1,0 +1,171 @@
+"""Pipeline configuration: pydantic models loaded from YAML, with errors that point at the line.
+
+Every step's defaults live here beside its settings, so ``Config()`` is a complete, working
+configuration and a YAML file only says what differs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import ConfigError
+from .paths import configs_dir
+
+ScoreKind = Literal["nps", "csat", "ces", "rating", "recommend"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class IOConfig(_Strict):
+    """Which columns mean what. ``None`` means: detect it and print the guess."""
+
+    text_column: list[str] | str | None = None
+    score_columns: dict[str, ScoreKind] | None = None
+    date_column: str | None = None
+    segment_columns: list[str] | None = None
+    id_column: str | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
+    sheet: str | int | None = None
+
+
+class CleanConfig(_Strict):
+    """Text normalisation and the limits that give a row a status instead of a result."""
+
+    normalize: bool = True
+    max_chars: int = Field(100_000, gt=0, description="longer texts get status 'text too long'")
+
+
+class EncoderConfig(_Strict):
+    """The one sentence encoder every head shares."""
+
+    model: str = "all-MiniLM-L6-v2"
+    device: str | None = None
+    batch_size: int = Field(64, gt=0)
+    cache: bool = True
+    cache_dir: str | None = None
+
+
+class SentimentConfig(_Strict):
+    """Sentiment head; ``model`` is a folder with a saved head (default: the shipped one)."""
+
+    model: str | None = None
+
+
+class ThemesConfig(_Strict):
+    """Codeframe (a shipped name such as ``generic``/``retail`` or a YAML path)."""
+
+    enabled: bool = True
+    codeframe: str = "generic"
+    model: str | None = None
+
+
+class RunConfig(_Strict):
+    """How rows flow: chunk size (memory bound) and progress display."""
+
+    chunk_size: int = Field(2000, gt=0)
+    progress: bool = False
+
+
+class ReportConfig(_Strict):
+    title: str = "Customer feedback report"
+    examples_per_sentiment: int = Field(5, ge=0)
+
+
+class Config(_Strict):
+    """The whole run. Load with :func:`load_config`; override with ``config.model_copy``."""
+
+    io: IOConfig = IOConfig()
+    clean: CleanConfig = CleanConfig()
+    encoder: EncoderConfig = EncoderConfig()
+    sentiment: SentimentConfig = SentimentConfig()
+    themes: ThemesConfig = ThemesConfig()
+    run: RunConfig = RunConfig()
+    report: ReportConfig = ReportConfig()
+
+
+def _line_of(root: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
+    """1-based line of the YAML node at ``loc`` (or of its deepest existing parent)."""
+    node, line = root, None
+    for key in loc:
+        if isinstance(node, yaml.MappingNode):
+            nxt = next((v for k, v in node.value if k.value == key), None)
+            hit = next((k for k, v in node.value if k.value == key), None)
+            if hit is None:
+                break
+            line, node = hit.start_mark.line + 1, nxt
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
+
+
+def config_from_dict(data: dict[str, Any], source: str = "<config>", root: Any = None) -> Config:
+    """Validate a dict into a :class:`Config`, reporting every problem at once."""
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            key = ".".join(str(p) for p in err["loc"])
+            where = _line_of(root, err["loc"])
+            at = f"{source}:{where}" if where else source
+            got = "" if err["type"] == "missing" else f" (got {err.get('input')!r})"
+            msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+            lines.append(f"  {at}: {key}: {msg}{got}")
+        raise ConfigError(
+            f"Invalid configuration in {source}:\n" + "\n".join(lines)
+            + "\nSee configs/default.yaml for every key and its default."
+        ) from None
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """Load a YAML config; ``None`` gives the shipped ``default.yaml``.
+
+    Examples
+    --------
+    >>> cfg = load_config()
+    >>> cfg.encoder.model
+    'all-MiniLM-L6-v2'
+    """
+    path = Path(path) if path is not None else configs_dir() / "default.yaml"
+    if not path.is_file():
+        raise ConfigError(f"Config file not found: {path}. Pass an existing YAML file to --config.")
+    text = path.read_text(encoding="utf-8")
+    try:
+        root = yaml.compose(text)
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path} must hold a mapping of sections (io, encoder, ...), "
+                          f"not a {type(data).__name__}.")
+    return config_from_dict(data, str(path), root)
+
+
+def apply_overrides(config: Config, **overrides: Any) -> Config:
+    """Return a copy with dotted or section-less overrides applied.
+
+    Keys may be ``"io.text_column"`` or a unique field name such as ``text_column``;
+    ``None`` values are ignored so CLI options left unset do not override the file.
+    """
+    data = config.model_dump()
+    known = sorted(f"{s}.{n}" for s, sub in data.items() for n in sub)
+    for key, value in overrides.items():
+        if value is None:
+            continue
+        matches = [k for k in known if k == key or k.endswith("." + key)]
+        if len(matches) != 1:
+            why = "is ambiguous" if matches else "is unknown"
+            raise ConfigError(f"Setting '{key}' {why}. Known settings: {', '.join(known)}")
+        section, name = matches[0].split(".")
+        data[section][name] = value
+    return config_from_dict(data, "overrides")

@@ -1,0 +1,311 @@
+"""Analyzer: composes the steps, chunk by chunk, so every input row comes out with a status.
+
+Per-row stages (clean → encode → sentiment → themes) are pure functions of a chunk and the
+loaded models, so the same :meth:`Analyzer.analyze_chunk` runs on one machine or inside a Dask
+partition. Corpus stages (metrics, report) run once over the concatenated results.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+import re
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timezone
+from functools import cached_property
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from . import io as cxio
+from .clean import normalize
+from .config import Config, apply_overrides, load_config
+from .encode import Encoder, embed_documents
+from .errors import InputError
+from .results import MENTION_COLUMNS, SENTENCE_COLUMNS, Results
+
+#: Row statuses. Rows with a sentiment are "ok" or "no theme"; the others say why not.
+OK, NO_THEME = "ok", "no theme"
+EMPTY, NO_WORDS, TOO_LONG = "empty text", "no words (only symbols or emoji)", "text too long"
+
+_WORD = re.compile(r"[^\W_]", re.UNICODE)
+PROBA = ["p_negative", "p_neutral", "p_positive"]
+
+
+class ChunkResult(NamedTuple):
+    """What the per-row stages produce for one chunk of rows."""
+
+    responses: pd.DataFrame
+    sentences: pd.DataFrame
+    mentions: pd.DataFrame
+
+
+def _file_hash(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _frame_hash(df: pd.DataFrame) -> str:
+    return hashlib.sha256(pd.util.hash_pandas_object(df, index=True).values.tobytes()).hexdigest()
+
+
+class Analyzer:
+    """The pipeline as one object whose parts can be injected, BERTopic-style.
+
+    Parameters
+    ----------
+    config : Config, path or None
+        Pipeline settings (default: ``configs/default.yaml``).
+    encoder : Encoder, optional
+        Shared sentence encoder; built from ``config.encoder`` when omitted.
+    sentiment : estimator, optional
+        Head with ``predict_proba(X) -> (n, 3)`` over negative/neutral/positive.
+    themes : object, optional
+        Theme classifier with ``mentions(sentences, vectors, proba)``; built from
+        ``config.themes`` when omitted, ``False`` to switch themes off.
+
+    Examples
+    --------
+    >>> results = Analyzer().analyze("examples/clothing_reviews.csv")  # doctest: +SKIP
+    >>> results.responses[["text", "sentiment", "themes"]].head()  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        config: Config | str | Path | None = None,
+        encoder: Encoder | None = None,
+        sentiment: Any = None,
+        themes: Any = None,
+    ) -> None:
+        self.config = config if isinstance(config, Config) else load_config(config)
+        self._encoder = encoder
+        self._sentiment = sentiment
+        self._themes = themes
+
+    # --- parts, loaded lazily and once -------------------------------------------------
+    @cached_property
+    def encoder(self) -> Encoder:
+        if self._encoder is not None:
+            return self._encoder
+        c = self.config.encoder
+        return Encoder(c.model, device=c.device, batch_size=c.batch_size, cache=c.cache,
+                       cache_dir=c.cache_dir, show_progress=False)
+
+    @cached_property
+    def sentiment(self) -> Any:
+        if self._sentiment is not None:
+            return self._sentiment
+        from .sentiment import load_sentiment
+
+        return load_sentiment(self.config.sentiment.model)
+
+    @cached_property
+    def themes(self) -> Any:
+        if self._themes is False or not self.config.themes.enabled:
+            return None
+        if self._themes is not None:
+            return self._themes
+        from .themes import Codeframe, CodeframeClassifier
+
+        t = self.config.themes
+        if t.model:
+            return CodeframeClassifier.load(t.model, encoder=self.encoder)
+        return CodeframeClassifier(Codeframe.load(t.codeframe), self.encoder)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Ship settings, not weights, to Dask workers: each worker loads models once."""
+        return {"config": self.config, "_encoder": self._encoder, "_sentiment": None,
+                "_themes": False if self._themes is False else None}
+
+    # --- reading ------------------------------------------------------------------------
+    def read(self, data: str | Path | pd.DataFrame) -> tuple[pd.DataFrame, cxio.ColumnMap, str]:
+        """Read ``data`` and decide the column mapping; returns (frame, columns, input hash)."""
+        c = self.config.io
+        if isinstance(data, pd.DataFrame):
+            frame, digest = data, _frame_hash(data)
+        else:
+            path = Path(data)
+            frame = cxio.read_feedback(path, sheet=c.sheet, encoding=c.encoding,
+                                       delimiter=c.delimiter)
+            digest = _file_hash(path)
+        text = [c.text_column] if isinstance(c.text_column, str) else c.text_column
+        columns = cxio.detect_columns(frame, text=text, scores=c.score_columns,
+                                      date=c.date_column, segments=c.segment_columns,
+                                      id=c.id_column)
+        return frame, columns, digest
+
+    # --- per-row stages -----------------------------------------------------------------
+    def clean_chunk(self, frame: pd.DataFrame, columns: cxio.ColumnMap, start: int) -> pd.DataFrame:
+        """Input columns + ``row_id``, ``text``, ``status``, ``notes``; scores parsed to numbers."""
+        out = frame.copy()
+        out.index = pd.RangeIndex(start, start + len(frame))
+        parts = [frame[c].astype("string").fillna("").astype(str).to_numpy() for c in columns.text]
+        joined = ["\n".join(p.strip() for p in row if p.strip()) for row in zip(*parts)]
+        texts = [normalize(t) for t in joined] if self.config.clean.normalize else joined
+        max_chars = self.config.clean.max_chars
+        status = [
+            EMPTY if not t.strip() else NO_WORDS if not _WORD.search(t)
+            else TOO_LONG if len(t) > max_chars else OK
+            for t in texts
+        ]
+        notes = [[] for _ in texts]
+        for i, s in enumerate(status):
+            if s == TOO_LONG:
+                notes[i].append(f"{len(texts[i])} characters > clean.max_chars={max_chars}")
+        for col, kind in columns.scores.items():
+            values, invalid = cxio.parse_scores(frame[col], kind)
+            for i in np.flatnonzero(np.asarray(invalid)):
+                notes[i].append(f"invalid {kind} value {str(frame[col].iloc[i])!r} in '{col}'")
+            out[col] = np.asarray(values, dtype=float)
+        out.insert(0, "row_id", np.arange(start, start + len(frame)))
+        out.insert(1, "status", status)
+        out["text"] = texts
+        out["notes"] = ["; ".join(n) for n in notes]
+        return out.reset_index(drop=True)
+
+    def analyze_chunk(self, frame: pd.DataFrame, columns: cxio.ColumnMap, start: int = 0) -> ChunkResult:
+        """Run the per-row stages on one chunk whose first row is input row ``start``."""
+        from .sentiment import document_sentiment
+
+        responses = self.clean_chunk(frame, columns, start)
+        todo = np.flatnonzero(responses["status"].to_numpy() == OK)
+        emb = embed_documents(self.encoder, responses["text"].iloc[todo].tolist())
+        sents = emb.sentences.rename(columns={"doc": "row_id"})
+        sents["row_id"] = responses["row_id"].to_numpy()[todo][sents["row_id"].to_numpy()]
+
+        doc_p = self.sentiment.predict_proba(emb.docs) if len(todo) else np.zeros((0, 3))
+        sent_p = (self.sentiment.predict_proba(emb.sentence_vectors) if len(sents)
+                  else np.zeros((0, 3)))
+        labels = document_sentiment(doc_p, sent_p, emb.sentences["doc"].to_numpy(), len(todo))
+        for j, name in enumerate(PROBA):
+            responses[name] = np.nan
+            responses.loc[todo, name] = doc_p[:, j] if len(todo) else []
+            sents[name] = sent_p[:, j]
+        responses["sentiment"] = pd.Series([None] * len(responses), dtype="object")
+        responses.loc[todo, "sentiment"] = np.asarray(labels, dtype=object)
+        responses["sentiment_score"] = responses["p_positive"] - responses["p_negative"]
+        classes = np.array(["negative", "neutral", "positive"])
+        sents["sentiment"] = classes[sent_p.argmax(1)] if len(sents) else []
+        sents = sents[SENTENCE_COLUMNS]
+
+        mentions = pd.DataFrame(columns=MENTION_COLUMNS)
+        if self.themes is not None:
+            mentions = self.themes.mentions(sents, emb.sentence_vectors, sent_p)
+            from .themes import theme_columns
+
+            per_row = theme_columns(mentions.assign(row_id=mentions["row_id"] - start), len(responses))
+            responses["themes"] = per_row
+            analysed = responses["status"] == OK
+            no_theme = analysed & (responses["themes"].str.len() == 0)
+            responses.loc[no_theme, "status"] = NO_THEME
+        return ChunkResult(responses, sents.reset_index(drop=True), mentions.reset_index(drop=True))
+
+    def pipe(self, frame: pd.DataFrame, columns: cxio.ColumnMap,
+             chunk_size: int | None = None) -> Iterator[ChunkResult]:
+        """Yield results chunk by chunk (spaCy ``Language.pipe`` style) in input order."""
+        size = chunk_size or self.config.run.chunk_size
+        for start in range(0, len(frame), size):
+            yield self.analyze_chunk(frame.iloc[start : start + size], columns, start)
+
+    # --- the whole run ------------------------------------------------------------------
+    def analyze(self, data: str | Path | pd.DataFrame, **overrides: Any) -> Results:
+        """Analyse an export (path or DataFrame) and return :class:`~cxnlp.results.Results`."""
+        if overrides:
+            return Analyzer(apply_overrides(self.config, **overrides), self._encoder,
+                            self._sentiment, self._themes).analyze(data)
+        frame, columns, digest = self.read(data)
+        chunks = self._progress(self.pipe(frame, columns), len(frame))
+        return self.assemble(list(chunks), columns, digest, source=data)
+
+    def _progress(self, chunks: Iterable[ChunkResult], total: int) -> Iterable[ChunkResult]:
+        if not self.config.run.progress:
+            yield from chunks
+            return
+        from tqdm.auto import tqdm
+
+        with tqdm(total=total, unit="rows", desc="analysing") as bar:
+            for chunk in chunks:
+                bar.update(len(chunk.responses))
+                yield chunk
+
+    def assemble(self, chunks: list[ChunkResult], columns: cxio.ColumnMap, digest: str,
+                 source: Any = None) -> Results:
+        """Concatenate chunk results and run the corpus stages (metrics, manifest)."""
+        from .metrics import summarize
+
+        def cat(frames: list[pd.DataFrame], cols: list[str]) -> pd.DataFrame:
+            frames = [f for f in frames if len(f)]
+            return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
+
+        responses = cat([c.responses for c in chunks], [])
+        results = Results(
+            responses=responses,
+            sentences=cat([c.sentences for c in chunks], SENTENCE_COLUMNS),
+            mentions=cat([c.mentions for c in chunks], MENTION_COLUMNS),
+            columns=columns.model_dump() if hasattr(columns, "model_dump") else dict(columns),
+            manifest=self.manifest(digest, source),
+        )
+        results.metrics = summarize(results)
+        return results
+
+    def manifest(self, digest: str, source: Any = None) -> dict[str, Any]:
+        """Versions, model ids and hashes that make a run reproducible."""
+        pkgs = ["cxnlp", "torch", "sentence-transformers", "transformers", "scikit-learn",
+                "pandas", "numpy"]
+        versions = {}
+        for p in pkgs:
+            try:
+                versions[p] = version(p)
+            except Exception:  # noqa: BLE001 - a missing optional package is just not listed
+                continue
+        models = {"encoder": self.encoder.model_id,
+                  "sentiment": getattr(self.sentiment, "model_id_", type(self.sentiment).__name__)}
+        if self.themes is not None:
+            models["themes"] = getattr(self.themes, "model_id_", self.config.themes.codeframe)
+        return {
+            "input": str(source) if not isinstance(source, pd.DataFrame) else "<DataFrame>",
+            "input_sha256": digest,
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "python": platform.python_version(),
+            "packages": versions,
+            "models": models,
+            "config": self.config.model_dump(mode="json"),
+        }
+
+
+def analyze(data: str | Path | pd.DataFrame, config: Config | str | Path | None = None,
+            **overrides: Any) -> Results:
+    """Analyse a feedback export and return its :class:`~cxnlp.results.Results`.
+
+    Parameters
+    ----------
+    data : path or DataFrame
+        CSV/TSV, XLSX, Parquet or JSON Lines export (Qualtrics and SurveyMonkey layouts are
+        recognised), or a DataFrame with one response per row.
+    config : Config or path, optional
+        Pipeline configuration (default: ``configs/default.yaml``).
+    **overrides
+        Settings that win over the config, e.g. ``text_column="comment"``,
+        ``score_columns={"Q1": "nps"}``, ``codeframe="retail"``.
+
+    Returns
+    -------
+    Results
+        ``responses`` has exactly one row per input row, in input order.
+
+    Examples
+    --------
+    >>> import cxnlp
+    >>> res = cxnlp.analyze(pd.DataFrame({"comment": ["Great staff", "Parcel was late"]}))
+    ... # doctest: +SKIP
+    >>> res.responses[["row_id", "status", "sentiment"]]  # doctest: +SKIP
+    """
+    if isinstance(data, (str, Path)) and not Path(data).exists():
+        raise InputError(f"Input file not found: {data}. Check the path.")
+    return Analyzer(config).analyze(data, **overrides)
