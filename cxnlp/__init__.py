@@ -1,0 +1,42 @@
+"""cxnlp: offline customer-feedback analytics.
+
+>>> import cxnlp
+>>> results = cxnlp.analyze("examples/clothing_reviews.csv")  # doctest: +SKIP
+>>> results.responses.head()  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+__version__ = "0.1.0"
+
+# Public names and the module each lives in; imported on first use so `import cxnlp`
+# stays fast and the CLI's --help does not load torch.
+_PUBLIC = {
+    "analyze": "pipeline",
+    "Analyzer": "pipeline",
+    "read_feedback": "io",
+    "detect_columns": "io",
+    "load_config": "config",
+    "Config": "config",
+    "Encoder": "encode",
+    "Results": "results",
+    "nps": "metrics",
+    "csat": "metrics",
+    "ces": "metrics",
+    "Codeframe": "themes",
+    "CxnlpError": "errors",
+}
+__all__ = sorted(_PUBLIC)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _PUBLIC:
+        return getattr(import_module(f".{_PUBLIC[name]}", __name__), name)
+    raise AttributeError(f"module 'cxnlp' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -149,7 +149,9 @@ class Encoder:
 
     @property
     def dim(self) -> int:
-        return int(self.model_.get_sentence_embedding_dimension())
+        m = self.model_
+        get = getattr(m, "get_embedding_dimension", None) or m.get_sentence_embedding_dimension
+        return int(get())
 
     @property
     def max_tokens(self) -> int:

@@ -1,0 +1,176 @@
+"""Command line: thin typer wrappers that parse arguments and call the library."""
+
+from __future__ import annotations
+
+import functools
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any, Callable, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .errors import CxnlpError
+
+app = typer.Typer(
+    help=(
+        "cxnlp: turn customer-feedback exports into sentiment, themes, scores and a report.\n\n"
+        "Example: cxnlp analyze examples/clothing_reviews.csv --out out/"
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+train_app = typer.Typer(help="Train the heads that ship in models/ (reproducible).",
+                        no_args_is_help=True)
+app.add_typer(train_app, name="train")
+
+console = Console(stderr=True)
+out_console = Console()
+
+
+def friendly_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Print a CxnlpError as one actionable line (exit 2) instead of a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except CxnlpError as exc:
+            console.print(f"[bold red]Error:[/] {exc}", highlight=False, markup=True)
+            raise typer.Exit(2) from None
+        except KeyboardInterrupt:
+            console.print("Interrupted.")
+            raise typer.Exit(130) from None
+        except MemoryError:
+            console.print("[bold red]Error:[/] out of memory. Lower run.chunk_size "
+                          "(--chunk-size) or encoder.batch_size.")
+            raise typer.Exit(3) from None
+
+    return wrapper
+
+
+def _parse_scores(values: list[str] | None) -> dict[str, str | None] | None:
+    if not values:
+        return None
+    out: dict[str, str | None] = {}
+    for v in values:
+        col, _, kind = v.partition("=")
+        out[col] = kind or None
+    return out
+
+
+@app.command(
+    epilog=(
+        "Examples:\n\n"
+        "  cxnlp analyze examples/clothing_reviews.csv --out out/\n\n"
+        "  cxnlp analyze survey.xlsx --text-column 'Why?' --score-column Q1=nps --out out/\n\n"
+        "  cxnlp analyze reviews.parquet --config my.yaml --codeframe retail"
+    )
+)
+@friendly_errors
+def analyze(
+    input: Annotated[Path, typer.Argument(help="Export to analyse: CSV/TSV, XLSX, Parquet, "
+                                          "JSON Lines (Qualtrics/SurveyMonkey layouts too).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the results.")] = Path("out"),
+    config: Annotated[Optional[Path], typer.Option(help="YAML config (see configs/default.yaml).")] = None,
+    text_column: Annotated[Optional[list[str]], typer.Option(
+        help="Free-text column (repeat for several). Default: detected.")] = None,
+    score_column: Annotated[Optional[list[str]], typer.Option(
+        help="Score column as COL or COL=KIND (nps, csat, ces, rating, recommend). "
+             "Repeatable. Default: detected.")] = None,
+    date_column: Annotated[Optional[str], typer.Option(help="Date column. Default: detected.")] = None,
+    segment_column: Annotated[Optional[list[str]], typer.Option(
+        help="Segment column (repeatable). Default: detected.")] = None,
+    codeframe: Annotated[Optional[str], typer.Option(
+        help="Codeframe: generic, retail, airline, restaurant, telecom, banking, or a YAML path.")] = None,
+    no_themes: Annotated[bool, typer.Option("--no-themes", help="Skip theme classification.")] = False,
+    chunk_size: Annotated[Optional[int], typer.Option(help="Rows per chunk (bounds memory).")] = None,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+) -> None:
+    """Analyse a feedback export: sentiment, themes, scores; writes tables, metrics and a report."""
+    from .config import apply_overrides, load_config
+    from .pipeline import Analyzer
+
+    started = time.perf_counter()
+    cfg = apply_overrides(
+        load_config(config),
+        text_column=text_column or None,
+        score_columns=_parse_scores(score_column),
+        date_column=date_column,
+        segment_columns=segment_column or None,
+        codeframe=codeframe,
+        chunk_size=chunk_size,
+        progress=progress and sys.stderr.isatty() or None,
+    )
+    if no_themes:
+        cfg = apply_overrides(cfg, **{"themes.enabled": False})
+    if not input.exists():
+        from .errors import InputError
+
+        raise InputError(f"Input file not found: {input}. Check the path.")
+    analyzer = Analyzer(cfg)
+    frame, columns, digest = analyzer.read(input)
+    console.print(f"Read {len(frame):,} rows from {input} (layout: "
+                  f"{frame.attrs.get('layout', 'plain')}).\n{columns.describe()}", highlight=False)
+    chunks = list(analyzer._progress(analyzer.pipe(frame, columns), len(frame)))
+    results = analyzer.assemble(chunks, columns, digest, source=input)
+    written = results.save(out)
+    _summary(results, written, time.perf_counter() - started)
+
+
+def _summary(results: Any, written: dict[str, Path], seconds: float) -> None:
+    """One screen: rows, statuses, sentiment mix, scores, where the files are."""
+    m = results.metrics
+    n = len(results.responses)
+    table = Table(title=f"cxnlp: {n:,} rows in {seconds:.1f} s", show_header=False)
+    table.add_column(style="bold")
+    table.add_column()
+    for status, count in results.responses["status"].value_counts().items():
+        table.add_row(f"status: {status}", f"{count:,}")
+    for label, count in results.responses["sentiment"].value_counts().items():
+        table.add_row(f"sentiment: {label}", f"{count:,} ({count / max(n, 1):.0%} of rows)")
+    for col, s in (m.get("scores") or {}).items():
+        value = s.get("value")
+        if value is not None:
+            table.add_row(f"{s.get('kind', '')} '{col}'",
+                          f"{value:.1f} [{s.get('low', float('nan')):.1f}, "
+                          f"{s.get('high', float('nan')):.1f}] n={s.get('n', 0):,}")
+    if "themes" in results.responses and len(results.mentions):
+        top = results.mentions["theme"].value_counts().head(5)
+        table.add_row("top themes", ", ".join(f"{t} ({c})" for t, c in top.items()))
+    out_dir = next(iter(written.values())).parent if written else Path(".")
+    table.add_row("written to", f"{out_dir}/ ({', '.join(sorted(written))})")
+    out_console.print(table)
+
+
+@train_app.command(
+    "sentiment",
+    epilog="Example:\n\n  cxnlp train sentiment --out models/sentiment",
+)
+@friendly_errors
+def train_sentiment(
+    out: Annotated[Path, typer.Option(help="Folder to write the head and its model card.")] = Path(
+        "models/sentiment"),
+    data: Annotated[Optional[Path], typer.Option(
+        help="Folder of the public data sets (default: $CXNLP_DATA or ../shared/data).")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+) -> None:
+    """Train the sentiment head on ship-safe public data (see models/sentiment/MODEL_CARD.md)."""
+    from .sentiment import train_sentiment as train
+
+    metrics = train(out, data_dir=data, seed=seed)
+    out_console.print(f"Saved sentiment head to {out}")
+    for key, value in metrics.items():
+        out_console.print(f"  {key}: {value}")
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

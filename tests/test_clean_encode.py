@@ -1,0 +1,73 @@
+"""Sentence offsets, normalisation and the shared encoder (real model, offline)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cxnlp.clean import normalize, split_sentences
+from cxnlp.encode import EmbeddingCache, Encoder, embed_documents
+
+
+def test_split_sentences_keeps_offsets():
+    text = "The staff were lovely. The delivery was late!! Would I order again? No."
+    spans = split_sentences(text)
+    assert [s.text for s in spans] == [
+        "The staff were lovely.", "The delivery was late!!", "Would I order again? No."]
+    assert all(text[s.start : s.end] == s.text for s in spans)
+
+
+@given(st.text(max_size=300))
+def test_offsets_always_slice_the_text(text):
+    for s in split_sentences(text):
+        assert text[s.start : s.end] == s.text
+        assert s.text.strip()
+
+
+def test_normalize_fixes_entities_mojibake_and_controls():
+    assert normalize("Caf\u00c3\u00a9 &amp; bar\x00 ") == "Café & bar"
+    assert normalize("  \n ") == ""
+
+
+def test_encoder_dedupes_and_normalises(encoder):
+    vecs = encoder.encode(["Great service", "Late delivery", "Great service"])
+    assert vecs.shape == (3, 384) and vecs.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(vecs, axis=1), 1, atol=1e-5)
+    np.testing.assert_array_equal(vecs[0], vecs[2])
+    assert encoder.encode([]).shape == (0, 384)
+
+
+def test_long_text_is_windowed_not_truncated(encoder):
+    head = "The delivery was late. " * 60
+    tail = "The fabric is beautiful and soft. " * 60
+    windows = encoder.windows(head + tail)
+    assert len(windows) >= 2
+    assert windows[-1].rstrip().endswith("soft.")  # the end of the text is read
+    long_vec = encoder.encode([head + tail])[0]
+    head_vec = encoder.encode([head])[0]
+    assert long_vec @ head_vec < 0.999  # the tail changed the vector
+
+
+def test_cache_makes_rerun_free(tmp_path):
+    enc = Encoder(cache_dir=tmp_path)
+    first = enc.encode(["a brand new sentence about refunds"])
+    cache = EmbeddingCache(tmp_path / "embeddings.sqlite")
+    key = EmbeddingCache.key("a brand new sentence about refunds")
+    stored = cache.get(enc.model_id, [key])
+    np.testing.assert_array_equal(stored[key], first[0])
+    assert Encoder(cache_dir=tmp_path).encode(["a brand new sentence about refunds"]).shape == (1, 384)
+
+
+def test_unknown_model_says_what_to_do():
+    with pytest.raises(ValueError, match="hub names are not reachable offline"):
+        Encoder("sentence-transformers/all-mpnet-base-v2").model_id
+
+
+def test_embed_documents_means_sentences(encoder):
+    emb = embed_documents(encoder, ["Love it. Delivery was late!", "", "ok"])
+    assert list(emb.sentences["doc"]) == [0, 0, 2]
+    assert not emb.docs[1].any()
+    expect = emb.sentence_vectors[:2].sum(0)
+    np.testing.assert_allclose(emb.docs[0], expect / np.linalg.norm(expect), atol=1e-6)

@@ -1,0 +1,45 @@
+"""Config: defaults, YAML loading, and errors that name the file, line and key."""
+
+from __future__ import annotations
+
+import pytest
+
+from cxnlp.config import Config, apply_overrides, load_config
+from cxnlp.errors import ConfigError
+
+
+def test_default_yaml_equals_code_defaults():
+    assert load_config() == Config()
+
+
+def test_every_problem_reported_with_its_line(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("io:\n  text_colum: x\nrun:\n  chunk_size: -1\n  progress: maybe\n")
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    msg = str(err.value)
+    assert f"{path}:2: io.text_colum: unknown key" in msg
+    assert f"{path}:4: run.chunk_size" in msg
+    assert f"{path}:5: run.progress" in msg
+
+
+def test_not_a_mapping_and_bad_yaml(tmp_path):
+    (tmp_path / "list.yaml").write_text("- a\n- b\n")
+    with pytest.raises(ConfigError, match="mapping of sections"):
+        load_config(tmp_path / "list.yaml")
+    (tmp_path / "broken.yaml").write_text("io: [\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(tmp_path / "broken.yaml")
+    with pytest.raises(ConfigError, match="not found"):
+        load_config(tmp_path / "missing.yaml")
+
+
+def test_overrides_short_and_dotted():
+    cfg = apply_overrides(Config(), text_column="comment", **{"run.chunk_size": 10}, date_column=None)
+    assert cfg.io.text_column == "comment" and cfg.run.chunk_size == 10
+    with pytest.raises(ConfigError, match="ambiguous"):
+        apply_overrides(Config(), model="x")
+    with pytest.raises(ConfigError, match="unknown"):
+        apply_overrides(Config(), colour="blue")
+    with pytest.raises(ConfigError, match="score_columns"):
+        apply_overrides(Config(), score_columns={"Q1": "stars"})
