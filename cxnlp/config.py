@@ -36,10 +36,19 @@ class IOConfig(_Strict):
 
 
 class CleanConfig(_Strict):
-    """Text normalisation and the limits that give a row a status instead of a result."""
+    """Normalisation, PII redaction, and the limits that give a row a status, not a result.
+
+    ``id_patterns``: regexes for order/account numbers (named group ``id`` is redacted);
+    ``None`` uses :data:`cxnlp.pii.DEFAULT_ID_PATTERNS`.
+    """
 
     normalize: bool = True
     max_chars: int = Field(100_000, gt=0, description="longer texts get status 'text too long'")
+    redact_pii: bool = True
+    pii_kinds: list[Literal["email", "url", "iban", "card", "phone", "postcode", "id"]] = [
+        "email", "url", "iban", "card", "phone", "postcode", "id"]
+    phone_regions: list[str] = ["GB", "US"]
+    id_patterns: list[str] | None = None
 
 
 class EncoderConfig(_Strict):

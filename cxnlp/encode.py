@@ -142,7 +142,11 @@ class Encoder:
     def model_(self):
         """The loaded sentence-transformers model (loaded on first use, once)."""
         import torch
+        import transformers
         from sentence_transformers import SentenceTransformer
+
+        transformers.logging.set_verbosity_error()
+        transformers.logging.disable_progress_bar()
 
         device = self.device or ("cuda" if torch.cuda.is_available() else "cpu")
         return SentenceTransformer(self._resolved[0], device=device)
@@ -172,7 +176,8 @@ class Encoder:
     def windows(self, text: str) -> list[str]:
         """Split ``text`` into pieces that each fit the model's token window (usually one)."""
         tok = self.model_.tokenizer
-        enc = tok(text, add_special_tokens=False, return_offsets_mapping=True, truncation=False)
+        enc = tok(text, add_special_tokens=False, return_offsets_mapping=True, truncation=False,
+                  verbose=False)
         offsets = enc["offset_mapping"]
         if len(offsets) <= self.max_tokens:
             return [text]

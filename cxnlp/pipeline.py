@@ -25,6 +25,7 @@ from .clean import normalize
 from .config import Config, apply_overrides, load_config
 from .encode import Encoder, embed_documents
 from .errors import InputError
+from .pii import DEFAULT_ID_PATTERNS, PIIRedactor
 from .results import MENTION_COLUMNS, SENTENCE_COLUMNS, Results
 
 #: Row statuses. Rows with a sentiment are "ok" or "no theme"; the others say why not.
@@ -120,7 +121,7 @@ class Analyzer:
 
     def __getstate__(self) -> dict[str, Any]:
         """Ship settings, not weights, to Dask workers: each worker loads models once."""
-        return {"config": self.config, "_encoder": self._encoder, "_sentiment": None,
+        return {"config": self.config, "_encoder": self._encoder, "_sentiment": self._sentiment,
                 "_themes": False if self._themes is False else None}
 
     # --- reading ------------------------------------------------------------------------
@@ -141,13 +142,33 @@ class Analyzer:
         return frame, columns, digest
 
     # --- per-row stages -----------------------------------------------------------------
+    @cached_property
+    def redactor(self) -> PIIRedactor | None:
+        c = self.config.clean
+        if not c.redact_pii:
+            return None
+        return PIIRedactor(regions=c.phone_regions, kinds=set(c.pii_kinds),
+                           id_patterns=c.id_patterns or DEFAULT_ID_PATTERNS)
+
+    def _clean_text(self, text: str, found: list[str]) -> str:
+        """Normalise and redact one cell; the kinds of PII removed are appended to ``found``."""
+        text = normalize(text) if self.config.clean.normalize else text.strip()
+        if self.redactor is not None:
+            text, counts = self.redactor(text)
+            found.extend(sorted(counts.elements()))
+        return text
+
     def clean_chunk(self, frame: pd.DataFrame, columns: cxio.ColumnMap, start: int) -> pd.DataFrame:
         """Input columns + ``row_id``, ``text``, ``status``, ``notes``; scores parsed to numbers."""
         out = frame.copy()
-        out.index = pd.RangeIndex(start, start + len(frame))
-        parts = [frame[c].astype("string").fillna("").astype(str).to_numpy() for c in columns.text]
-        joined = ["\n".join(p.strip() for p in row if p.strip()) for row in zip(*parts)]
-        texts = [normalize(t) for t in joined] if self.config.clean.normalize else joined
+        pii: list[list[str]] = [[] for _ in range(len(frame))]
+        parts = []
+        for col in columns.text:
+            cells = frame[col].astype("string").fillna("").astype(str).tolist()
+            cells = [self._clean_text(t, found) for t, found in zip(cells, pii)]
+            out[col] = cells  # the passed-through column carries no PII either
+            parts.append(cells)
+        texts = ["\n".join(p for p in row if p) for row in zip(*parts)]
         max_chars = self.config.clean.max_chars
         status = [
             EMPTY if not t.strip() else NO_WORDS if not _WORD.search(t)
@@ -166,6 +187,7 @@ class Analyzer:
         out.insert(0, "row_id", np.arange(start, start + len(frame)))
         out.insert(1, "status", status)
         out["text"] = texts
+        out["pii"] = pii
         out["notes"] = ["; ".join(n) for n in notes]
         return out.reset_index(drop=True)
 

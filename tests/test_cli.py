@@ -1,0 +1,55 @@
+"""The command line through typer's CliRunner: files written, errors without tracebacks."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+from typer.testing import CliRunner
+
+from cxnlp.cli import app
+
+runner = CliRunner()
+
+
+def test_help_teaches_by_example():
+    res = runner.invoke(app, ["--help"])
+    assert res.exit_code == 0 and "cxnlp analyze" in res.output
+    res = runner.invoke(app, ["analyze", "--help"])
+    assert res.exit_code == 0 and "--text-column" in res.output and "Examples" in res.output
+
+
+def test_analyze_writes_tables_metrics_and_report(tmp_path):
+    src = tmp_path / "export.csv"
+    pd.DataFrame({
+        "Review Text": ["Love the colour and the fit is perfect.", "Terrible quality, it ripped.",
+                        "", "It is a dress."],
+        "Rating": [5, 1, 3, 9],
+        "Department Name": ["Dresses", "Tops", "Tops", "Dresses"],
+    }).to_csv(src, index=False)
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["analyze", str(src), "--out", str(out), "--no-progress"])
+    assert res.exit_code == 0, res.output
+    responses = pd.read_csv(out / "responses.csv")
+    assert len(responses) == 4
+    assert responses["status"].iloc[2] == "empty text"
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["rows"] == 4
+    assert (out / "report.html").stat().st_size > 10_000
+    assert (out / "responses.parquet").exists()
+    assert "Review Text" in res.output  # the chosen column mapping is printed
+
+
+def test_bad_input_is_one_line_and_exit_2(tmp_path):
+    src = tmp_path / "export.csv"
+    src.write_text("id,comment\n1,hello there\n")
+    res = runner.invoke(app, ["analyze", str(src), "--text-column", "nope", "--out",
+                              str(tmp_path / "o")])
+    assert res.exit_code == 2
+    assert "nope" in res.output and "Traceback" not in res.output
+    res = runner.invoke(app, ["analyze", str(tmp_path / "missing.csv")])
+    assert res.exit_code == 2 and "not found" in res.output
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    res = runner.invoke(app, ["analyze", str(empty), "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2 and "Traceback" not in res.output

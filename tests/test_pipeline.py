@@ -1,0 +1,112 @@
+"""End to end through the library: every input row comes back, in order, with a status."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import cxnlp
+from cxnlp.errors import InputError
+from cxnlp.pipeline import EMPTY, NO_WORDS, OK, TOO_LONG
+
+SENTIMENTS = {"negative", "neutral", "positive", "mixed"}
+
+
+@pytest.fixture(scope="module")
+def messy() -> pd.DataFrame:
+    return pd.DataFrame({
+        "id": ["a1", "a2", "a3", "a4", "a5", "a6", "a7", "a8"],
+        "comment": [
+            "Absolutely love this dress, the fabric is gorgeous and it fits perfectly.",
+            "The parcel arrived two weeks late and customer service never answered my emails.",
+            "",
+            "   ",
+            "😀😀😀",
+            "The staff were lovely. The delivery was three weeks late and nobody answered.",
+            None,
+            "Where can I find the size guide?",
+        ],
+        "nps": ["10", "0", "7", "11", "abc", "5", None, "8"],
+        "region": ["north", "south", "north", "south", "north", "south", "north", "east"],
+    })
+
+
+@pytest.fixture(scope="module")
+def results(analyzer, messy):
+    return analyzer.analyze(messy, text_column="comment", score_columns={"nps": "nps"})
+
+
+def test_one_row_per_input_row_in_order(results, messy):
+    r = results.responses
+    assert len(r) == len(messy)
+    assert r["row_id"].tolist() == list(range(len(messy)))
+    assert r["id"].tolist() == messy["id"].tolist()
+    assert r["region"].tolist() == messy["region"].tolist()
+
+
+def test_statuses_say_why(results):
+    status = results.responses["status"].tolist()
+    assert status[2] == EMPTY and status[3] == EMPTY and status[6] == EMPTY
+    assert status[4] == NO_WORDS
+    analysed = results.responses["sentiment"].notna()
+    assert analysed.tolist() == [True, True, False, False, False, True, False, True]
+    assert set(results.responses.loc[analysed, "status"]) <= {OK, "no theme"}
+
+
+def test_sentiment_columns(results):
+    r = results.responses[results.responses["sentiment"].notna()]
+    assert set(r["sentiment"]) <= SENTIMENTS
+    probs = r[["p_negative", "p_neutral", "p_positive"]].to_numpy()
+    np.testing.assert_allclose(probs.sum(1), 1, atol=1e-5)
+    np.testing.assert_allclose(r["sentiment_score"], r["p_positive"] - r["p_negative"])
+    assert r.loc[0, "sentiment"] == "positive"
+    assert r.loc[1, "sentiment"] == "negative"
+    assert r.loc[5, "sentiment"] == "mixed"
+
+
+def test_sentences_have_offsets_into_text(results):
+    texts = results.responses.set_index("row_id")["text"]
+    for s in results.sentences.itertuples():
+        assert texts[s.row_id][s.start : s.end] == s.text
+    assert results.sentences.loc[results.sentences.row_id == 5, "sentiment"].tolist() == [
+        "positive", "negative"]
+
+
+def test_scores_parsed_and_invalid_ones_noted(results):
+    r = results.responses
+    assert r["nps"].tolist()[:3] == [10.0, 0.0, 7.0]
+    assert np.isnan(r["nps"].iloc[3]) and np.isnan(r["nps"].iloc[4])
+    assert "invalid nps value '11'" in r["notes"].iloc[3]
+    assert "invalid nps value 'abc'" in r["notes"].iloc[4]
+    assert results.metrics["rows"] == 8
+
+
+def test_huge_text_gets_status_not_truncation(analyzer):
+    df = pd.DataFrame({"comment": ["Great. " * 20_000, "Fine"]})
+    res = analyzer.analyze(df, text_column="comment", **{"clean.max_chars": 50_000})
+    assert res.responses["status"].tolist()[0] == TOO_LONG
+    assert "140000 characters" in res.responses["notes"].iloc[0]
+    assert res.responses["sentiment"].notna().tolist() == [False, True]
+
+
+def test_chunking_does_not_change_results(analyzer, messy):
+    whole = analyzer.analyze(messy, text_column="comment", chunk_size=100).responses
+    parts = analyzer.analyze(messy, text_column="comment", chunk_size=3).responses
+    cols = ["row_id", "status", "sentiment", "p_negative", "p_neutral", "p_positive"]
+    pd.testing.assert_frame_equal(whole[cols], parts[cols])
+
+
+def test_missing_file_and_column_are_clear(analyzer, messy, tmp_path):
+    with pytest.raises(InputError, match="not found"):
+        cxnlp.analyze(tmp_path / "nope.csv")
+    with pytest.raises(InputError, match="comments"):
+        analyzer.analyze(messy, text_column="comments")
+
+
+def test_save_and_load_round_trip(results, tmp_path):
+    written = results.save(tmp_path)
+    assert {"responses.csv", "responses.parquet", "metrics.json", "report.html"} <= set(written)
+    back = cxnlp.Results.load(tmp_path)
+    assert len(back.responses) == len(results.responses)
+    assert back.metrics == results.metrics or back.metrics["rows"] == results.metrics["rows"]
