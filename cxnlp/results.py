@@ -103,7 +103,9 @@ class Results:
         """Write the self-contained HTML report."""
         from .report.html import write_html
 
-        write_html(self, path)
+        report = (self.manifest.get("config") or {}).get("report") or {}
+        write_html(self, path, title=report.get("title", "Customer feedback report"),
+                   examples_per_sentiment=report.get("examples_per_sentiment", 5))
         return Path(path)
 
 

@@ -1,0 +1,671 @@
+"""Survey score metrics with confidence intervals, and the ``metrics.json`` summary of a run.
+
+Every metric is a plain function: scores in (a Series, list or array; strings such as ``"9"``
+are parsed), an :class:`Estimate` out. Invalid entries (missing, non-numeric, off the scale or,
+for integer scales, not whole numbers) are counted in ``n_invalid`` and left out of ``n``.
+
+Units: ``value``, ``low`` and ``high`` are in the metric's own unit (``Estimate.unit``: NPS
+points in [-100, 100], percentages in [0, 100], or the scale's mean); ``shares`` are always
+fractions in [0, 1] of the ``n`` valid answers.
+
+Examples
+--------
+>>> est = nps([10, 9, 9, 10, 9, 8, 7, 7, 3, 6])
+>>> est.value, est.n, est.shares["promoters"]
+(30.0, 10, 0.5)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from statistics import NormalDist
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+if TYPE_CHECKING:
+    from .results import Results
+
+__all__ = [
+    "SCORE_KINDS",
+    "SENTIMENT_LABELS",
+    "Estimate",
+    "ces",
+    "csat",
+    "mean_interval",
+    "nps",
+    "rating",
+    "recommend",
+    "score_metric",
+    "segment_levels",
+    "segment_summary",
+    "sentiment_summary",
+    "summarize",
+    "wilson_interval",
+]
+
+#: The sentiment labels, in the order tables and charts show them.
+SENTIMENT_LABELS: tuple[str, ...] = ("negative", "neutral", "positive", "mixed")
+#: Score kinds a column can be mapped to (``columns["scores"]`` values).
+SCORE_KINDS: tuple[str, ...] = ("nps", "csat", "ces", "rating", "recommend")
+#: Version of the ``metrics.json`` layout built by :func:`summarize`.
+SCHEMA_VERSION = 1
+
+_YES = {"yes", "y", "true", "t", "1", "1.0", "si", "sí", "oui", "ja"}
+_NO = {"no", "n", "false", "f", "0", "0.0", "non", "nein"}
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A point estimate with its confidence interval and the counts behind it.
+
+    Attributes
+    ----------
+    value, low, high : float
+        The estimate and its interval, in ``unit``; NaN when there are no valid answers
+        (``low``/``high`` are also NaN when an interval cannot be formed, e.g. a mean of one).
+    n : int
+        Valid answers used.
+    n_invalid : int
+        Entries left out: missing, non-numeric, off the scale or not a whole number.
+    metric : str
+        What ``value`` is, e.g. ``"nps"``, ``"csat_top2"``, ``"ces_mean"``.
+    unit : str
+        ``"points"`` (NPS), ``"percent"`` or ``"mean"``.
+    method : str
+        How the interval was formed: ``"normal"``, ``"wilson"`` or ``"t"``.
+    confidence : float
+        Confidence level of the interval.
+    shares : dict of str to float
+        Named groups as fractions of ``n`` (promoters/passives/detractors, ...).
+    distribution : dict of str to int
+        Count of valid answers per scale point, every point of the scale listed.
+    components : dict of str to Estimate
+        Secondary estimates, e.g. the CES "easy" share or the CSAT mean.
+    """
+
+    value: float
+    low: float
+    high: float
+    n: int
+    n_invalid: int
+    metric: str = ""
+    unit: str = ""
+    method: str = ""
+    confidence: float = 0.95
+    shares: dict[str, float] = field(default_factory=dict)
+    distribution: dict[str, int] = field(default_factory=dict)
+    components: dict[str, Estimate] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict: plain ``float``/``int``, NaN as ``None``, components nested."""
+        return {
+            "metric": self.metric,
+            "value": _num(self.value),
+            "low": _num(self.low),
+            "high": _num(self.high),
+            "n": int(self.n),
+            "n_invalid": int(self.n_invalid),
+            "unit": self.unit,
+            "method": self.method,
+            "confidence": float(self.confidence),
+            "shares": {k: _num(v) for k, v in self.shares.items()},
+            "distribution": {str(k): int(v) for k, v in self.distribution.items()},
+            "components": {k: v.to_dict() for k, v in self.components.items()},
+        }
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _num(x: Any) -> float | int | None:
+    """A JSON-safe number: NaN/inf/None -> None, numpy scalars -> Python scalars."""
+    if x is None:
+        return None
+    if isinstance(x, (bool, np.bool_)):
+        return int(x)
+    if isinstance(x, (int, np.integer)):
+        return int(x)
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def _z(confidence: float) -> float:
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be between 0 and 1 (exclusive), got {confidence!r}.")
+    return NormalDist().inv_cdf(0.5 + confidence / 2)
+
+
+def _as_numeric(values: Any) -> pd.Series:
+    """Values as a float Series; anything that does not parse as a number becomes NaN."""
+    s = values if isinstance(values, pd.Series) else pd.Series(list(values), dtype=object)
+    if s.dtype == bool:
+        s = s.astype(float)
+    out = pd.to_numeric(s, errors="coerce")
+    return pd.Series(np.asarray(out, dtype=float), index=s.index)
+
+
+def _scale_values(
+    values: Any, low: float, high: float, *, integer: bool = True
+) -> tuple[np.ndarray, int]:
+    """Valid answers on a ``low..high`` scale and the number of invalid entries."""
+    x = _as_numeric(values).to_numpy()
+    ok = np.isfinite(x)
+    ok[ok] = (x[ok] >= low) & (x[ok] <= high)
+    if integer:
+        ok[ok] = x[ok] == np.floor(x[ok])
+    return x[ok], int((~ok).sum())
+
+
+def _check_scale(scale: int, minimum: int = 2) -> int:
+    if isinstance(scale, bool) or int(scale) != scale or scale < minimum:
+        raise ValueError(f"scale must be a whole number >= {minimum}, got {scale!r}.")
+    return int(scale)
+
+
+def _distribution(x: np.ndarray, points: Iterable[float]) -> dict[str, int]:
+    """Counts per scale point (every point listed) plus any other values seen."""
+    counts = pd.Series(x).value_counts()
+    keys = sorted(set(points) | set(counts.index.tolist()))
+    return {_fmt(k): int(counts.get(k, 0)) for k in keys}
+
+
+def _fmt(v: float) -> str:
+    return str(int(v)) if float(v).is_integer() else f"{v:g}"
+
+
+def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval for a binomial proportion, as fractions in [0, 1].
+
+    With :math:`\\hat p = x/n` and :math:`z` the normal quantile for ``confidence``::
+
+        centre = (p + z²/2n) / (1 + z²/n)
+        half   = z / (1 + z²/n) · sqrt(p(1 − p)/n + z²/4n²)
+
+    It stays inside [0, 1] and behaves at 0 % and 100 % (where the Wald interval collapses).
+    Returns ``(nan, nan)`` when ``n == 0``.
+
+    Examples
+    --------
+    >>> [round(b, 4) for b in wilson_interval(81, 263)]  # Newcombe (1998), example (i)
+    [0.2553, 0.3662]
+    """
+    if n <= 0:
+        return (math.nan, math.nan)
+    if not 0 <= successes <= n:
+        raise ValueError(f"successes must be between 0 and n={n}, got {successes}.")
+    z = _z(confidence)
+    p = successes / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z / denom * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    low, high = max(0.0, centre - half), min(1.0, centre + half)
+    # Exact bounds at the edges (avoid 1e-17 rounding noise).
+    return (0.0 if successes == 0 else low, 1.0 if successes == n else high)
+
+
+def mean_interval(x: Any, confidence: float = 0.95) -> tuple[float, float, float]:
+    """Mean and Student-t interval ``mean ± t(n−1) · s / √n`` of finite values.
+
+    Returns ``(mean, low, high)``; the bounds are NaN for fewer than two values and equal
+    to the mean when every value is the same.
+    """
+    arr = np.asarray(x, dtype=float)
+    arr = arr[np.isfinite(arr)]
+    n = arr.size
+    if n == 0:
+        return (math.nan, math.nan, math.nan)
+    mean = float(arr.mean())
+    if n < 2:
+        return (mean, math.nan, math.nan)
+    half = float(stats.t.ppf(0.5 + confidence / 2, n - 1)) * float(arr.std(ddof=1)) / math.sqrt(n)
+    return (mean, mean - half, mean + half)
+
+
+def _share_estimate(
+    successes: int, n: int, n_invalid: int, metric: str, confidence: float
+) -> Estimate:
+    low, high = wilson_interval(successes, n, confidence)
+    value = 100 * successes / n if n else math.nan
+    return Estimate(
+        value,
+        100 * low,
+        100 * high,
+        n,
+        n_invalid,
+        metric=metric,
+        unit="percent",
+        method="wilson",
+        confidence=confidence,
+    )
+
+
+def _mean_estimate(
+    x: np.ndarray, n_invalid: int, metric: str, confidence: float, scale: int
+) -> Estimate:
+    """Mean with its t interval, clipped to the scale ``1..scale``."""
+    mean, low, high = mean_interval(x, confidence)
+    if not math.isnan(low):
+        low, high = max(low, 1.0), min(high, float(scale))
+    return Estimate(
+        mean,
+        low,
+        high,
+        int(x.size),
+        n_invalid,
+        metric=metric,
+        unit="mean",
+        method="t",
+        confidence=confidence,
+    )
+
+
+def _shares(groups: Mapping[str, int], n: int) -> dict[str, float]:
+    return {k: (v / n if n else math.nan) for k, v in groups.items()}
+
+
+# --------------------------------------------------------------------------- score metrics
+
+
+def nps(scores: Any, confidence: float = 0.95) -> Estimate:
+    """Net Promoter Score with a normal-approximation interval.
+
+    Answers 0-6 are detractors, 7-8 passives, 9-10 promoters. With shares ``p`` (promoters)
+    and ``d`` (detractors) of the ``n`` valid answers::
+
+        NPS      = 100 · (p − d)
+        Var(p−d) = [p + d − (p − d)²] / n
+        CI       = NPS ± z · 100 · sqrt(Var), clipped to [−100, 100]
+
+    (each answer scores +1, 0 or −1; the variance is that of their mean). Entries that are
+    missing, non-numeric, outside 0-10 or not whole numbers count in ``n_invalid``.
+
+    Parameters
+    ----------
+    scores : Series, list or array
+        Likelihood-to-recommend answers on the 0-10 scale.
+    confidence : float, default 0.95
+        Confidence level of the interval.
+
+    Returns
+    -------
+    Estimate
+        ``metric="nps"``, ``unit="points"``; ``shares`` has ``promoters``, ``passives`` and
+        ``detractors``; ``distribution`` counts answers 0-10.
+
+    Examples
+    --------
+    >>> est = nps([10, 9, 9, 10, 9, 8, 7, 7, 3, 6])
+    >>> round(est.value, 1), round(est.low, 1), round(est.high, 1)
+    (30.0, -18.4, 78.4)
+    """
+    x, n_invalid = _scale_values(scores, 0, 10)
+    n = int(x.size)
+    groups = {
+        "promoters": int((x >= 9).sum()),
+        "passives": int(((x >= 7) & (x <= 8)).sum()),
+        "detractors": int((x <= 6).sum()),
+    }
+    shares = _shares(groups, n)
+    if n:
+        p, d = shares["promoters"], shares["detractors"]
+        value = 100 * (p - d)
+        se = math.sqrt(max(p + d - (p - d) ** 2, 0.0) / n)
+        half = 100 * _z(confidence) * se
+        low, high = max(-100.0, value - half), min(100.0, value + half)
+    else:
+        _z(confidence)
+        value = low = high = math.nan
+    return Estimate(
+        value,
+        low,
+        high,
+        n,
+        n_invalid,
+        metric="nps",
+        unit="points",
+        method="normal",
+        confidence=confidence,
+        shares=shares,
+        distribution=_distribution(x, range(11)),
+    )
+
+
+def csat(scores: Any, scale: int = 5, confidence: float = 0.95, top: int = 2) -> Estimate:
+    """Customer satisfaction: the top-``top``-box share as a percentage, Wilson interval.
+
+    On the default 1-5 scale, answers 4-5 are "satisfied"::
+
+        CSAT = 100 · #(answer > scale − top) / n
+
+    The interval is :func:`wilson_interval` times 100. ``shares`` splits answers into
+    ``satisfied`` (top boxes), ``dissatisfied`` (bottom ``top`` boxes) and ``neutral``;
+    ``components["mean"]`` is the mean answer with a t interval.
+
+    Parameters
+    ----------
+    scores : Series, list or array
+        Answers on the 1..``scale`` scale; anything else counts as invalid.
+    scale : int, default 5
+        Highest scale point.
+    confidence : float, default 0.95
+        Confidence level.
+    top : int, default 2
+        How many top boxes count as satisfied.
+
+    Examples
+    --------
+    >>> csat([5, 4, 4, 3, 1]).value
+    60.0
+    """
+    scale = _check_scale(scale, 3)
+    if not 1 <= top < scale:
+        raise ValueError(f"top must be between 1 and scale - 1 = {scale - 1}, got {top!r}.")
+    x, n_invalid = _scale_values(scores, 1, scale)
+    n = int(x.size)
+    sat = int((x > scale - top).sum())
+    dissat = int((x <= min(top, scale - top)).sum())
+    est = _share_estimate(sat, n, n_invalid, f"csat_top{top}", confidence)
+    groups = {"satisfied": sat, "neutral": n - sat - dissat, "dissatisfied": dissat}
+    return replace(
+        est,
+        shares=_shares(groups, n),
+        distribution=_distribution(x, range(1, scale + 1)),
+        components={"mean": _mean_estimate(x, n_invalid, "csat_mean", confidence, scale)},
+    )
+
+
+def ces(
+    scores: Any, scale: int = 7, confidence: float = 0.95, easy_min: int | None = None
+) -> Estimate:
+    """Customer Effort Score: the mean answer (t interval) and the share who found it easy.
+
+    Higher means easier (CES 2.0, "The company made it easy to ..." 1 = strongly disagree).
+    ``value`` is the mean with ``mean ± t(n−1)·s/√n`` (clipped to ``1..scale``).
+    ``components["easy"]`` is the share of answers ``>= easy_min`` as a percentage with a
+    Wilson interval; ``easy_min`` defaults to ``scale − (scale − 1) // 3`` (5 of 7, 4 of 5).
+    ``shares`` has ``easy``, ``neutral`` and
+    ``difficult`` (answers ``<= scale + 1 − easy_min``).
+
+    Examples
+    --------
+    >>> est = ces([7, 6, 5, 4, 2])
+    >>> est.value, est.components["easy"].value
+    (4.8, 60.0)
+    """
+    scale = _check_scale(scale, 3)
+    if easy_min is None:
+        easy_min = scale - (scale - 1) // 3
+    if not 1 < easy_min <= scale:
+        raise ValueError(f"easy_min must be between 2 and scale = {scale}, got {easy_min!r}.")
+    x, n_invalid = _scale_values(scores, 1, scale)
+    n = int(x.size)
+    easy = int((x >= easy_min).sum())
+    difficult = int((x <= min(scale + 1 - easy_min, easy_min - 1)).sum())
+    est = _mean_estimate(x, n_invalid, "ces_mean", confidence, scale)
+    groups = {"easy": easy, "neutral": n - easy - difficult, "difficult": difficult}
+    return replace(
+        est,
+        shares=_shares(groups, n),
+        distribution=_distribution(x, range(1, scale + 1)),
+        components={"easy": _share_estimate(easy, n, n_invalid, "ces_easy", confidence)},
+    )
+
+
+def rating(scores: Any, scale: int = 5, confidence: float = 0.95) -> Estimate:
+    """Mean star rating with a t interval, and the distribution of stars.
+
+    Valid answers are numbers from 1 to ``scale`` (half stars allowed). ``value`` is the mean,
+    ``mean ± t(n−1)·s/√n`` the interval (clipped to ``1..scale``). ``shares`` has ``positive``
+    (the top two stars), ``negative`` (the bottom two) and ``neutral`` (the rest).
+
+    Examples
+    --------
+    >>> rating([5, 4, 4, 1]).value
+    3.5
+    """
+    scale = _check_scale(scale, 2)
+    x, n_invalid = _scale_values(scores, 1, scale, integer=False)
+    n = int(x.size)
+    pos = int((x >= scale - 1).sum()) if scale >= 4 else int((x == scale).sum())
+    neg = int((x <= 2).sum()) if scale >= 4 else int((x == 1).sum())
+    est = _mean_estimate(x, n_invalid, "rating_mean", confidence, scale)
+    groups = {"positive": pos, "neutral": n - pos - neg, "negative": neg}
+    return replace(
+        est, shares=_shares(groups, n), distribution=_distribution(x, range(1, scale + 1))
+    )
+
+
+def recommend(values: Any, confidence: float = 0.95) -> Estimate:
+    """Share answering yes to a would-you-recommend question, percentage with Wilson interval.
+
+    Accepts booleans, 1/0 and yes/no words (``yes``, ``y``, ``true``, ``1``; ``no``, ``n``,
+    ``false``, ``0``, case-insensitive); everything else counts as invalid.
+
+    Examples
+    --------
+    >>> recommend(["yes", "no", "Yes", True, None]).value
+    75.0
+    """
+    s = values if isinstance(values, pd.Series) else pd.Series(list(values), dtype=object)
+    flags = s.map(_yes_no)
+    valid = flags.notna()
+    yes = int((flags[valid] == 1).sum())
+    n = int(valid.sum())
+    est = _share_estimate(yes, n, int((~valid).sum()), "recommend_yes", confidence)
+    return replace(
+        est,
+        shares=_shares({"yes": yes, "no": n - yes}, n),
+        distribution={"yes": yes, "no": n - yes},
+    )
+
+
+def _yes_no(v: Any) -> float | None:
+    if v is None or isinstance(v, float) and math.isnan(v):
+        return None
+    if isinstance(v, (bool, np.bool_)):
+        return float(v)
+    if isinstance(v, (int, float, np.integer, np.floating)):
+        return float(v) if v in (0, 1) else None
+    word = str(v).strip().lower()
+    return 1.0 if word in _YES else 0.0 if word in _NO else None
+
+
+_DISPATCH: dict[str, Callable[..., Estimate]] = {
+    "nps": nps,
+    "csat": csat,
+    "ces": ces,
+    "rating": rating,
+    "recommend": recommend,
+}
+
+
+def score_metric(series: Any, kind: str, confidence: float = 0.95, **options: Any) -> Estimate:
+    """The headline metric of a score column of the given ``kind``.
+
+    Parameters
+    ----------
+    series : Series, list or array
+        The answers.
+    kind : {"nps", "csat", "ces", "rating", "recommend"}
+        Score kind (as in ``columns["scores"]``).
+    confidence : float, default 0.95
+        Confidence level.
+    **options
+        Passed to the metric (e.g. ``scale=10`` for a 1-10 CSAT).
+    """
+    try:
+        fn = _DISPATCH[kind]
+    except KeyError:
+        raise ValueError(
+            f"Unknown score kind {kind!r}. Expected one of: {', '.join(SCORE_KINDS)}. "
+            "Fix io.score_columns in your config."
+        ) from None
+    return fn(series, confidence=confidence, **options)
+
+
+# --------------------------------------------------------------------------- run summary
+
+
+def sentiment_summary(responses: pd.DataFrame, confidence: float = 0.95) -> dict[str, Any]:
+    """Sentiment counts and shares over the ``status == "ok"`` rows that carry a label.
+
+    Returns ``{"n", "counts", "shares", "intervals", "mean_score"}``: ``shares`` are fractions
+    of ``n``, ``intervals`` their Wilson bounds ``[low, high]`` (fractions) and ``mean_score``
+    the mean ``sentiment_score`` (p_positive − p_negative, in [−1, 1]) with a t interval.
+    """
+    ok = _ok_rows(responses)
+    labels = ok["sentiment"] if "sentiment" in ok else pd.Series(dtype=object)
+    labels = labels[labels.notna()]
+    n = int(labels.size)
+    vc = labels.astype(str).value_counts()
+    counts = {lab: int(vc.get(lab, 0)) for lab in SENTIMENT_LABELS}
+    for lab, c in vc.items():  # keep labels outside the contract visible rather than lose them
+        counts.setdefault(str(lab), int(c))
+    score = ok["sentiment_score"] if "sentiment_score" in ok else pd.Series(dtype=float)
+    mean, low, high = mean_interval(pd.to_numeric(score, errors="coerce"), confidence)
+    return {
+        "n": n,
+        "counts": counts,
+        "shares": {k: _num(v / n if n else math.nan) for k, v in counts.items()},
+        "intervals": {
+            k: [_num(b) for b in wilson_interval(v, n, confidence)] for k, v in counts.items()
+        },
+        "mean_score": {
+            "value": _num(mean),
+            "low": _num(low),
+            "high": _num(high),
+            "n": int(pd.to_numeric(score, errors="coerce").notna().sum()),
+        },
+    }
+
+
+def _ok_rows(responses: pd.DataFrame) -> pd.DataFrame:
+    if "status" not in responses:
+        return responses
+    return responses[responses["status"].astype(str) == "ok"]
+
+
+def segment_summary(
+    responses: pd.DataFrame,
+    column: str,
+    scores: Mapping[str, str] | None = None,
+    *,
+    max_levels: int = 20,
+    confidence: float = 0.95,
+) -> dict[str, Any]:
+    """Per-level sentiment and score metrics of one segment column.
+
+    The ``max_levels − 1`` most frequent levels are kept and the rest pooled as ``"(other)"``;
+    missing values form ``"(missing)"``. Returns ``{level: {"rows", "sentiment", "scores"}}``
+    in descending order of rows, where ``scores`` maps each score column to
+    :meth:`Estimate.to_dict` without the distribution.
+    """
+    if column not in responses:
+        raise KeyError(
+            f"Segment column {column!r} not in responses "
+            f"(columns: {', '.join(map(str, responses.columns))})."
+        )
+    levels = segment_levels(responses[column], max_levels)
+    out: dict[str, Any] = {}
+    for level in levels.value_counts(sort=True).index:
+        part = responses[levels == level]
+        entry: dict[str, Any] = {
+            "rows": len(part),
+            "sentiment": sentiment_summary(part, confidence),
+        }
+        entry["scores"] = {}
+        for col, kind in (scores or {}).items():
+            if col in part:
+                d = score_metric(part[col], kind, confidence).to_dict()
+                d.pop("distribution")
+                entry["scores"][col] = d
+        out[str(level)] = entry
+    return out
+
+
+def segment_levels(values: pd.Series, max_levels: int = 20) -> pd.Series:
+    """Segment values as strings: ``"(missing)"`` for NaN, ``"(other)"`` past the top levels."""
+    s = values.astype(object).where(values.notna(), "(missing)").astype(str)
+    top = s.value_counts().index[: max(1, max_levels - 1)]
+    if s.nunique() > max_levels:
+        s = s.where(s.isin(top), "(other)")
+    return s
+
+
+def summarize(
+    results: Results | pd.DataFrame,
+    columns: Mapping[str, Any] | None = None,
+    *,
+    confidence: float = 0.95,
+    max_segment_levels: int = 20,
+) -> dict[str, Any]:
+    """Build the ``metrics.json`` payload of a run.
+
+    Parameters
+    ----------
+    results : Results or DataFrame
+        A :class:`~cxnlp.results.Results`, or its ``responses`` table (then pass ``columns``).
+    columns : dict, optional
+        Column mapping (``{"scores": {col: kind}, "segments": [...]}``); defaults to
+        ``results.columns``.
+    confidence : float, default 0.95
+        Confidence level of every interval.
+    max_segment_levels : int, default 20
+        Segment levels listed per segment column before pooling into ``"(other)"``.
+
+    Returns
+    -------
+    dict
+        JSON-serialisable (plain ints/floats/str, NaN as ``None``)::
+
+            {"schema_version": 1, "confidence": 0.95, "rows": 12,
+             "status_counts": {"ok": 10, "empty text": 2},
+             "sentiment": {"n", "counts", "shares", "intervals", "mean_score"},
+             "scores": {col: {"kind": "nps", **Estimate.to_dict()}},
+             "segments": {col: {level: {"rows", "sentiment", "scores"}}}}
+
+    Notes
+    -----
+    Sentiment uses the ``status == "ok"`` rows only. Score metrics use **every** row: a
+    respondent who gave a score but left the comment empty still counts towards NPS.
+    """
+    if isinstance(results, pd.DataFrame):
+        responses, cols = results, dict(columns or {})
+    else:
+        responses, cols = results.responses, dict(columns or results.columns or {})
+    score_cols: dict[str, str] = dict(cols.get("scores") or {})
+    missing = [c for c in score_cols if c not in responses]
+    if missing:
+        raise KeyError(
+            f"Score column(s) {missing} not in responses "
+            f"(columns: {', '.join(map(str, responses.columns))})."
+        )
+    status = (
+        responses["status"].astype(str).value_counts()
+        if "status" in responses
+        else pd.Series({"ok": len(responses)})
+    )
+    scores = {}
+    for col, kind in score_cols.items():
+        scores[col] = {"kind": kind, **score_metric(responses[col], kind, confidence).to_dict()}
+    segments = {
+        col: segment_summary(
+            responses, col, score_cols, max_levels=max_segment_levels, confidence=confidence
+        )
+        for col in (cols.get("segments") or [])
+        if col in responses
+    }
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "confidence": confidence,
+        "rows": len(responses),
+        "status_counts": {str(k): int(v) for k, v in status.items()},
+        "sentiment": sentiment_summary(responses, confidence),
+        "scores": scores,
+        "segments": segments,
+    }
