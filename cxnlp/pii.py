@@ -15,21 +15,29 @@ from dataclasses import dataclass, field
 
 import phonenumbers
 
-EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
-URL = re.compile(r"\b(?:https?://|www\.)[^\s<>\"']+", re.IGNORECASE)
+EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
+URL = re.compile(r"\b(?:https?://|www\.)[^\s<>\"]+?(?=[.,;:!?)\]'\"]*(?:\s|$))", re.IGNORECASE)
 _URL_TOKEN = re.compile(r"[?#&=]|[A-Za-z0-9_-]{16,}")
-CARD = re.compile(r"(?<![\d-])(?:\d[ -]?){12,18}\d(?![\d-])")
+CARD = re.compile(r"(?<![\w-])[2-6](?:[ -]?\d){12,18}(?![\w-])")
 IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b")
-UK_POSTCODE = re.compile(r"\b(?:GIR ?0AA|[A-Z]{1,2}\d[A-Z\d]? ?\d[ABD-HJLNP-UW-Z]{2})\b", re.IGNORECASE)
+# Upper or lower case, not mixed: "PS5 2nd" is a console and an ordinal, not a postcode.
+_UK = r"(?:GIR ?0AA|[A-Z]{1,2}\d[A-Z\d]? ?\d[ABD-HJLNP-UW-Z]{2})"
+UK_POSTCODE = re.compile(rf"\b(?:{_UK}|{_UK.lower()})\b")
+_STATES = (r"A[KLRZ]|C[AOT]|D[CE]|FL|GA|HI|I[ADLN]|K[SY]|LA|M[ADEINOST]|N[CDEHJMVY]|O[HKR]|PA|RI"
+           r"|S[CD]|T[NX]|UT|V[AT]|W[AIVY]")
 US_ZIP = re.compile(
-    r"\b(?:\d{5}-\d{4}|(?<=\b(?:A[KLRZ]|C[AOT]|D[CE]|FL|GA|HI|I[ADLN]|K[SY]|LA|M[ADEINOST]|N[CDEHJMVY]"
-    r"|O[HKR]|PA|RI|S[CD]|T[NX]|UT|V[AT]|W[AIVY]) )\d{5}|(?<=zip )\d{5}|(?<=zip: )\d{5})\b"
-)
+    rf"\b\d{{5}}-\d{{4}}\b|(?:\b(?:{_STATES}),? |(?i:\bzip(?:[ -]?code)?:? ?))(?P<zip>\d{{5}}(?:-\d{{4}})?)\b")
 _DATE_LIKE = re.compile(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}")
+#: Order/account/booking numbers: a keyword, then an id with a digit, or (after booking and
+#: confirmation words) an all-capitals reference such as ``XUWZGC``. Compiled case-sensitively:
+#: write ``(?i:...)`` for the parts of your own patterns that ignore case.
 DEFAULT_ID_PATTERNS = [
-    r"\b(?:order|account|acct|ref(?:erence)?|booking|customer|membership|policy|ticket|case|"
-    r"invoice|tracking|confirmation)(?:\s+(?:no\.?|number|num|id|code))?\s*(?:[:#]|is)?\s*"
-    r"#?(?P<id>(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{4,})\b",
+    r"(?i:\b(?:order|account|acct|ref(?:erence)?|booking|customer|membership|policy|ticket|case|"
+    r"invoice|tracking|confirmation|reservation|pnr)(?:\s+(?:no\.?|number|num|id|code|ref))?)"
+    r"\s*(?:[:#]|is)?\s*#?(?P<id>(?=[A-Za-z0-9-]*\d)(?![\d-]*\d[-/.]\d{1,2}[-/.]\d)"
+    r"[A-Za-z0-9][A-Za-z0-9-]{4,})\b",
+    r"(?i:\b(?:booking|confirmation|reservation|pnr|ref(?:erence)?)(?:\s+(?:no\.?|number|code|ref))?)"
+    r"\s*(?:[:#]|(?i:is))?\s*(?P<id>[A-Z][A-Z0-9]{4,7})\b",
 ]
 
 
@@ -63,8 +71,8 @@ class PIIRedactor:
     regions : list of str
         Phone-number regions tried for numbers written without ``+country`` (ISO codes).
     id_patterns : list of str
-        Regexes for order/account numbers; the named group ``id`` (or the whole match) is
-        replaced.
+        Regexes for order/account numbers, case-sensitive (use ``(?i:...)``); the named
+        group ``id`` (or the whole match) is replaced.
     kinds : set of str
         Which detectors run: email, url, iban, card, phone, postcode, id.
     """
@@ -75,22 +83,22 @@ class PIIRedactor:
         default_factory=lambda: {"email", "url", "iban", "card", "phone", "postcode", "id"})
 
     def __post_init__(self) -> None:
-        self._ids = [re.compile(p, re.IGNORECASE) for p in self.id_patterns]
+        self._ids = [re.compile(p) for p in self.id_patterns]
 
     def _steps(self) -> Iterable[tuple[str, Callable[[str], list[tuple[int, int]]]]]:
         yield "url", lambda t: [m.span() for m in URL.finditer(t) if _URL_TOKEN.search(m.group())]
         yield "email", lambda t: [m.span() for m in EMAIL.finditer(t)]
         yield "iban", lambda t: [m.span() for m in IBAN.finditer(t) if iban_ok(m.group())]
+        yield "id", lambda t: [
+            m.span("id") if "id" in m.groupdict() else m.span() for p in self._ids
+            for m in p.finditer(t)]
         yield "card", lambda t: [
             m.span() for m in CARD.finditer(t)
             if 13 <= len(d := re.sub(r"\D", "", m.group())) <= 19 and luhn_ok(d)
         ]
         yield "phone", self._phones
         yield "postcode", lambda t: [m.span() for m in UK_POSTCODE.finditer(t)] + [
-            m.span() for m in US_ZIP.finditer(t)]
-        yield "id", lambda t: [
-            m.span("id") if "id" in m.groupdict() else m.span() for p in self._ids
-            for m in p.finditer(t)]
+            m.span("zip") if m.group("zip") else m.span() for m in US_ZIP.finditer(t)]
 
     def _phones(self, text: str) -> list[tuple[int, int]]:
         if not any(ch.isdigit() for ch in text):
@@ -102,7 +110,8 @@ class PIIRedactor:
             for m in phonenumbers.PhoneNumberMatcher(text, region,
                                                      leniency=phonenumbers.Leniency.POSSIBLE):
                 digits = sum(ch.isdigit() for ch in m.raw_string)
-                if digits >= 10 and not _DATE_LIKE.fullmatch(m.raw_string):
+                inside_word = m.start > 0 and text[m.start - 1].isalnum()
+                if digits >= 10 and not inside_word and not _DATE_LIKE.search(m.raw_string):
                     spans.add((m.start, m.end))
         return sorted(spans)
 
