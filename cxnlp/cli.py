@@ -85,6 +85,13 @@ def analyze(
     date_column: Annotated[Optional[str], typer.Option(help="Date column. Default: detected.")] = None,
     segment_column: Annotated[Optional[list[str]], typer.Option(
         help="Segment column (repeatable). Default: detected.")] = None,
+    id_column: Annotated[Optional[str], typer.Option(help="Respondent id column.")] = None,
+    encoding: Annotated[Optional[str], typer.Option(
+        help="CSV encoding, e.g. cp1252. Default: detected.")] = None,
+    delimiter: Annotated[Optional[str], typer.Option(
+        help="CSV delimiter, e.g. ';'. Default: detected.")] = None,
+    sheet: Annotated[Optional[str], typer.Option(
+        help="XLSX sheet name or 0-based index. Default: first sheet with data.")] = None,
     codeframe: Annotated[Optional[str], typer.Option(
         help="Codeframe: generic, retail, airline, restaurant, telecom, banking, or a YAML path.")] = None,
     no_themes: Annotated[bool, typer.Option("--no-themes", help="Skip theme classification.")] = False,
@@ -102,6 +109,10 @@ def analyze(
         score_columns=_parse_scores(score_column),
         date_column=date_column,
         segment_columns=segment_column or None,
+        id_column=id_column,
+        encoding=encoding,
+        delimiter=delimiter,
+        sheet=int(sheet) if sheet is not None and sheet.isdigit() else sheet,
         codeframe=codeframe,
         chunk_size=chunk_size,
         progress=progress and sys.stderr.isatty() or None,

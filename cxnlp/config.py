@@ -26,7 +26,7 @@ class IOConfig(_Strict):
     """Which columns mean what. ``None`` means: detect it and print the guess."""
 
     text_column: list[str] | str | None = None
-    score_columns: dict[str, ScoreKind] | None = None
+    score_columns: dict[str, ScoreKind | None] | None = None  # None kind = detect it
     date_column: str | None = None
     segment_columns: list[str] | None = None
     id_column: str | None = None

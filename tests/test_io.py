@@ -1,0 +1,536 @@
+"""Reading exports, survey layouts, column detection, score parsing and writers (all offline).
+
+Fixtures come from tests/data/make_fixtures.py.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cxnlp import io as cxio
+from cxnlp.errors import ConfigError, InputError
+from cxnlp.io import (
+    ColumnMap,
+    ReadWarning,
+    detect_columns,
+    parse_scores,
+    read_feedback,
+    write_table,
+)
+
+DATA = Path(__file__).parent / "data"
+BAD = DATA / "bad"
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+
+PLAIN_FILES = [
+    "plain_utf8.csv",
+    "plain_bom.csv",
+    "plain_cp1252_semicolon.csv",
+    "plain_tab.tsv",
+    "plain_pipe.txt",
+    "plain_utf16.txt",
+    "plain.xlsx",
+    "plain.parquet",
+    "plain.jsonl",
+    "plain.json",
+]
+
+
+def _read_quiet(path: Path, **kw) -> pd.DataFrame:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ReadWarning)
+        return read_feedback(path, **kw)
+
+
+# --- formats -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def expected() -> pd.DataFrame:
+    return _read_quiet(DATA / "plain_utf8.csv")
+
+
+def test_plain_utf8_values(expected: pd.DataFrame) -> None:
+    df = expected
+    assert list(df.columns) == [
+        "response_id", "submitted", "channel", "region", "plan", "nps", "comment",
+    ]  # fmt: skip
+    assert len(df) == 12 and isinstance(df.index, pd.RangeIndex)
+    assert df["response_id"].iloc[0] == "00123"  # leading zeros survive
+    assert df["nps"].iloc[2] == "10"  # scores stay strings until parse_scores
+    assert df["comment"].iloc[3] == "Line one of my answer\nLine two: billing was confusing"
+    assert (
+        df["comment"].iloc[1] == 'The app crashed twice when I tried to pay. "Retry" did nothing.'
+    )
+    assert df["comment"].iloc[2] == "Café staff were lovely – très bien!"
+    assert df["comment"].iloc[4].startswith("It’s fine")
+    assert pd.isna(df["comment"].iloc[9])  # empty -> NA, row kept
+    assert df.attrs["layout"] == "plain"
+    assert df.attrs["encoding"] == "utf-8" and df.attrs["delimiter"] == ","
+
+
+@pytest.mark.parametrize("name", PLAIN_FILES)
+def test_every_format_reads_the_same_table(name: str, expected: pd.DataFrame) -> None:
+    df = _read_quiet(DATA / name)
+    if name.endswith(".parquet"):
+        assert df["nps"].dtype == np.int64  # Parquet keeps its types
+        df = df.assign(nps=df["nps"].astype(str))
+    assert list(df.columns) == list(expected.columns)
+    pd.testing.assert_frame_equal(
+        df.astype(object).where(df.notna(), None),
+        expected.astype(object).where(expected.notna(), None),
+        check_dtype=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "encoding", "delimiter"),
+    [
+        ("plain_bom.csv", "utf-8-sig", ","),
+        ("plain_cp1252_semicolon.csv", "cp1252", ";"),
+        ("plain_tab.tsv", "utf-8", "\t"),
+        ("plain_pipe.txt", "utf-8", "|"),
+        ("plain_utf16.txt", "utf-16", "\t"),
+    ],
+)
+def test_encoding_and_delimiter_detected(name: str, encoding: str, delimiter: str) -> None:
+    df = _read_quiet(DATA / name)
+    assert df.attrs["encoding"] == encoding
+    assert df.attrs["delimiter"] == delimiter
+    assert df.columns[0] == "response_id"  # no BOM left in the first header
+
+
+def test_explicit_encoding_and_delimiter() -> None:
+    df = read_feedback(DATA / "plain_cp1252_semicolon.csv", encoding="cp1252", delimiter=";")
+    assert df["comment"].iloc[10] == "Smooth checkout, €5 cheaper than before"
+    df = read_feedback(DATA / "plain_tab.tsv", delimiter="\\t")
+    assert df.shape == (12, 7)
+
+
+def test_explicit_wrong_encoding_names_the_line() -> None:
+    with pytest.raises(InputError, match=r"not valid utf-8: byte 0x.. on line 4"):
+        read_feedback(DATA / "plain_cp1252_semicolon.csv", encoding="utf-8")
+    with pytest.raises(InputError, match="Unknown encoding 'nope'"):
+        read_feedback(DATA / "plain_utf8.csv", encoding="nope")
+
+
+def test_latin1_fallback_with_warning(tmp_path: Path) -> None:
+    p = tmp_path / "odd.csv"
+    p.write_bytes(b"id,comment\n1,caf\xe9 \x81 ok\n")  # 0x81 is undefined in cp1252
+    with pytest.warns(ReadWarning, match="neither UTF-8 nor cp1252"):
+        df = read_feedback(p)
+    assert df["comment"].iloc[0].startswith("café")
+
+
+def test_blank_lines_are_not_rows_but_empty_rows_between_are_reported(tmp_path: Path) -> None:
+    p = tmp_path / "blank.csv"
+    p.write_text("id,comment\n\n1,first one here\n\n2,second one\n,\n3,third\n,\n,\n")
+    with pytest.warns(ReadWarning, match="skipped 1 empty row"):
+        df = read_feedback(p)
+    assert df["id"].tolist() == ["1", "2", "3"]
+
+
+def test_single_column_file(tmp_path: Path) -> None:
+    p = tmp_path / "comments.txt"
+    p.write_text("comment\nGreat, fast and friendly\nToo slow; never again\n")
+    df = _read_quiet(p)
+    assert df["comment"].tolist() == ["Great, fast and friendly", "Too slow; never again"]
+
+
+def test_trailing_delimiter_and_duplicate_headers(tmp_path: Path) -> None:
+    p = tmp_path / "t.csv"
+    p.write_text("id,comment,comment,\n1,a b c,x,\n2,d e f,y,\n")
+    df = _read_quiet(p)
+    assert list(df.columns) == ["id", "comment", "comment.1"]
+
+
+def test_short_rows_padded_with_warning() -> None:
+    with pytest.warns(ReadWarning, match=r"fewer fields than the header's 4 \(line\(s\) 3\)"):
+        df = read_feedback(BAD / "short_rows.csv")
+    assert len(df) == 3 and pd.isna(df["comment"].iloc[1])
+
+
+def test_mixed_encoding_recovered_with_warning() -> None:
+    with pytest.warns(ReadWarning, match=r"mixes encodings: 2 line\(s\) \(5, 6\)"):
+        df = read_feedback(BAD / "mixed_encoding.csv")
+    assert df["comment"].tolist() == [
+        "Café was great", "Crème brûlée ok", "plain text", "Déjà vu – again", "naïve “quotes”",
+    ]  # fmt: skip
+
+
+def test_xlsx_sheet_selection(tmp_path: Path) -> None:
+    p = tmp_path / "two.xlsx"
+    with pd.ExcelWriter(p) as xw:
+        pd.DataFrame({"x": ["1"]}).to_excel(xw, sheet_name="Summary", index=False)
+        pd.DataFrame({"comment": ["good stuff"]}).to_excel(xw, sheet_name="Data", index=False)
+    with pytest.warns(ReadWarning, match="several sheets with data; read 'Summary'"):
+        assert list(read_feedback(p).columns) == ["x"]
+    assert list(read_feedback(p, sheet="Data").columns) == ["comment"]
+    assert read_feedback(p, sheet=1).attrs["sheet"] == "Data"
+    with pytest.raises(
+        InputError, match=r"Sheet 'Nope' not found in two.xlsx \(sheets: Summary, Data\)"
+    ):
+        read_feedback(p, sheet="Nope")
+
+
+# --- survey layouts ----------------------------------------------------------------------------
+
+
+def test_qualtrics_layout() -> None:
+    df = _read_quiet(DATA / "qualtrics.csv")
+    assert df.attrs["layout"] == "qualtrics"
+    assert len(df) == 8  # the two extra header rows are gone
+    assert df.columns[0] == "StartDate" and "Q2" in df.columns and "Q5_4_TEXT" in df.columns
+    assert df["ResponseId"].iloc[0] == "R_00aB3c4D5e6F7g8h"
+    q = df.attrs["questions"]
+    assert q["Q1"].startswith("How likely are you to recommend")
+    assert q["Q2"] == "Why did you give that score? Please be as specific as possible."
+    assert not df.isin(['{"ImportId":"QID1"}']).any().any()
+
+
+@pytest.mark.parametrize("name", ["surveymonkey.csv", "surveymonkey.xlsx"])
+def test_surveymonkey_layout(name: str) -> None:
+    df = _read_quiet(DATA / name)
+    assert df.attrs["layout"] == "surveymonkey"
+    assert len(df) == 8
+    cols = list(df.columns)
+    assert cols[:2] == ["Respondent ID", "Collector ID"]
+    assert "How likely is it that you would recommend Acme to a friend or colleague?" in cols
+    assert "What is the main reason for your score?" in cols
+    assert "Which region are you in? - Other (please specify)" in cols
+    assert "Which of these products do you use? - TV" in cols
+    assert len(set(cols)) == len(cols)
+    assert df["Which region are you in? - Other (please specify)"].iloc[5] == "Islands"
+    assert df["Respondent ID"].iloc[0] == "114230512300"
+    assert df.attrs["questions"]["Which of these products do you use? - TV"] == (
+        "Which of these products do you use?"
+    )
+
+
+def test_plain_file_is_not_mistaken_for_a_survey_layout() -> None:
+    assert _read_quiet(DATA / "clothing_reviews.csv").attrs["layout"] == "plain"
+
+
+# --- column detection ----------------------------------------------------------------------
+
+
+def test_detect_plain(expected: pd.DataFrame) -> None:
+    cm = detect_columns(expected)
+    assert cm.text == ["comment"]
+    assert cm.scores == {"nps": "nps"}
+    assert cm.date == "submitted"
+    assert cm.segments == ["channel", "region", "plan"]
+    assert cm.id == "response_id"
+
+
+def test_detect_clothing_reviews() -> None:
+    cm = detect_columns(_read_quiet(DATA / "clothing_reviews.csv"))
+    assert cm.text == ["Review Text", "Title"]
+    assert cm.scores == {"Rating": "rating", "Recommended IND": "recommend"}
+    assert cm.segments == ["Division Name", "Department Name", "Class Name"]
+    assert cm.id == "Unnamed: 0"
+    assert cm.date is None
+    out = cm.describe()
+    assert "Review Text (+ Title)" in out and "Rating (rating)" in out
+
+
+def test_detect_qualtrics() -> None:
+    cm = detect_columns(_read_quiet(DATA / "qualtrics.csv"))
+    assert cm.text == ["Q2"]  # found through the question text ("Why ...")
+    assert cm.scores == {"Q1": "nps", "Q3": "ces"}
+    assert cm.date == "RecordedDate"
+    assert cm.segments == ["Q4", "Q5"]  # metadata (DistributionChannel, Status...) left out
+    assert cm.id == "ResponseId"
+
+
+def test_detect_surveymonkey() -> None:
+    cm = detect_columns(_read_quiet(DATA / "surveymonkey.csv"))
+    assert cm.text == ["What is the main reason for your score?"]
+    assert cm.scores == {
+        "How likely is it that you would recommend Acme to a friend or colleague?": "nps",
+        "Overall, how satisfied are you with our support?": "csat",
+    }
+    assert cm.date == "End Date"
+    assert cm.segments == ["Which region are you in?"]
+    assert cm.id == "Respondent ID"
+
+
+def test_detect_by_content_only() -> None:
+    rng = np.random.default_rng(0)
+    words = [
+        "the",
+        "delivery",
+        "was",
+        "late",
+        "and",
+        "support",
+        "never",
+        "called",
+        "me",
+        "back",
+        "about",
+        "my",
+        "refund",
+    ]
+    df = pd.DataFrame(
+        {
+            "c1": [" ".join(rng.choice(words, 9)) for _ in range(60)],
+            "c2": [str(i % 11) for i in range(60)],
+            "c3": [f"2024-05-{1 + i % 28:02d}" for i in range(60)],
+        }
+    )
+    cm = detect_columns(df)
+    assert cm.text == ["c1"] and cm.scores == {"c2": "nps"} and cm.date == "c3"
+
+
+def test_counts_are_not_nps() -> None:
+    counts = [0] * 30 + list(range(11)) * 2
+    df = pd.DataFrame(
+        {"comment": [f"comment number {i} is here" for i in range(len(counts))],
+         "retweet_count": [str(c) for c in counts]}
+    )  # fmt: skip
+    assert detect_columns(df).scores == {}
+
+
+def test_overrides_win(expected: pd.DataFrame) -> None:
+    cm = detect_columns(
+        expected,
+        text="plan",
+        scores={"nps": None},
+        date=False,
+        segments=["region"],
+        id="response_id",
+    )
+    assert cm == ColumnMap(
+        text=["plan"], scores={"nps": "nps"}, date=None, segments=["region"],
+        id="response_id", notes=cm.notes,
+    )  # fmt: skip
+    cm = detect_columns(expected, scores={"nps": "csat"}, segments=[])
+    assert cm.scores == {"nps": "csat"} and cm.segments == []
+    assert detect_columns(expected, scores=[]).scores == {}
+
+
+def test_missing_column_error_lists_columns_and_fix(expected: pd.DataFrame) -> None:
+    with pytest.raises(InputError) as e:
+        detect_columns(expected, text="Comment ")
+    msg = str(e.value)
+    assert "Column 'Comment ' not found in plain_utf8.csv" in msg
+    assert "(columns: response_id, submitted, channel" in msg
+    assert "Did you mean 'comment'?" in msg
+    assert "io.text_column" in msg and "--text-column" in msg
+    with pytest.raises(InputError, match="--segment-column"):
+        detect_columns(expected, segments=["nope"])
+    with pytest.raises(InputError, match="io.score_columns"):
+        detect_columns(expected, scores={"nope": "nps"})
+    with pytest.raises(ConfigError, match="Unknown score kind 'nsp'"):
+        detect_columns(expected, scores={"nps": "nsp"})
+
+
+def test_no_text_column_error() -> None:
+    df = pd.DataFrame({"id": ["1", "2", "3"], "score": ["9", "3", "7"]})
+    df.attrs["source"] = "scores.csv"
+    with pytest.raises(InputError) as e:
+        detect_columns(df)
+    msg = str(e.value)
+    assert "No free-text column found in scores.csv (columns: id, score)" in msg
+    assert "--text-column" in msg
+
+
+def test_unknown_score_kind_for_named_column() -> None:
+    df = pd.DataFrame({"comment": ["a b c"] * 3, "pts": ["40", "75", "99"]})
+    with pytest.raises(InputError, match="Cannot tell what kind of score 'pts'"):
+        detect_columns(df, scores=["pts"])
+
+
+# --- scores ------------------------------------------------------------------------------------
+
+
+def test_parse_scores_nps() -> None:
+    s = pd.Series(["9", " 10 ", "7.0", "11", "", None, "n/a", "6.5", "0 - Not at all likely"])
+    values, invalid = parse_scores(s, "nps")
+    assert values.tolist()[:3] == [9.0, 10.0, 7.0]
+    assert np.isnan(values.iloc[3:8]).all() and values.iloc[8] == 0.0
+    assert invalid.tolist() == [False, False, False, True, False, False, True, True, False]
+
+
+@pytest.mark.parametrize(
+    ("kind", "raw", "vals", "bad"),
+    [
+        ("csat", ["1", "5", "0", "6", "4 stars"], [1, 5, None, None, 4], [0, 0, 1, 1, 0]),
+        ("ces", ["1", "7", "8"], [1, 7, None], [0, 0, 1]),
+        ("rating", ["4.5", "5", "0"], [4.5, 5, None], [0, 0, 1]),
+        ("recommend", ["Yes", "no", "TRUE", "0", "1", "maybe"], [1, 0, 1, 0, 1, None],
+         [0, 0, 0, 0, 0, 1]),
+    ],
+)  # fmt: skip
+def test_parse_scores_kinds(kind: str, raw: list, vals: list, bad: list) -> None:
+    values, invalid = parse_scores(pd.Series(raw, name="x"), kind)
+    assert [None if np.isnan(v) else v for v in values] == vals
+    assert invalid.astype(int).tolist() == bad
+    assert values.name == "x"
+
+
+def test_parse_scores_numeric_and_bool_input() -> None:
+    values, invalid = parse_scores(pd.Series([0, 10, 12, np.nan]), "nps")
+    assert invalid.tolist() == [False, False, True, False]
+    values, invalid = parse_scores(pd.Series([True, False]), "recommend")
+    assert values.tolist() == [1.0, 0.0]
+    with pytest.raises(ConfigError):
+        parse_scores(pd.Series(["1"]), "stars")
+
+
+# --- bad inputs ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "needles"),
+    [
+        ("empty.csv", ["empty (0 bytes)", "Export the data again"]),
+        ("blank_lines.csv", ["holds no data"]),
+        ("header_only.csv", ["has a header row (response_id, submitted", "but no responses"]),
+        ("qualtrics_header_only.csv", ["3 Qualtrics header rows", "no responses"]),
+        ("xlsx_named.csv", ["an Excel workbook (XLSX), not CSV", "Rename it to 'xlsx_named.xlsx'"]),
+        ("csv_named.xlsx", ["is CSV/delimited text, not an Excel workbook", "csv_named.csv"]),
+        ("binary.csv", ["binary data", "not CSV"]),
+        ("html_error.csv", ["HTML page titled 'Sign in - Acme Survey", "download the export"]),
+        ("ragged.csv", ["2 row(s) have more fields than the header's 3", "line(s) 3, 5", "quote"]),
+        ("unclosed_quote.csv", ["starts on line 3 is never closed"]),
+        ("zip_bomb.xlsx", ["possible zip bomb", "xl/media/image1.bin"]),
+        ("truncated.xlsx", ["damaged"]),
+        ("legacy.xls", ["Excel 97-2003", "save it as .xlsx"]),
+        ("bad_line.jsonl", ["line 3 is not valid JSON"]),
+    ],
+)  # fmt: skip
+def test_bad_inputs_give_input_error(name: str, needles: list[str]) -> None:
+    with pytest.raises(InputError) as e:
+        read_feedback(BAD / name)
+    for needle in needles:
+        assert needle in str(e.value), str(e.value)
+
+
+def test_missing_file_and_folder(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="File not found"):
+        read_feedback(tmp_path / "nope.csv")
+    with pytest.raises(InputError, match="is a folder"):
+        read_feedback(tmp_path)
+
+
+def test_zip_bomb_checked_by_total_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cxio, "XLSX_MAX_UNCOMPRESSED_BYTES", 1000)
+    with pytest.raises(InputError, match=r"would unpack to .* MiB"):
+        read_feedback(DATA / "plain.xlsx")
+
+
+def test_zip_that_is_not_a_workbook(tmp_path: Path) -> None:
+    p = tmp_path / "export.xlsx"
+    with zipfile.ZipFile(p, "w") as z:
+        z.writestr("export.csv", "id,comment\n1,hi\n")
+    with pytest.raises(InputError, match="is a zip archive, not an Excel workbook"):
+        read_feedback(p)
+
+
+def test_json_errors(tmp_path: Path) -> None:
+    p = tmp_path / "x.json"
+    p.write_text("[1, 2]")
+    with pytest.raises(InputError, match="item 0 is a JSON int, not an object"):
+        read_feedback(p)
+    p.write_text("[]")
+    with pytest.raises(InputError, match="no records"):
+        read_feedback(p)
+    p.write_text('{"responses": [{"id": 1, "comment": "nested ok", "tags": ["a"]}]}')
+    df = read_feedback(p)
+    assert df["tags"].iloc[0] == '["a"]' and df["id"].iloc[0] == "1"
+
+
+def test_random_junk_never_raises_anything_but_input_error(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    for i in range(30):
+        ext = [".csv", ".xlsx", ".json", ".parquet", ".txt"][i % 5]
+        p = tmp_path / f"junk{i}{ext}"
+        head = [b"PK\x03\x04", b"PAR1", b"{", b"id,comment\n", b""][i % 5]
+        p.write_bytes(head + rng.bytes(int(rng.integers(0, 400))))
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                read_feedback(p)
+        except InputError:
+            pass
+
+
+# --- writers -------------------------------------------------------------------------------
+
+
+def _table() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "id": ["00123", "00124", "00125"],
+            "comment": ['=HYPERLINK("http://x")', "-3.5", 'plain, "quoted"\nnewline'],
+            "other": ["+44 20 7946", "@SUM(A1)", None],
+            "score": [9, -1, 7],
+        }
+    )
+
+
+def test_write_csv_neutralises_formulas(tmp_path: Path) -> None:
+    p = write_table(_table(), tmp_path / "out" / "t.csv")
+    raw = p.read_text(encoding="utf-8")
+    assert "'=HYPERLINK" in raw and "'+44 20 7946" in raw and "'@SUM(A1)" in raw
+    back = read_feedback(p)
+    assert back["comment"].iloc[1] == "-3.5"  # a plain number is left alone
+    assert back["comment"].iloc[2] == 'plain, "quoted"\nnewline'
+    assert back["score"].tolist() == ["9", "-1", "7"]
+    assert back["id"].iloc[0] == "00123"
+    assert not list(tmp_path.glob("out/.*tmp"))
+
+
+def test_write_roundtrips(tmp_path: Path) -> None:
+    df = _table()
+    for ext in (".parquet", ".jsonl", ".xlsx"):
+        p = write_table(df, tmp_path / f"t{ext}")
+        back = read_feedback(p)
+        assert len(back) == 3 and list(back.columns) == list(df.columns)
+        assert back["comment"].iloc[0] == '=HYPERLINK("http://x")'  # stored as text
+        assert back["id"].iloc[0] == "00123"
+    with zipfile.ZipFile(tmp_path / "t.xlsx") as z:
+        sheet = z.read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in sheet  # never written as a formula
+
+
+def test_write_unknown_extension(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="unsupported extension '.txt'"):
+        write_table(_table(), tmp_path / "t.txt")
+
+
+def test_column_map_serialises() -> None:
+    cm = ColumnMap(text=["c"], scores={"s": "nps"})
+    assert json.loads(cm.model_dump_json())["scores"] == {"s": "nps"}
+    with pytest.raises(ValueError):
+        ColumnMap(text=["c"], scores={"s": "stars"})  # type: ignore[dict-item]
+
+
+# --- real data (slow, needs ../shared/data) ------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not SHARED.exists(), reason="needs ../shared/data")
+@pytest.mark.parametrize(
+    ("rel", "text", "scores"),
+    [
+        ("womens-ecommerce-clothing-reviews/Womens Clothing E-Commerce Reviews.csv",
+         "Review Text", {"Rating": "rating", "Recommended IND": "recommend"}),
+        ("nps-verbatims-telecom/nps_verbatims.csv", "text", {"NPS_SCORE": "nps"}),
+        ("amazon-alexa-reviews/amazon_alexa.tsv", "verified_reviews", {"rating": "rating"}),
+        ("twitter-us-airline-sentiment/Tweets.csv", "text", {}),
+    ],
+)  # fmt: skip
+def test_real_exports(rel: str, text: str, scores: dict[str, str]) -> None:
+    df = read_feedback(SHARED / rel)
+    cm = detect_columns(df)
+    assert cm.text[0] == text and cm.scores == scores
