@@ -68,13 +68,15 @@ def _parse_scores(values: list[str] | None) -> dict[str, str | None] | None:
         "Examples:\n\n"
         "  cxnlp analyze examples/clothing_reviews.csv --out out/\n\n"
         "  cxnlp analyze survey.xlsx --text-column 'Why?' --score-column Q1=nps --out out/\n\n"
-        "  cxnlp analyze reviews.parquet --config my.yaml --codeframe retail"
+        "  cxnlp analyze reviews.parquet --config my.yaml --codeframe retail\n\n"
+        "  cxnlp analyze 'exports/*.csv' --dask-workers 4 --out out/"
     )
 )
 @friendly_errors
 def analyze(
-    input: Annotated[Path, typer.Argument(help="Export to analyse: CSV/TSV, XLSX, Parquet, "
-                                          "JSON Lines (Qualtrics/SurveyMonkey layouts too).")],
+    input: Annotated[str, typer.Argument(help="Export to analyse: CSV/TSV, XLSX, Parquet, "
+                                         "JSON Lines (Qualtrics/SurveyMonkey layouts too); "
+                                         "with Dask also a glob such as 'exports/*.csv'.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the results.")] = Path("out"),
     config: Annotated[Optional[Path], typer.Option(help="YAML config (see configs/default.yaml).")] = None,
     text_column: Annotated[Optional[list[str]], typer.Option(
@@ -97,6 +99,13 @@ def analyze(
     no_themes: Annotated[bool, typer.Option("--no-themes", help="Skip theme classification.")] = False,
     chunk_size: Annotated[Optional[int], typer.Option(help="Rows per chunk (bounds memory).")] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+    scheduler: Annotated[Optional[str], typer.Option(
+        help="Run on an existing Dask cluster, e.g. tcp://host:8786 (see docs/dask.md).")] = None,
+    dask_workers: Annotated[Optional[int], typer.Option(
+        help="Run on a local Dask cluster of N worker processes.")] = None,
+    resume: Annotated[bool, typer.Option(
+        "--resume", help="Continue an interrupted run into the same --out, skipping finished "
+                         "chunks (the result is identical to an uninterrupted run).")] = False,
 ) -> None:
     """Analyse a feedback export: sentiment, themes, scores; writes tables, metrics and a report."""
     from .config import apply_overrides, load_config
@@ -119,17 +128,31 @@ def analyze(
     )
     if no_themes:
         cfg = apply_overrides(cfg, **{"themes.enabled": False})
-    if not input.exists():
-        from .errors import InputError
+    if scheduler or dask_workers:
+        from .backends.dask import run_cli
+        from .io import ColumnMap
 
-        raise InputError(f"Input file not found: {input}. Check the path.")
-    analyzer = Analyzer(cfg)
-    frame, columns, digest = analyzer.read(input)
-    console.print(f"Read {len(frame):,} rows from {input} (layout: "
-                  f"{frame.attrs.get('layout', 'plain')}).\n{columns.describe()}", highlight=False)
-    chunks = list(analyzer._progress(analyzer.pipe(frame, columns), len(frame)))
-    results = analyzer.assemble(chunks, columns, digest, source=input)
-    written = results.save(out)
+        results = run_cli(input, cfg, scheduler, dask_workers)
+        console.print(f"Analysed {len(results.responses):,} rows on Dask.\n"
+                      f"{ColumnMap(**results.columns).describe()}", highlight=False)
+        written = results.save(out)
+    else:
+        if not Path(input).exists():
+            from .errors import InputError
+
+            raise InputError(f"Input file not found: {input}. Check the path.")
+        analyzer = Analyzer(cfg)
+        frame, columns, digest = analyzer.read(input)
+        console.print(f"Read {len(frame):,} rows from {input} (layout: "
+                      f"{frame.attrs.get('layout', 'plain')}).\n{columns.describe()}",
+                      highlight=False)
+        store = analyzer.checkpoint(out / ".cxnlp-parts", digest, resume=resume)
+        if resume and store.done():
+            console.print(f"Resuming: {len(store.done())} finished chunk(s) in {store.folder}.")
+        chunks = list(analyzer._progress(analyzer.pipe(frame, columns, store=store), len(frame)))
+        results = analyzer.assemble(chunks, columns, digest, source=input)
+        written = results.save(out)
+        store.remove()
     _summary(results, written, time.perf_counter() - started)
 
 

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from . import io as cxio
+from .checkpoint import ChunkStore
 from .clean import normalize
 from .config import Config, apply_overrides, load_config
 from .encode import Encoder, embed_documents
@@ -44,7 +45,7 @@ class ChunkResult(NamedTuple):
     mentions: pd.DataFrame
 
 
-def _file_hash(path: Path) -> str:
+def file_hash(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -52,7 +53,7 @@ def _file_hash(path: Path) -> str:
     return h.hexdigest()
 
 
-def _frame_hash(df: pd.DataFrame) -> str:
+def frame_hash(df: pd.DataFrame) -> str:
     return hashlib.sha256(pd.util.hash_pandas_object(df, index=True).values.tobytes()).hexdigest()
 
 
@@ -129,17 +130,25 @@ class Analyzer:
         """Read ``data`` and decide the column mapping; returns (frame, columns, input hash)."""
         c = self.config.io
         if isinstance(data, pd.DataFrame):
-            frame, digest = data, _frame_hash(data)
+            frame, digest = data, frame_hash(data)
         else:
             path = Path(data)
             frame = cxio.read_feedback(path, sheet=c.sheet, encoding=c.encoding,
                                        delimiter=c.delimiter)
-            digest = _file_hash(path)
+            digest = file_hash(path)
+        return frame, self.detect(frame), digest
+
+    def detect(self, frame: pd.DataFrame) -> cxio.ColumnMap:
+        """The column mapping: configured columns win, the rest is detected."""
+        c = self.config.io
         text = [c.text_column] if isinstance(c.text_column, str) else c.text_column
-        columns = cxio.detect_columns(frame, text=text, scores=c.score_columns,
-                                      date=c.date_column, segments=c.segment_columns,
-                                      id=c.id_column)
-        return frame, columns, digest
+        return cxio.detect_columns(frame, text=text, scores=c.score_columns, date=c.date_column,
+                                   segments=c.segment_columns, id=c.id_column)
+
+    def with_overrides(self, **overrides: Any) -> Analyzer:
+        """A copy with settings overridden, sharing the injected parts."""
+        return Analyzer(apply_overrides(self.config, **overrides), self._encoder,
+                        self._sentiment, self._themes)
 
     # --- per-row stages -----------------------------------------------------------------
     @cached_property
@@ -228,21 +237,47 @@ class Analyzer:
             responses.loc[no_theme, "status"] = NO_THEME
         return ChunkResult(responses, sents.reset_index(drop=True), mentions.reset_index(drop=True))
 
-    def pipe(self, frame: pd.DataFrame, columns: cxio.ColumnMap,
-             chunk_size: int | None = None) -> Iterator[ChunkResult]:
-        """Yield results chunk by chunk (spaCy ``Language.pipe`` style) in input order."""
+    def pipe(self, frame: pd.DataFrame, columns: cxio.ColumnMap, chunk_size: int | None = None,
+             store: ChunkStore | None = None) -> Iterator[ChunkResult]:
+        """Yield results chunk by chunk (spaCy ``Language.pipe`` style) in input order.
+
+        With a :class:`~cxnlp.checkpoint.ChunkStore`, finished chunks are written to disk and
+        chunks already there are read back instead of analysed again; every chunk is then
+        yielded as read from disk, so a resumed run and an uninterrupted one are identical.
+        """
         size = chunk_size or self.config.run.chunk_size
-        for start in range(0, len(frame), size):
-            yield self.analyze_chunk(frame.iloc[start : start + size], columns, start)
+        done = store.done() if store else set()
+        for index, start in enumerate(range(0, len(frame), size)):
+            if store is None:
+                yield self.analyze_chunk(frame.iloc[start : start + size], columns, start)
+                continue
+            if index not in done:
+                store.save(index, self.analyze_chunk(frame.iloc[start : start + size], columns, start))
+            yield ChunkResult(**store.load(index))
+
+    def checkpoint(self, folder: str | Path, digest: str, resume: bool = False) -> ChunkStore:
+        """A chunk store for this run: resuming requires the same input, config and models."""
+        config = self.config.model_dump(mode="json")
+        config["run"].pop("progress")  # display only: a resumed run may show another bar
+        key = {"input_sha256": digest, "chunk_size": self.config.run.chunk_size,
+               "config": config,
+               "models": {"encoder": self.encoder.model_id,
+                          "sentiment": getattr(self.sentiment, "model_id_", None)}}
+        return ChunkStore(folder, key, resume=resume)
 
     # --- the whole run ------------------------------------------------------------------
-    def analyze(self, data: str | Path | pd.DataFrame, **overrides: Any) -> Results:
-        """Analyse an export (path or DataFrame) and return :class:`~cxnlp.results.Results`."""
+    def analyze(self, data: str | Path | pd.DataFrame, checkpoint_dir: str | Path | None = None,
+                resume: bool = False, **overrides: Any) -> Results:
+        """Analyse an export (path or DataFrame) and return :class:`~cxnlp.results.Results`.
+
+        ``checkpoint_dir`` keeps finished chunks on disk; ``resume=True`` skips the chunks an
+        interrupted run already finished.
+        """
         if overrides:
-            return Analyzer(apply_overrides(self.config, **overrides), self._encoder,
-                            self._sentiment, self._themes).analyze(data)
+            return self.with_overrides(**overrides).analyze(data, checkpoint_dir, resume)
         frame, columns, digest = self.read(data)
-        chunks = self._progress(self.pipe(frame, columns), len(frame))
+        store = self.checkpoint(checkpoint_dir, digest, resume) if checkpoint_dir else None
+        chunks = self._progress(self.pipe(frame, columns, store=store), len(frame))
         return self.assemble(list(chunks), columns, digest, source=data)
 
     def _progress(self, chunks: Iterable[ChunkResult], total: int) -> Iterable[ChunkResult]:

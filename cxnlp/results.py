@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 #: Columns of the sentence table (one row per sentence of an analysed response).
@@ -112,8 +113,8 @@ class Results:
 def _flat(df: pd.DataFrame) -> pd.DataFrame:
     """Lists become ``a; b`` strings so CSV cells stay readable."""
     out = df.copy()
+    seq = (list, tuple, np.ndarray)
     for col in out.columns:
-        if out[col].dtype == object and out[col].map(lambda v: isinstance(v, (list, tuple))).any():
-            out[col] = out[col].map(
-                lambda v: "; ".join(map(str, v)) if isinstance(v, (list, tuple)) else v)
+        if out[col].dtype == object and out[col].map(lambda v: isinstance(v, seq)).any():
+            out[col] = out[col].map(lambda v: "; ".join(map(str, v)) if isinstance(v, seq) else v)
     return out

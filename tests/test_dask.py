@@ -1,0 +1,184 @@
+"""The Dask backend on a real two-process LocalCluster gives the local run's results."""
+
+from __future__ import annotations
+
+import math
+import pickle
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+dask = pytest.importorskip("dask")
+dd = pytest.importorskip("dask.dataframe")
+distributed = pytest.importorskip("distributed")
+
+from cxnlp.backends import dask as cxdask  # noqa: E402
+from cxnlp.config import apply_overrides, load_config  # noqa: E402
+from cxnlp.errors import InputError  # noqa: E402
+from cxnlp.io import read_feedback  # noqa: E402
+from cxnlp.pipeline import EMPTY, NO_WORDS, Analyzer  # noqa: E402
+
+#: Every run uses these settings, so each worker loads its models once for the module.
+#: Chunks of 10 rows: 10-row partitions line up with the local run's chunks, 13-row or 23-row
+#: partitions are cut into two or three chunks on their worker. No embedding cache: both
+#: sides really encode (a cache filled by another test's batches would hide differences).
+SETTINGS = {"chunk_size": 10, "cache": False}
+#: Where the partitions do not line up with the local run's chunks, the encoder sees other
+#: batches (other padding), and float32 sums round differently: about 1e-7 measured here.
+ATOL = 1e-6
+
+_COMMENTS = [
+    "Absolutely love this dress, the fabric is gorgeous and it fits perfectly.",
+    "The parcel arrived two weeks late and customer service never answered my emails.",
+    "",
+    "   ",
+    "😀😀😀",
+    "The staff were lovely. The delivery was three weeks late and nobody answered.",
+    None,
+    "Where can I find the size guide?",
+    "Refund took a month. Email me at jane.doe@example.com if you need the order number.",
+    "Great price, fast shipping, would buy again!",
+    "The app keeps crashing when I try to pay.",
+    "Checkout was quick and easy.",
+    "Sizes run small, I had to return the jacket.",
+    "Rude staff at the till and a long queue.",
+    "It's ok I guess.",
+    "!!!",
+]
+_NPS = ["10", "0", "7", "11", "abc", "5", None, "8", "3", "9", "2", "8", "", "1", "6", "10"]
+
+
+@pytest.fixture(scope="module")
+def frame() -> pd.DataFrame:
+    """40 responses with empty texts, symbol-only texts, PII and invalid scores."""
+    n = 40
+    return pd.DataFrame({
+        "id": [f"r{i:03d}" for i in range(n)],
+        "comment": [_COMMENTS[i % len(_COMMENTS)] for i in range(n)],
+        "nps": [_NPS[(i * 3) % len(_NPS)] for i in range(n)],
+        "region": [("north", "south", "east")[i % 3] for i in range(n)],
+    })
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory):
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, distributed.Client(
+                                      cluster) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def reference() -> Analyzer:
+    """The local run, as ``cxnlp.analyze(data, **SETTINGS)`` builds it."""
+    return Analyzer(apply_overrides(load_config(), **SETTINGS))
+
+
+@pytest.fixture(scope="module")
+def local(reference, frame):
+    return reference.analyze(frame)
+
+
+def _flat(d: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(d, dict):
+        out: dict[str, Any] = {}
+        for k, v in d.items():
+            out.update(_flat(v, f"{prefix}{k}/"))
+        return out
+    if isinstance(d, (list, tuple)):
+        out = {}
+        for i, v in enumerate(d):
+            out.update(_flat(v, f"{prefix}{i}/"))
+        return out
+    return {prefix: d}
+
+
+def _same_metrics(a: dict[str, Any], b: dict[str, Any]) -> None:
+    fa, fb = _flat(a), _flat(b)
+    assert fa.keys() == fb.keys()
+    for k, va in fa.items():
+        vb = fb[k]
+        if isinstance(va, float) and isinstance(vb, float):
+            assert (math.isnan(va) and math.isnan(vb)) or abs(va - vb) <= ATOL, k
+        else:
+            assert va == vb, k
+
+
+def assert_same(local, dist, *, exact: bool, same_input: bool = True) -> None:
+    """Everything a run produces, except the manifest's creation time and input name."""
+    for name in ("responses", "sentences", "mentions"):
+        pd.testing.assert_frame_equal(getattr(dist, name), getattr(local, name), obj=name,
+                                      check_exact=exact, rtol=0, atol=0 if exact else ATOL)
+    r = dist.responses
+    assert r["row_id"].tolist() == list(range(len(local.responses)))
+    assert r["status"].tolist() == local.responses["status"].tolist()
+    assert r["sentiment"].tolist() == local.responses["sentiment"].tolist()
+    if exact:
+        assert dist.metrics == local.metrics
+    else:
+        _same_metrics(local.metrics, dist.metrics)
+    assert dist.columns == local.columns
+    skip = {"created", "input"} | (set() if same_input else {"input_sha256"})
+    assert {k: v for k, v in dist.manifest.items() if k not in skip} == {
+        k: v for k, v in local.manifest.items() if k not in skip}
+
+
+def test_dask_dataframe_matches_local(client, frame, local):
+    with dask.config.set({"dataframe.convert-string": False}):  # keep pandas' own dtypes
+        ddf = dd.from_pandas(frame, npartitions=4, sort=False)
+    assert ddf.npartitions == 4
+    dist = cxdask.analyze(ddf, client=client, **SETTINGS)
+    # 10-row partitions are the local run's chunks: identical to the last bit; input_sha256
+    # too, as the rows hash like the local frame's
+    assert_same(local, dist, exact=True)
+    # the fixture is messy on purpose: the statuses and invalid scores made it through
+    status = dist.responses["status"]
+    assert (status == EMPTY).sum() >= 6 and (status == NO_WORDS).any()
+    assert dist.responses["notes"].str.contains("invalid nps value '11'").any()
+    assert not dist.responses["text"].str.contains("jane.doe@example.com").any()
+    assert len(dist.sentences) and len(dist.mentions)
+
+
+def test_pandas_dataframe_matches_local(client, frame, local):
+    dist = cxdask.analyze(frame, client=client, npartitions=3, **SETTINGS)  # 13/14/13 rows
+    assert_same(local, dist, exact=False)
+
+
+def test_glob_of_csv_files_matches_local(client, frame, reference, tmp_path: Path):
+    frame.iloc[:23].to_csv(tmp_path / "export-1.csv", index=False)
+    frame.iloc[23:].to_csv(tmp_path / "export-2.csv", index=False)
+    both = pd.concat([read_feedback(tmp_path / f"export-{i}.csv") for i in (1, 2)],
+                     ignore_index=True)
+    local = reference.analyze(both)
+    dist = cxdask.analyze(str(tmp_path / "export-*.csv"), client=client, **SETTINGS)
+    assert len(dist.responses) == len(frame) == 40
+    assert_same(local, dist, exact=False, same_input=False)  # partitions of 23 and 17 rows
+    assert dist.responses["id"].tolist() == frame["id"].tolist()
+
+
+def test_glob_errors_say_what_to_do(client, frame, tmp_path: Path):
+    with pytest.raises(InputError, match="No file matches"):
+        cxdask.analyze(str(tmp_path / "nothing-*.csv"), client=client)
+    frame.to_csv(tmp_path / "a.csv", index=False)
+    frame.rename(columns={"region": "area"}).to_csv(tmp_path / "b.csv", index=False)
+    with pytest.raises(InputError, match="same columns"):
+        cxdask.analyze(str(tmp_path / "*.csv"), client=client, **SETTINGS)
+
+
+def test_settings_not_weights_travel(reference, local):
+    assert "model_" in reference.encoder.__dict__  # loaded by the local run...
+    assert len(pickle.dumps(reference)) < 50_000  # ...but a pickle carries settings only
+
+
+def test_models_loaded_once_per_worker(client):
+    """Runs after the others (file order): three runs, one model load per worker."""
+    info = client.run(cxdask.worker_info)
+    assert len(info) == 2
+    busy = [w for w in info.values() if w["partitions"]]
+    assert busy, info
+    assert sum(w["rows"] for w in info.values()) >= 3 * 40
+    for w in busy:
+        assert w["loads"] == 1 and w["analyzers"] == 1 and w["encoders"] == 1, info
+    assert len({w["pid"] for w in info.values()}) == 2  # two processes, not threads
