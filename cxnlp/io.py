@@ -1599,7 +1599,10 @@ def _guess_text(profiles: dict[str, _Profile], excluded: set[str], notes: list[s
         if _OTHER_SPECIFY.search(p.label) and not strong:
             continue  # the "Other (please specify)" box of a choice question
         personal = bool(_NOT_TEXT.search(p.header)) and not strong
-        if (strong or weak or title) and not personal and varied and p.mean_words >= 1.5:
+        # a strong header ("comment", "review text") is trusted even when answers repeat
+        # (exports where thousands answer "good"); weaker hints also need varied values
+        named_ok = strong or ((weak or title) and varied)
+        if named_ok and not personal and p.mean_words >= 1.5:
             kind = "named"
         elif not personal and varied and p.mean_words >= 5 and p.unique_ratio >= 0.5:
             kind = "content"
@@ -1848,8 +1851,8 @@ def _write_parquet(df: pd.DataFrame, path: Path) -> None:
         if pd.api.types.is_object_dtype(out[c].dtype):
             types = {type(v) for v in out[c].dropna()}
             mixed = len(types) > 1 or (types and not types <= {str, bytes})
-            if mixed and not all(t in (list, dict) for t in types):
-                out[c] = out[c].map(lambda v: v if v is None or v != v else str(v))
+            if mixed and not all(issubclass(t, (list, tuple, dict, np.ndarray)) for t in types):
+                out[c] = out[c].map(lambda v: v if v is None or pd.isna(v) is True else str(v))
     out.reset_index(drop=True).to_parquet(path, index=False)
 
 

@@ -213,7 +213,8 @@ class Analyzer:
         doc_p = self.sentiment.predict_proba(emb.docs) if len(todo) else np.zeros((0, 3))
         sent_p = (self.sentiment.predict_proba(emb.sentence_vectors) if len(sents)
                   else np.zeros((0, 3)))
-        labels = document_sentiment(doc_p, sent_p, emb.sentences["doc"].to_numpy(), len(todo))
+        labels = document_sentiment(doc_p, sent_p, emb.sentences["doc"].to_numpy(), len(todo),
+                                    threshold=getattr(self.sentiment, "mixed_threshold", 0.6))
         for j, name in enumerate(PROBA):
             responses[name] = np.nan
             responses.loc[todo, name] = doc_p[:, j] if len(todo) else []

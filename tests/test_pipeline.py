@@ -86,7 +86,7 @@ def test_huge_text_gets_status_not_truncation(analyzer):
     df = pd.DataFrame({"comment": ["Great. " * 20_000, "Fine"]})
     res = analyzer.analyze(df, text_column="comment", **{"clean.max_chars": 50_000})
     assert res.responses["status"].tolist()[0] == TOO_LONG
-    assert "140000 characters" in res.responses["notes"].iloc[0]
+    assert "139999 characters > clean.max_chars=50000" in res.responses["notes"].iloc[0]
     assert res.responses["sentiment"].notna().tolist() == [False, True]
 
 
