@@ -85,6 +85,14 @@ class EmbeddingCache:
                     found[k] = np.frombuffer(v, dtype=np.float32)
         return found
 
+    def clear(self, model: str | None = None) -> None:
+        """Forget cached vectors (of one model, or all)."""
+        with self._connect() as con:
+            if model is None:
+                con.execute("DELETE FROM vec")
+            else:
+                con.execute("DELETE FROM vec WHERE model=?", [model])
+
     def put(self, model: str, items: dict[str, np.ndarray]) -> None:
         with self._connect() as con:
             con.executemany(

@@ -146,9 +146,16 @@ class Analyzer:
                                    segments=c.segment_columns, id=c.id_column)
 
     def with_overrides(self, **overrides: Any) -> Analyzer:
-        """A copy with settings overridden, sharing the injected parts."""
-        return Analyzer(apply_overrides(self.config, **overrides), self._encoder,
-                        self._sentiment, self._themes)
+        """A copy with settings overridden, sharing every loaded part whose settings are unchanged."""
+        config = apply_overrides(self.config, **overrides)
+        new = Analyzer(config, self._encoder, self._sentiment, self._themes)
+        same = {s: getattr(config, s) == getattr(self.config, s)
+                for s in ("encoder", "sentiment", "themes")}
+        same["themes"] = same["themes"] and same["encoder"]
+        for part, unchanged in same.items():
+            if unchanged and part in self.__dict__:
+                new.__dict__[part] = self.__dict__[part]
+        return new
 
     # --- per-row stages -----------------------------------------------------------------
     @cached_property
