@@ -1,0 +1,147 @@
+"""Accuracy of the shipped sentiment head on public data (needs ../shared/data or $CXNLP_DATA).
+
+Usage::
+
+    python benchmarks/sentiment.py                 # print the table
+    python benchmarks/sentiment.py --write-card    # also update models/sentiment/MODEL_CARD.md
+
+Sets (splits as in data/README.md; none of them trains the shipped model except that the
+clothing *train* split does, so its *test* split is in-domain):
+
+* airline tweets, test split ``tweet_id % 5 == 0`` (2,901), 3-way, out of the box;
+* UCI Amazon / Yelp / IMDB sentences, binary: positive when p(positive) > p(negative);
+* clothing reviews, test split ``id % 5 == 0``, 3-way (1-2 / 3 / 4-5 stars).
+
+Documents are scored like the pipeline does: normalise, split into sentences, embed each
+sentence once, classify the renormalised mean vector (``mixed`` is not scored here: the
+base 3-way label of the document vector is compared with the gold label).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from sklearn.metrics import accuracy_score, f1_score  # noqa: E402
+
+from cxnlp.clean import normalize  # noqa: E402
+from cxnlp.encode import Encoder, embed_documents  # noqa: E402
+from cxnlp.sentiment import SentimentClassifier, load_sentiment  # noqa: E402
+from cxnlp.training import load_airline, load_clothing, load_uci  # noqa: E402
+
+CARD_START = "<!-- benchmark:start -->"
+CARD_END = "<!-- benchmark:end -->"
+
+
+def doc_proba(model: SentimentClassifier, encoder: Encoder, texts: list[str]) -> np.ndarray:
+    """Probabilities of the documents' vectors, as the pipeline computes them."""
+    emb = embed_documents(encoder, [normalize(t) for t in texts])
+    return model.predict_proba(emb.docs)
+
+
+def score(name: str, y_true: np.ndarray, y_pred: np.ndarray) -> dict:
+    return {
+        "set": name,
+        "n": len(y_true),
+        "accuracy": accuracy_score(y_true, y_pred),
+        "macro_f1": f1_score(y_true, y_pred, average="macro"),
+    }
+
+
+# --------------------------------------------------------------------------- accuracy
+def accuracy_section(model: SentimentClassifier, encoder: Encoder) -> list[dict]:
+    """3-way and binary accuracy / macro-F1 on the benchmark sets."""
+    classes = list(model.classes_)
+    ineg, ipos = classes.index("negative"), classes.index("positive")
+    rows = []
+
+    air = load_airline("test")
+    p = doc_proba(model, encoder, air["text"].tolist())
+    rows.append(
+        score("airline tweets test (3-way)", air["label"].to_numpy(), model.classes_[p.argmax(1)])
+    )
+
+    uci = load_uci("all")
+    p = doc_proba(model, encoder, uci["text"].tolist())
+    binary = np.where(p[:, ipos] > p[:, ineg], "positive", "negative")
+    for src in ("amazon", "yelp", "imdb"):
+        m = (uci["source"] == src).to_numpy()
+        rows.append(score(f"UCI {src} (binary)", uci["label"].to_numpy()[m], binary[m]))
+    rows.append(score("UCI all (binary)", uci["label"].to_numpy(), binary))
+
+    cloth = load_clothing("test")
+    nonempty = (cloth["text"].str.strip() != "").to_numpy()
+    p = doc_proba(model, encoder, cloth["text"][nonempty].tolist())
+    rows.append(
+        score(
+            "clothing test (3-way, non-empty)",
+            cloth["label"].to_numpy()[nonempty],
+            model.classes_[p.argmax(1)],
+        )
+    )
+    return rows
+
+
+# --------------------------------------------------------------------------- speed
+# Place for the speed comparison (texts/s of encoder + head vs. alternatives): add a
+# ``speed_section(model, encoder) -> list[dict]`` here and call it from main().
+
+
+def to_markdown(rows: list[dict]) -> str:
+    lines = ["| set | n | accuracy | macro-F1 |", "|---|---:|---:|---:|"]
+    lines += [
+        f"| {r['set']} | {r['n']} | {r['accuracy']:.3f} | {r['macro_f1']:.3f} |" for r in rows
+    ]
+    return "\n".join(lines)
+
+
+def write_card(card: Path, table: str) -> None:
+    text = card.read_text(encoding="utf-8")
+    block = f"{CARD_START}\n{table}\n{CARD_END}"
+    pattern = re.compile(re.escape(CARD_START) + ".*?" + re.escape(CARD_END), re.S)
+    if not pattern.search(text):
+        sys.exit(f"{card} has no {CARD_START} ... {CARD_END} block to update")
+    card.write_text(pattern.sub(lambda _: block, text), encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", default=None, help="model folder (default: the shipped one)")
+    ap.add_argument("--write-card", action="store_true", help="update the model card table")
+    args = ap.parse_args(argv)
+
+    model = load_sentiment(args.model)
+    encoder = Encoder(model=model.encoder_model)
+
+    # --- accuracy --------------------------------------------------------------------
+    t0 = time.perf_counter()
+    rows = accuracy_section(model, encoder)
+    table = to_markdown(rows)
+    print(pd.DataFrame(rows).to_string(index=False, float_format="%.3f"))
+    print(f"(accuracy section: {time.perf_counter() - t0:.0f} s)")
+
+    # --- speed (to be added) -------------------------------------------------------------
+
+    if args.write_card:
+        card = (Path(args.model) if args.model else _default_dir()) / "MODEL_CARD.md"
+        write_card(card, table)
+        print(f"updated {card}")
+
+
+def _default_dir() -> Path:
+    from cxnlp.paths import models_dir
+
+    return models_dir() / "sentiment"
+
+
+if __name__ == "__main__":
+    main()

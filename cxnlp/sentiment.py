@@ -1,0 +1,502 @@
+"""Sentiment head on the shared sentence embeddings: calibrated probabilities, doc + sentence level.
+
+The head is a multinomial logistic regression on the encoder's 384-d L2-normalised vectors,
+with one temperature (fitted on a held-out part of the training data) so that its
+probabilities are calibrated. Inference is one matrix product in numpy, so loading is
+instant and nothing but ``numpy`` + ``safetensors`` is needed at run time.
+
+Artifacts are ``sentiment.safetensors`` (weights), ``config.json`` (classes, temperature,
+encoder model id, hyperparameters, mixed threshold) and ``MODEL_CARD.md``, whose
+``sha256`` block is checked on every :meth:`SentimentClassifier.load`. No pickles.
+
+Documents get one of ``negative`` / ``neutral`` / ``positive`` / ``mixed``
+(:func:`document_sentiment`); sentences get the three base labels.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .errors import ModelError
+from .paths import models_dir
+
+if TYPE_CHECKING:
+    from .encode import DocumentEmbeddings, Encoder
+
+__all__ = [
+    "CLASSES",
+    "SentimentClassifier",
+    "document_sentiment",
+    "load_sentiment",
+    "train_sentiment",
+]
+
+#: Base classes of the head, in column order of ``predict_proba``.
+CLASSES: tuple[str, str, str] = ("negative", "neutral", "positive")
+#: Extra document label when confident positive and negative sentences co-occur.
+MIXED = "mixed"
+
+WEIGHTS_FILE = "sentiment.safetensors"
+CONFIG_FILE = "config.json"
+CARD_FILE = "MODEL_CARD.md"
+FORMAT_VERSION = 1
+
+_SHA_LINE = re.compile(r"^([0-9a-f]{64})\s+\*?(\S+)\s*$")
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _fit_temperature(logits: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None) -> float:
+    """Temperature ``T`` minimising the (weighted) negative log-likelihood of ``softmax(z / T)``."""
+    from scipy.optimize import minimize_scalar
+
+    w = np.ones(len(y)) if weight is None else np.asarray(weight, float)
+
+    def nll(log_t: float) -> float:
+        z = logits / np.exp(log_t)
+        z = z - z.max(axis=1, keepdims=True)
+        logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        return float(-(w * logp[np.arange(len(y)), y]).sum() / w.sum())
+
+    res = minimize_scalar(nll, bounds=(-3.0, 3.0), method="bounded")
+    return float(np.exp(res.x))
+
+
+def sha256_file(path: str | Path) -> str:
+    """SHA-256 hex digest of a file."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+class SentimentClassifier(ClassifierMixin, BaseEstimator):
+    """Calibrated sentiment head on sentence embeddings (scikit-learn estimator).
+
+    Parameters
+    ----------
+    C : float
+        Inverse L2 regularisation strength of the logistic regression.
+    class_weight : "balanced", dict or None
+        Class weights for fitting; ``"balanced"`` gives every class the same total weight,
+        so the (review-heavy) training mix does not decide the prior.
+    calibration_fraction : float
+        Share of the training rows held out (stratified) to fit the temperature. The head is
+        fitted on the rest. ``0`` disables calibration (temperature 1).
+    mixed_threshold : float
+        A document is ``mixed`` when one sentence has ``p(positive) >= mixed_threshold`` and
+        another has ``p(negative) >= mixed_threshold`` (see :func:`document_sentiment`).
+    encoder_model : str
+        Encoder the head was trained on (short name, recorded in the artifact).
+    max_iter : int
+        Iterations of the L-BFGS solver.
+    random_state : int
+        Seed of the calibration split.
+
+    Attributes
+    ----------
+    classes_ : ndarray of str
+        ``["negative", "neutral", "positive"]`` for the shipped model.
+    coef_ : ndarray of shape (n_classes, n_features)
+    intercept_ : ndarray of shape (n_classes,)
+    temperature_ : float
+        Logits are divided by this before the softmax.
+    encoder_model_id_ : str or None
+        Exact encoder id (name and wheel version) recorded by :func:`train_sentiment`.
+
+    Examples
+    --------
+    >>> from cxnlp.encode import Encoder  # doctest: +SKIP
+    >>> clf = load_sentiment()  # doctest: +SKIP
+    >>> clf.predict(Encoder().encode(["The staff were lovely"]))  # doctest: +SKIP
+    array(['positive'], dtype=object)
+    """
+
+    def __init__(
+        self,
+        C: float = 1.0,
+        class_weight: str | dict | None = "balanced",
+        calibration_fraction: float = 0.15,
+        mixed_threshold: float = 0.6,
+        encoder_model: str = "all-MiniLM-L6-v2",
+        max_iter: int = 2000,
+        random_state: int = 0,
+    ) -> None:
+        self.C = C
+        self.class_weight = class_weight
+        self.calibration_fraction = calibration_fraction
+        self.mixed_threshold = mixed_threshold
+        self.encoder_model = encoder_model
+        self.max_iter = max_iter
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ fit / predict
+    def _validate_params(self) -> None:
+        if not (isinstance(self.C, int | float) and self.C > 0):
+            raise ValueError(f"C must be a positive number, got {self.C!r}")
+        if not 0 <= self.calibration_fraction < 1:
+            raise ValueError(
+                f"calibration_fraction must be in [0, 1), got {self.calibration_fraction!r}"
+            )
+        if not 0.5 <= self.mixed_threshold <= 1:
+            raise ValueError(f"mixed_threshold must be in [0.5, 1], got {self.mixed_threshold!r}")
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> SentimentClassifier:
+        """Fit the logistic head, then the temperature on a stratified held-out part.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Embeddings (the shared encoder's vectors).
+        y : array-like of shape (n_samples,)
+            Labels; the shipped model uses ``negative`` / ``neutral`` / ``positive``.
+        sample_weight : array-like of shape (n_samples,), optional
+            Per-row weights, multiplied with ``class_weight``.
+        """
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.model_selection import train_test_split
+        from sklearn.utils.multiclass import check_classification_targets
+
+        self._validate_params()
+        X, y = validate_data(self, X, y, dtype=np.float64)
+        check_classification_targets(y)
+        classes, y_idx = np.unique(y, return_inverse=True)
+        if len(classes) < 2:
+            raise ValueError(f"Need samples of at least 2 classes to fit; got 1 class: {classes!r}")
+        sw = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, float)
+        if sw.shape != (len(y),):
+            raise ValueError(f"sample_weight has shape {sw.shape}, expected ({len(y)},)")
+
+        idx = np.arange(len(y))
+        counts = np.bincount(y_idx)
+        n_cal = int(round(self.calibration_fraction * len(y)))
+        calibrate = n_cal >= 2 * len(classes) and counts.min() >= 4
+        if calibrate:
+            fit_idx, cal_idx = train_test_split(
+                idx, test_size=n_cal, stratify=y_idx, random_state=self.random_state
+            )
+        else:
+            fit_idx, cal_idx = idx, idx[:0]
+
+        lr = LogisticRegression(
+            C=self.C, class_weight=self.class_weight, max_iter=self.max_iter, tol=1e-6
+        )
+        lr.fit(X[fit_idx], y_idx[fit_idx], sample_weight=sw[fit_idx])
+        coef, intercept = lr.coef_, lr.intercept_
+        if len(lr.classes_) == 2:  # sigmoid == softmax over logits (0, z)
+            coef = np.vstack([np.zeros_like(coef), coef])
+            intercept = np.concatenate([[0.0], intercept])
+        full_coef = np.zeros((len(classes), X.shape[1]))
+        full_int = np.full(len(classes), -1e4)  # a class absent from the fit part: never
+        full_coef[lr.classes_] = coef
+        full_int[lr.classes_] = intercept
+
+        self.classes_ = classes
+        self.coef_ = full_coef.astype(np.float32)
+        self.intercept_ = full_int.astype(np.float32)
+        self.temperature_ = 1.0
+        if calibrate:
+            cw = self._class_weights(y_idx, len(classes))
+            self.temperature_ = _fit_temperature(
+                self._logits(X[cal_idx]), y_idx[cal_idx], sw[cal_idx] * cw[y_idx[cal_idx]]
+            )
+        self.n_calibration_ = len(cal_idx)
+        self.n_iter_ = np.atleast_1d(lr.n_iter_)
+        self.encoder_model_id_ = getattr(self, "encoder_model_id_", None)
+        return self
+
+    def _class_weights(self, y_idx: np.ndarray, k: int) -> np.ndarray:
+        if self.class_weight == "balanced":
+            counts = np.bincount(y_idx, minlength=k).astype(float)
+            return len(y_idx) / (k * counts.clip(1))
+        if isinstance(self.class_weight, dict):
+            return np.array([self.class_weight.get(c, 1.0) for c in self.classes_], float)
+        return np.ones(k)
+
+    def _logits(self, X: np.ndarray) -> np.ndarray:
+        return np.asarray(X, np.float32) @ self.coef_.T + self.intercept_
+
+    def _scaled_logits(self, X: Any) -> np.ndarray:
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=np.float32)
+        return self._logits(X) / self.temperature_
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Temperature-scaled logits, shape (n_samples, n_classes); (n_samples,) if binary."""
+        z = self._scaled_logits(X)
+        return z[:, 1] - z[:, 0] if z.shape[1] == 2 else z
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Calibrated class probabilities, columns in the order of ``classes_``."""
+        return _softmax(self._scaled_logits(X).astype(np.float64))
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Most probable class of each row."""
+        z = self._scaled_logits(X)
+        return self.classes_[np.argmax(z, axis=1)]
+
+    # ------------------------------------------------------------------ documents
+    def predict_documents(self, emb: DocumentEmbeddings) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Document and sentence sentiment from one :func:`cxnlp.encode.embed_documents` pass.
+
+        Returns
+        -------
+        docs : DataFrame
+            One row per document: ``sentiment`` (negative/neutral/positive/mixed, ``None``
+            for a document without any sentence) and ``p_<class>`` columns (NaN when empty).
+        sentences : DataFrame
+            ``emb.sentences`` plus ``sentiment`` and ``p_<class>`` columns.
+        """
+        n_docs = len(emb.docs)
+        sent = emb.sentences.copy()
+        sp = (
+            self.predict_proba(emb.sentence_vectors)
+            if len(sent)
+            else np.zeros((0, len(self.classes_)))
+        )
+        dp = self.predict_proba(emb.docs) if n_docs else np.zeros((0, len(self.classes_)))
+        labels = document_sentiment(
+            dp,
+            sp,
+            sent["doc"].to_numpy(),
+            n_docs,
+            classes=self.classes_,
+            threshold=self.mixed_threshold,
+        )
+        has = np.bincount(sent["doc"].to_numpy(), minlength=n_docs) > 0 if n_docs else []
+        docs = pd.DataFrame({"sentiment": labels})
+        for j, c in enumerate(self.classes_):
+            docs[f"p_{c}"] = np.where(has, dp[:, j], np.nan)
+            sent[f"p_{c}"] = sp[:, j]
+        sent["sentiment"] = self.classes_[sp.argmax(axis=1)] if len(sent) else []
+        return docs, sent
+
+    def check_encoder(self, encoder: Encoder) -> None:
+        """Raise :class:`ModelError` if ``encoder`` is not the one this head was trained on."""
+        if encoder.model != self.encoder_model:
+            raise ModelError(
+                f"The sentiment model was trained on encoder '{self.encoder_model}' but the run "
+                f"uses '{encoder.model}'. Use encoder.model: {self.encoder_model} or retrain with "
+                "`cxnlp train sentiment`."
+            )
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: str | Path, card: str | None = None) -> Path:
+        """Write ``sentiment.safetensors`` + ``config.json`` + ``MODEL_CARD.md`` into ``path``.
+
+        Parameters
+        ----------
+        path : path
+            Folder (created if needed).
+        card : str, optional
+            Markdown body of the model card; the ``sha256`` block is appended either way.
+        """
+        from safetensors.numpy import save_file
+
+        check_is_fitted(self, "coef_")
+        out = Path(path)
+        out.mkdir(parents=True, exist_ok=True)
+        save_file(
+            {"coef": np.ascontiguousarray(self.coef_), "intercept": self.intercept_},
+            str(out / WEIGHTS_FILE),
+            metadata={"format": f"cxnlp-sentiment-v{FORMAT_VERSION}"},  # one key: stable bytes
+        )
+        (out / WEIGHTS_FILE).chmod(0o644)  # safetensors writes 0600; artifacts are shared
+        config = {
+            "format_version": FORMAT_VERSION,
+            "classes": [str(c) for c in self.classes_],
+            "temperature": self.temperature_,
+            "encoder_model": self.encoder_model,
+            "encoder_model_id": self.encoder_model_id_,
+            "n_features_in": int(self.n_features_in_),
+            "params": self.get_params(),
+        }
+        (out / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+        body = card if card is not None else "# Sentiment model\n"
+        sums = "\n".join(f"{sha256_file(out / f)}  {f}" for f in (WEIGHTS_FILE, CONFIG_FILE))
+        body = body.rstrip() + (
+            "\n\n## Files (SHA-256, checked on load)\n\n```sha256\n" + sums + "\n```\n"
+        )
+        (out / CARD_FILE).write_text(body, encoding="utf-8")
+        return out
+
+    @classmethod
+    def load(cls, path: str | Path) -> SentimentClassifier:
+        """Load a model saved by :meth:`save`, checking every file against the card's SHA-256.
+
+        Raises
+        ------
+        ModelError
+            A file is missing, its hash differs from the model card, or the config is invalid.
+        """
+        from safetensors.numpy import load_file
+
+        folder = Path(path)
+        expected = _card_checksums(folder)
+        for name in (WEIGHTS_FILE, CONFIG_FILE):
+            if name not in expected:
+                raise ModelError(
+                    f"{folder / CARD_FILE} lists no SHA-256 for {name}. Re-save the model with "
+                    "SentimentClassifier.save() or retrain with `cxnlp train sentiment`."
+                )
+        for name, digest in expected.items():
+            f = folder / name
+            if not f.is_file():
+                raise ModelError(
+                    f"Sentiment model file {f} is missing (expected by {CARD_FILE}). Reinstall "
+                    "cxnlp or retrain with `cxnlp train sentiment --out DIR`."
+                )
+            got = sha256_file(f)
+            if got != digest:
+                raise ModelError(
+                    f"Sentiment model file {f} does not match its model card: SHA-256 {got}, "
+                    f"expected {digest}. The file is corrupt or was modified; reinstall cxnlp or "
+                    "retrain with `cxnlp train sentiment --out DIR`."
+                )
+        try:
+            config = json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8"))
+            tensors = load_file(str(folder / WEIGHTS_FILE))
+            params = config["params"]
+            model = cls(**params)
+            model.classes_ = np.asarray(config["classes"], dtype=object)
+            model.coef_ = tensors["coef"].astype(np.float32)
+            model.intercept_ = tensors["intercept"].astype(np.float32)
+            model.temperature_ = float(config["temperature"])
+            model.encoder_model_id_ = config.get("encoder_model_id")
+            model.n_features_in_ = int(config["n_features_in"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelError(f"Sentiment model in {folder} has an invalid config: {exc}") from exc
+        if model.coef_.shape != (len(model.classes_), model.n_features_in_):
+            raise ModelError(
+                f"Sentiment weights in {folder} have shape {model.coef_.shape}, expected "
+                f"({len(model.classes_)}, {model.n_features_in_})."
+            )
+        return model
+
+
+def _card_checksums(folder: Path) -> dict[str, str]:
+    card = folder / CARD_FILE
+    if not card.is_file():
+        raise ModelError(
+            f"No {CARD_FILE} in {folder}: cannot verify the sentiment model. Point to a folder "
+            "written by SentimentClassifier.save() or `cxnlp train sentiment --out DIR`."
+        )
+    sums: dict[str, str] = {}
+    for line in card.read_text(encoding="utf-8").splitlines():
+        m = _SHA_LINE.match(line.strip())
+        if m:
+            sums[m.group(2)] = m.group(1)
+    return sums
+
+
+def load_sentiment(path: str | Path | None = None) -> SentimentClassifier:
+    """Load a sentiment model; by default the shipped one in ``models_dir() / "sentiment"``."""
+    return SentimentClassifier.load(Path(path) if path is not None else models_dir() / "sentiment")
+
+
+def document_sentiment(
+    doc_proba: np.ndarray,
+    sentence_proba: np.ndarray,
+    sentence_doc: Sequence[int] | np.ndarray,
+    n_docs: int,
+    *,
+    classes: Sequence[str] = CLASSES,
+    threshold: float = 0.6,
+) -> np.ndarray:
+    """One label per document: negative / neutral / positive / mixed, or ``None`` if empty.
+
+    A document is ``mixed`` when at least one of its sentences has
+    ``p(positive) >= threshold`` and another has ``p(negative) >= threshold``; otherwise it
+    takes the arg-max of its own (document-vector) probabilities. A document with no
+    sentence gets ``None`` (the pipeline gives it a status).
+
+    Parameters
+    ----------
+    doc_proba : ndarray of shape (n_docs, n_classes)
+        Probabilities of the document vectors.
+    sentence_proba : ndarray of shape (n_sentences, n_classes)
+        Probabilities of the sentence vectors.
+    sentence_doc : array of int, shape (n_sentences,)
+        Document index (0 .. n_docs-1) of each sentence.
+    n_docs : int
+        Number of documents.
+    classes : sequence of str
+        Column names of the probability arrays; must contain ``positive`` and ``negative``.
+    threshold : float
+        Confidence a sentence needs to count as positive or negative for ``mixed``
+        (``>= 0.5``, so one sentence can never count as both).
+
+    Returns
+    -------
+    ndarray of object, shape (n_docs,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> doc = np.array([[0.5, 0.1, 0.4], [0.1, 0.8, 0.1]])
+    >>> sent = np.array([[0.9, 0.05, 0.05], [0.05, 0.05, 0.9]])
+    >>> document_sentiment(doc, sent, [0, 0], 3).tolist()
+    ['mixed', 'neutral', None]
+    """
+    classes = [str(c) for c in classes]
+    doc_proba = np.asarray(doc_proba, float).reshape(n_docs, len(classes))
+    sentence_proba = np.asarray(sentence_proba, float).reshape(-1, len(classes))
+    sentence_doc = np.asarray(sentence_doc, dtype=np.int64)
+    if len(sentence_doc) != len(sentence_proba):
+        raise ValueError(
+            f"sentence_doc has {len(sentence_doc)} entries but sentence_proba has "
+            f"{len(sentence_proba)} rows"
+        )
+    if len(sentence_doc) and (sentence_doc.min() < 0 or sentence_doc.max() >= n_docs):
+        raise ValueError(f"sentence_doc must index documents 0..{n_docs - 1}")
+    ipos, ineg = classes.index("positive"), classes.index("negative")
+    n_sent = np.bincount(sentence_doc, minlength=n_docs)
+    has_pos = (
+        np.bincount(sentence_doc, weights=sentence_proba[:, ipos] >= threshold, minlength=n_docs)
+        > 0
+    )
+    has_neg = (
+        np.bincount(sentence_doc, weights=sentence_proba[:, ineg] >= threshold, minlength=n_docs)
+        > 0
+    )
+    labels = (
+        np.asarray(classes, dtype=object)[doc_proba.argmax(axis=1)]
+        if n_docs
+        else (np.empty(0, dtype=object))
+    )
+    labels = labels.astype(object)
+    labels[has_pos & has_neg] = MIXED
+    labels[n_sent == 0] = None
+    return labels
+
+
+def train_sentiment(
+    out_dir: str | Path,
+    data_dir: str | Path | None = None,
+    encoder: Encoder | None = None,
+    seed: int = 0,
+    per_class: int = 1200,
+) -> dict[str, Any]:
+    """Train the shipped head on ship-safe data and save it to ``out_dir``.
+
+    Thin re-export of :func:`cxnlp.training.sentiment.train_sentiment` (documented there),
+    imported lazily so inference never loads the training code.
+    """
+    from .training.sentiment import train_sentiment as _train
+
+    return _train(out_dir, data_dir=data_dir, encoder=encoder, seed=seed, per_class=per_class)

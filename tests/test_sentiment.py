@@ -1,0 +1,207 @@
+"""Offline tests of the sentiment head: shipped artifact, calibration, doc/sentence labels."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+from sklearn.base import clone  # noqa: E402
+from sklearn.exceptions import NotFittedError  # noqa: E402
+
+from cxnlp.encode import Encoder, embed_documents  # noqa: E402
+from cxnlp.errors import ModelError  # noqa: E402
+from cxnlp.paths import models_dir  # noqa: E402
+from cxnlp.sentiment import (  # noqa: E402
+    CARD_FILE,
+    CONFIG_FILE,
+    WEIGHTS_FILE,
+    SentimentClassifier,
+    document_sentiment,
+    load_sentiment,
+)
+
+SHIPPED = models_dir() / "sentiment"
+
+POSITIVE = [
+    "I love this dress, it fits perfectly and the quality is great.",
+    "Thank you so much, the crew were wonderful and the flight was smooth!",
+    "Great value and fast delivery, very happy with my order.",
+]
+NEGATIVE = [
+    "The delivery was three weeks late and nobody answered my emails.",
+    "Terrible customer service, I was on hold for two hours and then cut off.",
+    "The fabric ripped after one wash, very disappointed.",
+]
+NEUTRAL = [
+    "Is there a direct flight from Denver to Chicago?",
+    "How do I change the address on my account?",
+    "Can I bring my dog on the flight to Boston tomorrow?",
+]
+
+
+@pytest.fixture(scope="module")
+def encoder() -> Encoder:
+    return Encoder(cache=False)
+
+
+@pytest.fixture(scope="module")
+def model() -> SentimentClassifier:
+    return load_sentiment()
+
+
+def _random_data(n: int = 120, d: int = 8, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    centers = rng.normal(size=(3, d)) * 2
+    y = np.repeat(["negative", "neutral", "positive"], n // 3)
+    X = centers[np.searchsorted(["negative", "neutral", "positive"], y)] + rng.normal(size=(n, d))
+    return X, y
+
+
+# ---------------------------------------------------------------------------- artifact
+def test_shipped_model_loads(model: SentimentClassifier) -> None:
+    assert list(model.classes_) == ["negative", "neutral", "positive"]
+    assert model.coef_.shape == (3, 384)
+    assert model.temperature_ > 0
+    assert model.encoder_model == "all-MiniLM-L6-v2"
+    card = (SHIPPED / CARD_FILE).read_text(encoding="utf-8")
+    assert "SHA-256" in card and WEIGHTS_FILE in card and CONFIG_FILE in card
+
+
+@pytest.mark.parametrize("victim", [WEIGHTS_FILE, CONFIG_FILE])
+def test_tampered_file_raises(tmp_path, victim: str) -> None:
+    copy = shutil.copytree(SHIPPED, tmp_path / "sentiment")
+    data = bytearray((copy / victim).read_bytes())
+    data[-2] ^= 0x01
+    (copy / victim).write_bytes(bytes(data))
+    with pytest.raises(ModelError, match="does not match its model card"):
+        load_sentiment(copy)
+
+
+@pytest.mark.parametrize("victim", [WEIGHTS_FILE, CONFIG_FILE, CARD_FILE])
+def test_missing_file_raises(tmp_path, victim: str) -> None:
+    copy = shutil.copytree(SHIPPED, tmp_path / "sentiment")
+    (copy / victim).unlink()
+    with pytest.raises(ModelError, match="missing|No MODEL_CARD"):
+        load_sentiment(copy)
+
+
+def test_no_pickle_in_artifact() -> None:
+    names = {p.name for p in SHIPPED.iterdir()}
+    assert names >= {WEIGHTS_FILE, CONFIG_FILE, CARD_FILE}
+    assert not any(n.endswith((".pkl", ".pickle", ".joblib")) for n in names)
+    config = json.loads((SHIPPED / CONFIG_FILE).read_text())
+    assert config["classes"] == ["negative", "neutral", "positive"]
+    assert config["encoder_model"] == "all-MiniLM-L6-v2"
+
+
+# ---------------------------------------------------------------------------- predictions
+def test_probabilities_are_calibrated_shaped(model, encoder) -> None:
+    X = encoder.encode(POSITIVE + NEGATIVE + NEUTRAL)
+    p = model.predict_proba(X)
+    assert p.shape == (9, 3)
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, atol=1e-6)
+    assert (p > 0).all() and (p < 1).all()
+    # confident on clear cases, yet not saturated the way an uncalibrated head can be
+    assert np.median(p.max(axis=1)) > 0.5
+    assert p.max() < 0.9999
+    np.testing.assert_array_equal(model.predict(X), model.classes_[p.argmax(axis=1)])
+
+
+@pytest.mark.parametrize(
+    "texts,label", [(POSITIVE, "positive"), (NEGATIVE, "negative"), (NEUTRAL, "neutral")]
+)
+def test_obvious_sentences(model, encoder, texts, label) -> None:
+    assert list(model.predict(encoder.encode(texts))) == [label] * len(texts)
+
+
+def test_mixed_document_and_empty(model, encoder) -> None:
+    texts = [
+        "The staff were lovely. The delivery was three weeks late and nobody answered.",
+        "The staff were lovely. Everything arrived on time and it fits perfectly.",
+        "",
+    ]
+    emb = embed_documents(encoder, texts)
+    docs, sents = model.predict_documents(emb)
+    assert docs["sentiment"].tolist()[:2] == ["mixed", "positive"]
+    assert pd.isna(docs["sentiment"].iloc[2])
+    assert np.isnan(docs["p_positive"].iloc[2])
+    assert sents.loc[sents["doc"] == 0, "sentiment"].tolist() == ["positive", "negative"]
+    np.testing.assert_allclose(docs[["p_negative", "p_neutral", "p_positive"]].iloc[:2].sum(1), 1)
+
+
+def test_document_sentiment_rules() -> None:
+    doc = np.array(
+        [[0.5, 0.1, 0.4], [0.1, 0.8, 0.1], [0.2, 0.2, 0.6], [0.3, 0.3, 0.4], [0.3, 0.3, 0.4]]
+    )
+    sent = np.array(
+        [
+            [0.9, 0.05, 0.05],
+            [0.05, 0.05, 0.9],  # doc 0: confident neg + confident pos
+            [0.2, 0.7, 0.1],  # doc 1
+            [0.55, 0.1, 0.35],
+            [0.1, 0.1, 0.8],
+        ]  # doc 2: negative below threshold
+    )
+    labels = document_sentiment(doc, sent, [0, 0, 1, 2, 2], 5, threshold=0.6)
+    assert labels.tolist() == ["mixed", "neutral", "positive", None, None]
+    with pytest.raises(ValueError, match="sentence_doc"):
+        document_sentiment(doc, sent, [0, 0, 1], 5)
+
+
+# ---------------------------------------------------------------------------- estimator
+def test_save_load_round_trip(tmp_path, model, encoder) -> None:
+    X = encoder.encode(POSITIVE + NEGATIVE + NEUTRAL)
+    model.save(tmp_path / "m", card="# test copy\n")
+    again = load_sentiment(tmp_path / "m")
+    np.testing.assert_array_equal(again.predict_proba(X), model.predict_proba(X))
+    assert again.get_params() == model.get_params()
+    assert again.temperature_ == model.temperature_
+
+
+def test_fit_small_round_trip(tmp_path) -> None:
+    X, y = _random_data()
+    clf = SentimentClassifier(C=1.0).fit(X, y)
+    assert list(clf.classes_) == ["negative", "neutral", "positive"]
+    assert (clf.predict(X) == y).mean() > 0.9
+    assert clf.n_calibration_ == 18 and clf.temperature_ > 0
+    clf.save(tmp_path)
+    np.testing.assert_array_equal(load_sentiment(tmp_path).predict_proba(X), clf.predict_proba(X))
+
+
+def test_fit_is_deterministic() -> None:
+    X, y = _random_data()
+    a = SentimentClassifier().fit(X, y).predict_proba(X)
+    b = SentimentClassifier().fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_estimator_contract() -> None:
+    clf = SentimentClassifier(C=2.0, mixed_threshold=0.7)
+    assert clone(clf).get_params() == clf.get_params()
+    assert not hasattr(clf, "coef_")
+    with pytest.raises(NotFittedError):
+        clf.predict(np.zeros((1, 8)))
+    with pytest.raises(ValueError, match="C must be"):
+        SentimentClassifier(C=-1).fit(*_random_data())
+    X, y = _random_data()
+    fitted = clf.fit(X, y)
+    assert fitted is clf and clf.n_features_in_ == 8
+    with pytest.raises(ValueError, match="features"):
+        clf.predict(np.zeros((2, 5)))
+
+
+def test_sklearn_estimator_checks() -> None:
+    from sklearn.utils.estimator_checks import check_estimator
+
+    check_estimator(SentimentClassifier(), expected_failed_checks=_EXPECTED_FAILED, on_fail="raise")
+
+
+_EXPECTED_FAILED: dict[str, str] = {}
