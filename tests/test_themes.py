@@ -1,0 +1,307 @@
+"""Codeframes and the theme classifier: validation, zero-shot, mentions, offsets, persistence."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+import textwrap  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from cxnlp.encode import Encoder, embed_documents  # noqa: E402
+from cxnlp.errors import ConfigError, ModelError  # noqa: E402
+from cxnlp.results import MENTION_COLUMNS  # noqa: E402
+from cxnlp.themes import Codeframe, CodeframeClassifier, theme_columns  # noqa: E402
+
+SHIPPED = ["generic", "retail", "airline", "restaurant", "telecom", "banking"]
+
+TEXTS = [
+    "The parcel arrived two weeks late.",
+    "I was charged twice for one order!",
+    "Great value for money, and the staff were so friendly. The app keeps crashing though.",
+    "",
+    "I couldn't log in to my account.",
+]
+
+
+@pytest.fixture(scope="module")
+def encoder(tmp_path_factory) -> Encoder:
+    return Encoder(cache_dir=tmp_path_factory.mktemp("cache"))
+
+
+@pytest.fixture(scope="module")
+def embedded(encoder):
+    de = embed_documents(encoder, TEXTS)
+    sentences = de.sentences.rename(columns={"doc": "row_id"})
+    proba = np.tile([0.6, 0.3, 0.1], (len(sentences), 1))
+    proba[sentences["text"].str.contains("Great")] = [0.05, 0.15, 0.8]
+    return sentences, de.sentence_vectors, proba
+
+
+def _write(tmp_path, body: str):
+    path = tmp_path / "cf.yaml"
+    path.write_text(textwrap.dedent(body), encoding="utf-8")
+    return path
+
+
+# ----------------------------------------------------------------- codeframe validation
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_codeframes_load(name):
+    cf = Codeframe.load(name)
+    assert cf.name == name
+    assert len(cf.themes) >= 8
+    assert all(t.touchpoint and t.churn_reason for t in cf.themes)
+    assert all(len(t.description.split()) >= 5 for t in cf.themes)
+
+
+def test_available_lists_shipped():
+    assert set(SHIPPED) <= set(Codeframe.available())
+
+
+def test_airline_codeframe_covers_complaint_reasons():
+    ids = set(Codeframe.load("airline").ids)
+    assert {
+        "customer_service",
+        "flight_delay",
+        "flight_cancelled",
+        "lost_luggage",
+        "bad_flight",
+        "booking_problems",
+        "flight_attendants",
+        "long_lines",
+        "damaged_luggage",
+    } <= ids
+
+
+def test_all_problems_reported_at_once(tmp_path):
+    path = _write(
+        tmp_path,
+        """
+        name: broken
+        version: 1
+        touchpoints: [web, store]
+        churn_reasons: [price, other]
+        themes:
+          - {id: a, label: A, description: about a}
+          - {id: a, label: A again, description: about a again}
+          - {id: b, label: B, description: about b, parent: nowhere}
+          - {id: c, label: C, description: about c, parent: a}
+          - {id: d, label: D, description: about d, parent: c}
+          - {id: e, label: E, description: about e, touchpoint: phone}
+          - {id: f, label: F, description: about f, churn_reason: boredom}
+    """,
+    )
+    with pytest.raises(ConfigError) as info:
+        Codeframe.from_yaml(path)
+    msg = str(info.value)
+    assert str(path) in msg
+    assert "5 problem(s)" in msg
+    assert "theme 'a': duplicate id" in msg
+    assert "theme 'b': unknown parent 'nowhere'" in msg
+    assert "theme 'd': parent 'c' is itself a child of 'a'" in msg and "two levels" in msg
+    assert "theme 'e': unknown touchpoint 'phone'" in msg and "web, store" in msg
+    assert "theme 'f': unknown churn reason 'boredom'" in msg
+
+
+def test_field_errors_name_the_theme(tmp_path):
+    path = _write(
+        tmp_path,
+        """
+        name: typo
+        themes:
+          - {id: ok, label: OK, description: fine}
+          - {id: bad, label: Bad, descripton: misspelt}
+          - {label: No id, description: missing id}
+    """,
+    )
+    with pytest.raises(ConfigError) as info:
+        Codeframe.from_yaml(path)
+    msg = str(info.value)
+    assert "theme 'bad': descripton: unknown field" in msg
+    assert "theme 'bad': description: Field required" in msg
+    assert "theme #3 (no id): id: Field required" in msg
+
+
+def test_links_unchecked_without_lists(tmp_path):
+    path = _write(
+        tmp_path,
+        """
+        name: free
+        themes:
+          - {id: a, label: A, description: about a, touchpoint: anything, churn_reason: any}
+    """,
+    )
+    assert Codeframe.from_yaml(path).theme("a").touchpoint == "anything"
+
+
+def test_unknown_name_and_bad_yaml(tmp_path):
+    with pytest.raises(ConfigError, match="Unknown codeframe 'nope'.*generic"):
+        Codeframe.load("nope")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("themes: [\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        Codeframe.from_yaml(bad)
+    with pytest.raises(ConfigError, match="not found"):
+        Codeframe.from_yaml(tmp_path / "missing.yaml")
+
+
+def test_yaml_round_trip(tmp_path):
+    cf = Codeframe.load("generic")
+    cf.to_yaml(tmp_path / "g.yaml")
+    assert Codeframe.from_yaml(tmp_path / "g.yaml") == cf
+
+
+# ----------------------------------------------------------------- classification
+
+
+def test_zero_shot_fixture(encoder):
+    clf = CodeframeClassifier("generic", encoder)
+    texts = [
+        "The parcel arrived two weeks late",
+        "I was charged twice",
+        "The app keeps crashing",
+        "I can't log in to my account",
+        "The agent was very rude to me",
+    ]
+    pred = clf.predict(encoder.encode(texts), texts)
+    ids = np.array(clf.theme_ids_)
+    got = [set(ids[row]) for row in pred]
+    assert "delivery_speed" in got[0]
+    assert got[1] & {"billing", "billing.overcharge"}
+    assert "digital_bugs" in got[2]
+    assert "account_login" in got[3]
+    assert "staff_attitude" in got[4]
+
+
+def test_unrelated_text_gets_no_theme(encoder):
+    clf = CodeframeClassifier("generic", encoder)
+    texts = ["The weather in Paris was nice.", "ok"]
+    assert not clf.predict(encoder.encode(texts), texts).any()
+
+
+def test_mentions_shape_and_columns(encoder, embedded):
+    sentences, vecs, proba = embedded
+    m = CodeframeClassifier("generic", encoder).mentions(sentences, vecs, proba)
+    assert list(m.columns) == MENTION_COLUMNS
+    assert not m.duplicated(["row_id", "theme"]).any()
+    assert m["confidence"].between(0.5, 1.0).all()
+    row2 = set(m.loc[m.row_id == 2, "theme"])
+    assert len(row2) >= 2  # multi-label: value/staff and the app
+    assert "digital_bugs" in row2
+    assert 3 not in set(m.row_id)  # the empty response has no sentence, hence no theme
+    cols = theme_columns(m, len(TEXTS))
+    assert len(cols) == len(TEXTS) and cols[3] == []
+    assert "delivery_speed" in cols[0]
+
+
+def test_aspect_sentiment_uses_only_mentioning_sentences(encoder, embedded):
+    sentences, vecs, proba = embedded
+    m = CodeframeClassifier("generic", encoder).mentions(sentences, vecs, proba)
+    app = m[(m.row_id == 2) & (m.theme == "digital_bugs")].iloc[0]
+    assert app["sentiment"] == "negative"
+    assert app["sentiment_score"] == pytest.approx(0.1 - 0.6)
+    others = m[(m.row_id == 2) & (m.theme != "digital_bugs")]
+    assert (others["sentiment"] == "positive").all()
+
+
+def test_evidence_offsets_slice_the_text(encoder, embedded):
+    sentences, vecs, proba = embedded
+    m = CodeframeClassifier("generic", encoder).mentions(sentences, vecs, proba)
+    assert len(m)
+    for r in m.itertuples():
+        assert TEXTS[r.row_id][r.start : r.end] == r.evidence
+    app = m[(m.row_id == 2) & (m.theme == "digital_bugs")].iloc[0]
+    assert app["evidence"] == "The app keeps crashing though."
+
+
+def test_mentions_deterministic_and_without_sentiment(encoder, embedded):
+    sentences, vecs, proba = embedded
+    a = CodeframeClassifier("generic", encoder).mentions(sentences, vecs, proba)
+    b = CodeframeClassifier("generic", encoder).mentions(sentences, vecs, proba)
+    pd.testing.assert_frame_equal(a, b)
+    c = CodeframeClassifier("generic", encoder).mentions(sentences, vecs, None)
+    assert c["sentiment"].isna().all() and list(c.columns) == MENTION_COLUMNS
+    empty = CodeframeClassifier("generic", encoder).mentions(sentences.iloc[:0], vecs[:0], None)
+    assert list(empty.columns) == MENTION_COLUMNS and len(empty) == 0
+
+
+def test_mentions_rejects_misaligned_input(encoder, embedded):
+    sentences, vecs, proba = embedded
+    clf = CodeframeClassifier("generic", encoder)
+    with pytest.raises(ValueError, match="must align"):
+        clf.mentions(sentences, vecs[:-1], None)
+    with pytest.raises(ValueError, match="negative, neutral, positive"):
+        clf.mentions(sentences, vecs, proba[:, :2])
+
+
+def _few_shot(encoder):
+    texts = [
+        "parcel came late",
+        "delivery took three weeks",
+        "still waiting for my order",
+        "charged me twice",
+        "my bill is wrong",
+        "extra fee on my invoice",
+        "the app crashes",
+        "website won't load",
+        "error at checkout",
+        "nice weather today",
+        "I like turtles",
+        "see you tomorrow",
+    ]
+    labels = [["delivery_speed"]] * 3 + [["billing"]] * 3 + [["digital_bugs"]] * 3 + [[]] * 3
+    return texts, encoder.encode(texts), labels
+
+
+def test_fit_save_load_round_trip(encoder, tmp_path):
+    texts, X, labels = _few_shot(encoder)
+    clf = CodeframeClassifier("generic", encoder).fit(X, labels, texts=texts)
+    assert clf.coef_.shape[0] == len(clf.theme_ids_)
+    assert clf.blend_[clf.theme_ids_.index("billing")] > 0
+    assert clf.blend_[clf.theme_ids_.index("trust_privacy")] == 0
+    clf.save(tmp_path / "m")
+    assert {p.name for p in (tmp_path / "m").iterdir()} == {"themes.json", "themes.safetensors"}
+    back = CodeframeClassifier.load(tmp_path / "m", encoder)
+    np.testing.assert_allclose(
+        back.decision_scores(X, texts), clf.decision_scores(X, texts), atol=1e-6
+    )
+    pred = back.predict(X, texts)
+    assert pred[0, back.theme_ids_.index("delivery_speed")]
+
+
+def test_ngram_model_round_trip(encoder, tmp_path):
+    texts, X, labels = _few_shot(encoder)
+    texts, X, labels = texts * 2, np.vstack([X, X]), labels * 2  # min_df=2 needs repeats
+    clf = CodeframeClassifier("generic", encoder, ngram_weight=0.5).fit(X, labels, texts=texts)
+    assert clf.ngram_vocabulary_
+    back = CodeframeClassifier.load(clf.save(tmp_path / "ng"), encoder)
+    assert back.ngram_vocabulary_ == clf.ngram_vocabulary_
+    np.testing.assert_allclose(
+        back.decision_scores(X, texts), clf.decision_scores(X, texts), atol=1e-6
+    )
+
+
+def test_fit_rejects_unknown_labels(encoder):
+    texts, X, labels = _few_shot(encoder)
+    labels[0] = ["no_such_theme"]
+    with pytest.raises(ValueError, match="no_such_theme"):
+        CodeframeClassifier("generic", encoder).fit(X, labels)
+
+
+def test_calibrate_sets_thresholds(encoder):
+    texts, X, labels = _few_shot(encoder)
+    clf = CodeframeClassifier("generic", encoder).calibrate(X, labels, texts, min_positives=3)
+    assert clf.thresholds_.shape == (len(clf.theme_ids_),)
+    assert clf.thresholds_.min() >= 0.15 and clf.thresholds_.max() < 0.7
+
+
+def test_load_missing_model(tmp_path):
+    with pytest.raises(ModelError, match="themes.json"):
+        CodeframeClassifier.load(tmp_path)
