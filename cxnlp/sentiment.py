@@ -417,13 +417,17 @@ def document_sentiment(
     *,
     classes: Sequence[str] = CLASSES,
     threshold: float = 0.6,
+    balance: float = 1 / 3,
 ) -> np.ndarray:
     """One label per document: negative / neutral / positive / mixed, or ``None`` if empty.
 
     A document is ``mixed`` when at least one of its sentences has
-    ``p(positive) >= threshold`` and another has ``p(negative) >= threshold``; otherwise it
-    takes the arg-max of its own (document-vector) probabilities. A document with no
-    sentence gets ``None`` (the pipeline gives it a status).
+    ``p(positive) >= threshold``, another has ``p(negative) >= threshold``, and the smaller
+    side carries at least ``balance`` of the document's summed positive + negative
+    probability (one grumble in a five-sentence rave stays positive; on clothing-review
+    train data this cut 5-star "mixed" from 45 % to 16 % while 3-star stays at 50 %).
+    Otherwise it takes the arg-max of its own (document-vector) probabilities. A document
+    with no sentence gets ``None`` (the pipeline gives it a status).
 
     Parameters
     ----------
@@ -440,6 +444,9 @@ def document_sentiment(
     threshold : float
         Confidence a sentence needs to count as positive or negative for ``mixed``
         (``>= 0.5``, so one sentence can never count as both).
+    balance : float
+        Share of the positive + negative probability mass the weaker side needs for
+        ``mixed``.
 
     Returns
     -------
@@ -480,7 +487,10 @@ def document_sentiment(
         else (np.empty(0, dtype=object))
     )
     labels = labels.astype(object)
-    labels[has_pos & has_neg] = MIXED
+    pos_mass = np.bincount(sentence_doc, weights=sentence_proba[:, ipos], minlength=n_docs)
+    neg_mass = np.bincount(sentence_doc, weights=sentence_proba[:, ineg], minlength=n_docs)
+    minority = np.minimum(pos_mass, neg_mass) / np.maximum(pos_mass + neg_mass, 1e-12)
+    labels[has_pos & has_neg & (minority >= balance)] = MIXED
     labels[n_sent == 0] = None
     return labels
 
