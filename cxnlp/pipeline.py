@@ -317,6 +317,7 @@ class Analyzer:
             manifest=self.manifest(digest, source),
         )
         results.metrics = summarize(results)
+        # corpus stages over the per-row results, each one call:
         return results
 
     def manifest(self, digest: str, source: Any = None) -> dict[str, Any]:
