@@ -55,6 +55,7 @@ class EncoderConfig(_Strict):
     """The one sentence encoder every head shares."""
 
     model: str = "all-MiniLM-L6-v2"
+    backend: Literal["torch", "onnx-int8"] = "torch"
     device: str | None = None
     batch_size: int = Field(64, gt=0)
     cache: bool = True
@@ -75,6 +76,25 @@ class ThemesConfig(_Strict):
     model: str | None = None
 
 
+class TopicsConfig(_Strict):
+    """Topic discovery with BERTopic on the shared embeddings (:mod:`cxnlp.topics`).
+
+    Skipped with a note in ``metrics["topics"]`` when fewer than ``min_docs`` rows were
+    analysed or BERTopic is not installed (``pip install 'cxnlp[topics]'``).
+    ``outlier_threshold``: cosine similarity above which an outlier joins its nearest topic;
+    ``match_threshold``: similarity of a topic to a codeframe theme below which the topic is
+    reported as missing from the codeframe.
+    """
+
+    enabled: bool = True
+    seed: int = 0
+    min_topic_size: int = Field(10, ge=2)
+    max_fit_docs: int = Field(20_000, ge=10)
+    min_docs: int = Field(50, ge=10)
+    outlier_threshold: float | None = Field(0.35, ge=-1, le=1)
+    match_threshold: float = Field(0.45, ge=-1, le=1)
+
+
 class RunConfig(_Strict):
     """How rows flow: chunk size (memory bound) and progress display."""
 
@@ -87,6 +107,52 @@ class ReportConfig(_Strict):
     examples_per_sentiment: int = Field(5, ge=0)
 
 
+class LinkConfig(_Strict):
+    """Touchpoints and churn reasons (:mod:`cxnlp.link`).
+
+    ``touchpoints``: ``{theme_id: touchpoint}`` overriding the codeframe's links;
+    ``touchpoint_aliases``: ``{export value: touchpoint}`` tried before fuzzy matching;
+    ``touchpoint_column`` / ``churn_column``: ``None`` = detect, ``""`` = none.
+    ``churn_reasons``: reason ids (``None``: the codeframe's list, else the default ten) or
+    ``{id: description}``; ``churn_map`` overrides the codeframe's theme → reason links.
+    """
+
+    touchpoints: dict[str, str] = {}
+    touchpoint_column: str | None = None
+    touchpoint_aliases: dict[str, str] = {}
+    fuzzy_cutoff: float = Field(0.75, gt=0, le=1)
+    churn_column: str | None = None
+    churn_reasons: list[str] | dict[str, str] | None = None
+    churn_map: dict[str, str] = {}
+    churn_model: str | None = None
+    at_risk_scores: bool = True
+    negative_text_at_risk: bool = True
+    theme_weight: float = Field(0.5, ge=0, le=1)
+    min_reason_confidence: float = Field(0.35, ge=0, le=1)
+
+
+class DriversConfig(_Strict):
+    """Key drivers, score-text disagreement and trends (:mod:`cxnlp.drivers`).
+
+    ``score_column``: the outcome (``None``: the first NPS, CSAT, CES, rating or recommend
+    column; without one, the mean text ``sentiment_score``). ``min_n``: cells with fewer
+    responses are flagged ``small`` (never hidden). ``period``: ``auto`` picks day, week or
+    month from the date span; ``dayfirst``: ``None`` decides from the values (``13/01``
+    means day first), ambiguous dates are read month first unless set to ``true``.
+    """
+
+    score_column: str | None = None
+    confidence: float = Field(0.95, gt=0, lt=1)
+    bootstrap: int = Field(1000, ge=0)
+    seed: int = 0
+    min_n: int = Field(30, ge=1)
+    disagreement_threshold: float = Field(0.7, gt=0.5, le=1)
+    period: Literal["auto", "day", "week", "month", "quarter"] = "auto"
+    dayfirst: bool | None = None
+    baseline_periods: int = Field(3, ge=1)
+    fdr: float = Field(0.05, gt=0, lt=1)
+
+
 class Config(_Strict):
     """The whole run. Load with :func:`load_config`; override with ``config.model_copy``."""
 
@@ -95,6 +161,9 @@ class Config(_Strict):
     encoder: EncoderConfig = EncoderConfig()
     sentiment: SentimentConfig = SentimentConfig()
     themes: ThemesConfig = ThemesConfig()
+    topics: TopicsConfig = TopicsConfig()
+    link: LinkConfig = LinkConfig()
+    drivers: DriversConfig = DriversConfig()
     run: RunConfig = RunConfig()
     report: ReportConfig = ReportConfig()
 

@@ -94,9 +94,11 @@ class EmbeddingCache:
                 con.execute("DELETE FROM vec WHERE model=?", [model])
 
     def put(self, model: str, items: dict[str, np.ndarray]) -> None:
+        # first vector wins: a text re-encoded in another batch (float noise ~1e-7) must not
+        # replace it, or topic discovery (UMAP amplifies such noise) stops being repeatable
         with self._connect() as con:
             con.executemany(
-                "INSERT OR REPLACE INTO vec VALUES (?, ?, ?)",
+                "INSERT OR IGNORE INTO vec VALUES (?, ?, ?)",
                 [(model, k, np.asarray(v, np.float32).tobytes()) for k, v in items.items()],
             )
 
@@ -129,8 +131,10 @@ class Encoder:
         cache: bool = True,
         cache_dir: str | Path | None = None,
         show_progress: bool = False,
+        backend: str = "torch",
     ) -> None:
         self.model = model
+        self.backend = backend
         self.device = device
         self.batch_size = batch_size
         self.cache = cache
@@ -143,8 +147,8 @@ class Encoder:
 
     @property
     def model_id(self) -> str:
-        """Model name and the exact package version that carried its weights."""
-        return self._resolved[1]
+        """Model name, the exact package version that carried its weights, and the backend."""
+        return self._resolved[1] + ("" if self.backend == "torch" else f"+{self.backend}")
 
     @cached_property
     def model_(self):
@@ -156,6 +160,14 @@ class Encoder:
         transformers.logging.set_verbosity_error()
         transformers.logging.disable_progress_bar()
 
+        if self.backend == "onnx-int8":
+            from .onnx_backend import OnnxSentenceModel, build_int8
+
+            folder = self._resolved[0]
+            where = Path(self.cache_dir or default_cache_dir()) / "onnx" / self._resolved[1]
+            return OnnxSentenceModel(folder, build_int8(folder, where))
+        if self.backend != "torch":
+            raise ValueError(f"Unknown encoder backend '{self.backend}': use torch or onnx-int8.")
         device = self.device or ("cuda" if torch.cuda.is_available() else "cpu")
         return SentenceTransformer(self._resolved[0], device=device)
 
@@ -178,7 +190,7 @@ class Encoder:
 
     def __getstate__(self) -> dict:
         """Keep weights and connections out of pickles (Dask ships the parameters only)."""
-        keep = ("model", "device", "batch_size", "cache", "cache_dir", "show_progress")
+        keep = ("model", "device", "batch_size", "cache", "cache_dir", "show_progress", "backend")
         return {k: self.__dict__[k] for k in keep}
 
     def windows(self, text: str) -> list[str]:

@@ -97,7 +97,7 @@ class Analyzer:
             return self._encoder
         c = self.config.encoder
         return Encoder(c.model, device=c.device, batch_size=c.batch_size, cache=c.cache,
-                       cache_dir=c.cache_dir, show_progress=False)
+                       cache_dir=c.cache_dir, show_progress=False, backend=c.backend)
 
     @cached_property
     def sentiment(self) -> Any:
@@ -119,6 +119,19 @@ class Analyzer:
         if t.model:
             return CodeframeClassifier.load(t.model, encoder=self.encoder)
         return CodeframeClassifier(Codeframe.load(t.codeframe), self.encoder)
+
+    @property
+    def codeframe(self) -> Any:
+        """The codeframe of the theme classifier (or of ``config.themes``), for the link stage."""
+        cf = getattr(self.themes, "codeframe_", None) if self.themes is not None else None
+        if cf is None:
+            from .themes import Codeframe
+
+            try:
+                cf = Codeframe.load(self.config.themes.codeframe)
+            except Exception:  # noqa: BLE001 - no codeframe: touchpoints/reasons use defaults
+                cf = None
+        return cf
 
     def __getstate__(self) -> dict[str, Any]:
         """Ship settings, not weights, to Dask workers: each worker loads models once."""
@@ -302,7 +315,9 @@ class Analyzer:
     def assemble(self, chunks: list[ChunkResult], columns: cxio.ColumnMap, digest: str,
                  source: Any = None) -> Results:
         """Concatenate chunk results and run the corpus stages (metrics, manifest)."""
+        from .drivers import apply_corpus_stages
         from .metrics import summarize
+        from .topics import discover_topics
 
         def cat(frames: list[pd.DataFrame], cols: list[str]) -> pd.DataFrame:
             frames = [f for f in frames if len(f)]
@@ -318,6 +333,8 @@ class Analyzer:
         )
         results.metrics = summarize(results)
         # corpus stages over the per-row results, each one call:
+        apply_corpus_stages(results, self.config, self.codeframe, self.encoder)
+        results.topics = discover_topics(results, self)
         return results
 
     def manifest(self, digest: str, source: Any = None) -> dict[str, Any]:

@@ -71,3 +71,15 @@ def test_embed_documents_means_sentences(encoder):
     assert not emb.docs[1].any()
     expect = emb.sentence_vectors[:2].sum(0)
     np.testing.assert_allclose(emb.docs[0], expect / np.linalg.norm(expect), atol=1e-6)
+
+
+def test_onnx_int8_backend_matches_torch(encoder, tmp_path_factory):
+    pytest.importorskip("onnxruntime")
+    fast = Encoder(backend="onnx-int8", cache=False,
+                   cache_dir=tmp_path_factory.getbasetemp() / "onnx-build")
+    texts = ["The parcel arrived two weeks late.", "Lovely staff, great service!",
+             "How do I change my PIN?", "ok"]
+    got, want = fast.encode(texts), encoder.encode(texts)
+    assert got.shape == want.shape
+    assert ((got * want).sum(1) > 0.95).all()
+    assert fast.model_id.endswith("+onnx-int8") and fast.model_id != encoder.model_id
