@@ -11,15 +11,16 @@ setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -c constraints.txt -e '.[dev,dask]'
+	$(BIN)/pip install -q -c constraints.txt -e '.[dev,dask,onnx,topics]'
 	touch $@
 
 demo: setup
 	$(BIN)/cxnlp analyze examples/clothing_reviews.csv --codeframe retail --out out/demo
 	@echo "Open out/demo/report.html"
 
+# The unit tests, then the notebooks executed by nbmake (each bounded by --nbmake-timeout).
 test: setup
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q tests notebooks --nbmake --nbmake-timeout=300
 
 lint: setup
 	$(BIN)/ruff check cxnlp tests benchmarks

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import plotly.graph_objects as go
 
+from . import views
 from .metrics import (
     SENTIMENT_LABELS,
     Estimate,
@@ -33,9 +34,15 @@ __all__ = [
     "COLORS",
     "FONT_FAMILY",
     "figure_description",
+    "plot_churn",
+    "plot_drivers",
+    "plot_journey",
     "plot_scores",
     "plot_sentiment",
     "plot_sentiment_by",
+    "plot_theme_trends",
+    "plot_themes",
+    "plot_topics",
     "style_figure",
 ]
 
@@ -338,3 +345,289 @@ def plot_sentiment_by(results: Results, column: str, max_levels: int = 15) -> go
     return style_figure(
         fig, title=f"Sentiment by {column}", description=desc, height=140 + 44 * len(table)
     )
+
+
+# --------------------------------------------------------------------------- themes and links
+
+#: Diverging scale for aspect sentiment (−1 red, 0 grey, +1 green).
+SENTIMENT_SCALE = [[0.0, _RED], [0.5, "#8a939b"], [1.0, _GREEN]]
+
+
+def _unavailable(title: str, message: str) -> go.Figure:
+    return style_figure(_empty(go.Figure(), message), title=title, description=message,
+                        height=220)  # fmt: skip
+
+
+def _num(v: Any, digits: int = 2) -> str:
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return "–"
+    return "–" if math.isnan(x) else f"{x:+.{digits}f}"
+
+
+def plot_themes(results: Results, top: int = 15) -> go.Figure:
+    """Themes ranked by volume: one horizontal bar per theme, split by aspect sentiment.
+
+    Bars count the responses that mention each theme (``results.mentions``); the
+    ``top`` largest themes are shown, largest first.
+    """
+    summary = views.theme_summary(results).head(top)
+    if summary.empty:
+        return _unavailable(
+            "Themes by volume",
+            "No theme mentions in this run (themes were "
+            "switched off or nothing matched the codeframe).",
+        )
+    y = [_esc(lab) for lab in summary["label"]]
+    fig = go.Figure()
+    for lab in ("negative", "neutral", "positive"):
+        counts = (summary[lab] * summary["mentions"]).round().astype(int)
+        fig.add_trace(go.Bar(
+            y=y, x=counts, name=lab, orientation="h", marker_color=COLORS[lab],
+            hovertemplate="%{y}: %{x:,} " + lab + " mentions<extra></extra>",
+        ))  # fmt: skip
+    fig.update_layout(barmode="stack")
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(title_text="Responses mentioning the theme")
+    desc = (
+        "Themes by volume: "
+        + "; ".join(
+            f"{r.label} {r.mentions:,} responses ({_pct(r.share)} of analysed), "
+            f"{_pct(r.negative)} negative"
+            for r in summary.itertuples()
+        )
+        + "."
+    )
+    return style_figure(fig, title="Themes by volume", description=desc,
+                        height=120 + 28 * len(summary))  # fmt: skip
+
+
+def plot_drivers(results: Results, top: int = 25) -> go.Figure:
+    """Driver matrix: theme volume (x) × impact on the score (y), coloured by aspect sentiment.
+
+    Impact comes from ``results.drivers`` (overall score minus the score of the responses that
+    do not mention the theme). Without a drivers table the y axis shows the mean aspect
+    sentiment of each theme's mentions instead, and the title says so.
+    """
+    summary = views.theme_summary(results)
+    if summary.empty:
+        return _unavailable(
+            "Driver matrix", "No theme mentions in this run, so there is no driver matrix to show."
+        )
+    summary = summary.head(top)
+    has_impact = "impact" in summary and summary["impact"].notna().any()
+    if has_impact:
+        summary = summary[summary["impact"].notna()]
+        y, ytitle = summary["impact"].astype(float), "Impact on the score (its own unit)"
+        title = "Driver matrix: volume × impact"
+    else:
+        y, ytitle = summary["sentiment_score"].astype(float), "Mean aspect sentiment (−1 to +1)"
+        title = "Themes: volume × aspect sentiment (no driver analysis in this run)"
+    error = None
+    if has_impact and {"impact_low", "impact_high"} <= set(summary.columns):
+        error = {"type": "data", "symmetric": False, "color": "#9aa5b1",
+                 "array": (summary["impact_high"] - y).clip(lower=0).tolist(),
+                 "arrayminus": (y - summary["impact_low"]).clip(lower=0).tolist()}  # fmt: skip
+    fig = go.Figure(go.Scatter(
+        x=summary["mentions"], y=y, mode="markers+text",
+        text=[_esc(lab) for lab in summary["label"]], textposition="top center",
+        textfont={"size": 12, "color": _INK}, error_y=error,
+        marker={"size": 14, "color": summary["sentiment_score"].fillna(0),
+                "colorscale": SENTIMENT_SCALE, "cmin": -1, "cmax": 1,
+                "line": {"width": 1, "color": _INK},
+                "colorbar": {"title": {"text": "Aspect<br>sentiment"}, "thickness": 12}},
+        customdata=summary["sentiment_score"],
+        hovertemplate="%{text}<br>%{x:,} responses<br>" + ytitle.split(" (")[0]
+        + ": %{y:.2f}<br>aspect sentiment %{customdata:.2f}<extra></extra>",
+        showlegend=False,
+    ))  # fmt: skip
+    fig.add_hline(y=0, line_color=_MUTED, line_width=1)
+    fig.update_xaxes(title_text="Volume (responses mentioning the theme)", type="log")
+    fig.update_yaxes(title_text=ytitle)
+    what = "impact" if has_impact else "mean aspect sentiment"
+    ranked = summary.assign(yval=y).sort_values("yval", kind="stable")
+    desc = (f"{title}. Each theme's volume and {what}, most negative first: "
+            + "; ".join(f"{r.label}: {r.mentions:,} responses, {what} {_num(r.yval)}"
+                        for r in ranked.itertuples()) + ".")  # fmt: skip
+    return style_figure(fig, title=title, description=desc, height=480)
+
+
+def plot_journey(results: Results) -> go.Figure:
+    """Touchpoint journey: mean aspect sentiment per stage in journey order, bars labelled with
+    volume; the first score column per stage as a line on a second axis when known.
+
+    From ``results.touchpoints`` when present, else from the codeframe's theme → touchpoint map.
+    """
+    df = views.journey(results)
+    if df.empty or "touchpoint" not in df:
+        return _unavailable("Journey", views.unavailable(results, "touchpoints"))
+    x = [_esc(t) for t in df["touchpoint"]]
+    fig = go.Figure()
+    parts = []
+    if "sentiment_score" in df:
+        s = pd.to_numeric(df["sentiment_score"], errors="coerce")
+        n = df["mentions"] if "mentions" in df else pd.Series([None] * len(df))
+        fig.add_trace(go.Bar(
+            x=x, y=s, name="aspect sentiment",
+            marker_color=[_RED if v < -0.05 else _GREEN if v > 0.05 else _GREY
+                          for v in s.fillna(0)],
+            text=[f"n={int(v):,}" if pd.notna(v) else "" for v in n], textposition="outside",
+            textfont={"color": _INK}, cliponaxis=False,
+            hovertemplate="%{x}: sentiment %{y:.2f} (%{text})<extra></extra>",
+        ))  # fmt: skip
+        fig.update_yaxes(title_text="Mean aspect sentiment", range=[-1.05, 1.05])
+        parts = [f"{t}: sentiment {_num(v)}" + (f", {int(k):,} responses" if pd.notna(k) else "")
+                 for t, v, k in zip(df["touchpoint"], s, n, strict=False)]  # fmt: skip
+    score_cols = [c for c in _score_columns(results) if c in df]
+    if "score" in df and pd.to_numeric(df["score"], errors="coerce").notna().any():
+        score_cols = ["score"]  # the touchpoints table's score (metric in score_metric)
+    if score_cols:
+        col = score_cols[0]
+        kind = _KIND_NAMES.get(_score_columns(results).get(col, ""), "")
+        if col == "score" and "score_metric" in df:
+            kind = (
+                str(df["score_metric"].dropna().iloc[0]) if df["score_metric"].notna().any() else ""
+            )
+        fig.add_trace(go.Scatter(
+            x=x, y=df[col], name=_esc(f"{col} ({kind})"),
+            mode="lines+markers", yaxis="y2", line={"color": "#1f4e79"},
+        ))  # fmt: skip
+        fig.update_layout(yaxis2={"overlaying": "y", "side": "right", "title": _esc(col),
+                                  "showgrid": False})  # fmt: skip
+        parts = [p + f", {col} {_num(v, 1)}" for p, v in zip(parts, df[col], strict=False)]
+    src = (
+        "from the touchpoints table"
+        if df.attrs.get("source") == "touchpoints"
+        else "from the codeframe's theme-to-touchpoint map"
+    )
+    desc = f"Journey in stage order ({src}): " + "; ".join(parts) + "."
+    return style_figure(fig, title="Journey: sentiment by touchpoint", description=desc, height=400)
+
+
+def plot_theme_trends(results: Results, top: int = 8) -> go.Figure:
+    """Share of analysed responses mentioning each of the ``top`` themes, by period (lines).
+
+    Needs a date column (or ``results.trends``); otherwise an explanatory empty figure.
+    """
+    df = views.theme_trends(results, top)
+    if df.empty or df["period"].nunique() < 2:
+        return _unavailable("Theme trends", views.unavailable(results, "trends"))
+    labels = views.theme_labels(results)
+    fig = go.Figure()
+    for theme, part in df.groupby("theme", sort=False):
+        part = part.sort_values("period")
+        fig.add_trace(go.Scatter(
+            x=part["period"], y=part["share"] * 100, mode="lines+markers",
+            name=_esc(labels.get(theme, theme)),
+            hovertemplate=_esc(labels.get(theme, theme)) + " %{x}: %{y:.0f}%<extra></extra>",
+        ))  # fmt: skip
+    fig.update_yaxes(title_text="Share of responses", ticksuffix="%", rangemode="tozero")
+    fig.update_xaxes(type="category", title_text="Period")
+    last = sorted(df["period"].unique())[-2:]
+    wide = df.pivot_table(index="theme", columns="period", values="share")
+    desc = (
+        "Theme share by period. "
+        + "; ".join(
+            f"{labels.get(t, t)}: {_pct(wide.at[t, last[0]] if last[0] in wide else None)} in "
+            f"{last[0]}, {_pct(wide.at[t, last[1]] if last[1] in wide else None)} in {last[1]}"
+            for t in wide.index
+        )
+        + "."
+    )
+    return style_figure(fig, title="Theme trends", description=desc, height=420)
+
+
+def plot_topics(results: Results, top: int = 20) -> go.Figure:
+    """Discovered topics by size; topics that no codeframe theme covers are highlighted.
+
+    Reads ``results.topics`` (outlier topic ``-1`` left out).
+    """
+    t = views.optional_table(results, "topics")
+    if t is None:
+        return _unavailable("Discovered topics", views.unavailable(results, "topics"))
+    tid = views.pick(t, "topic", "topic_id", "id")
+    size = views.pick(t, "size", "count", "n", "documents")
+    name = views.pick(t, "label", "name", "keywords", "representation")
+    if size is None:
+        return _unavailable("Discovered topics", "The topics table has no size column.")
+    if tid is not None:
+        t = t[pd.to_numeric(t[tid], errors="coerce") != -1]
+    t = t.sort_values(size, ascending=False, kind="stable").head(top)
+    new = _novel(t)
+    raw = [_topic_name(r, name, tid) for _, r in t.iterrows()]
+    names = [_esc(n) for n in raw]
+    fig = go.Figure(go.Bar(
+        y=names, x=t[size], orientation="h",
+        marker_color=["#1f4e79" if v else "#9aa5b1" for v in new],
+        text=["not in codeframe" if v else "" for v in new], textposition="auto",
+        hovertemplate="%{y}: %{x:,} responses<extra></extra>",
+    ))  # fmt: skip
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(title_text="Responses")
+    desc = (
+        "Discovered topics by size: "
+        + "; ".join(
+            f"{n} {int(s):,}{' (not in codeframe)' if v else ''}"
+            for n, s, v in zip(raw, t[size], new, strict=False)
+        )
+        + "."
+    )
+    return style_figure(fig, title="Discovered topics", description=desc,
+                        height=120 + 28 * len(t))  # fmt: skip
+
+
+def _topic_name(row: pd.Series, name: str | None, tid: str | None) -> str:
+    v = row[name] if name else None
+    if isinstance(v, (list, tuple)) or hasattr(v, "tolist"):
+        v = ", ".join(map(str, list(v)[:4]))
+    return str(v) if v not in (None, "") else f"topic {row[tid] if tid else ''}"
+
+
+def _novel(t: pd.DataFrame) -> list[bool]:
+    """Which topics no codeframe theme covers (``matched_theme`` empty, or a flag column)."""
+    flag = views.pick(t, "novel", "new", "not_in_codeframe", "unmatched")
+    if flag:
+        return [bool(v) for v in t[flag].fillna(False)]
+    flag = views.pick(t, "in_codeframe", "matched")
+    if flag:
+        return [not bool(v) for v in t[flag].fillna(False)]
+    match = views.pick(t, "matched_theme", "theme", "codeframe_theme", "closest_theme")
+    if match:
+        return [v is None or (isinstance(v, float) and math.isnan(v)) or v == "" for v in t[match]]
+    return [False] * len(t)
+
+
+def plot_churn(results: Results) -> go.Figure:
+    """Churn reasons ranked by count, with interval bars on the share when given."""
+    c = views.optional_table(results, "churn")
+    if c is None:
+        return _unavailable("Churn reasons", views.unavailable(results, "churn"))
+    reason = views.pick(c, "label", "churn_reason", "reason")
+    n = views.pick(c, "count", "n", "responses", "mentions")
+    share = views.pick(c, "share", "rate")
+    if reason is None or (n is None and share is None):
+        return _unavailable("Churn reasons", "The churn table has no reason or count column.")
+    value = share or n
+    c = c.sort_values(value, ascending=False, kind="stable")
+    x = c[value] * (100 if value == share else 1)
+    error = None
+    lo, hi = views.pick(c, "share_low", "low"), views.pick(c, "share_high", "high")
+    if value == share and lo and hi:
+        error = {"type": "data", "symmetric": False, "color": _MUTED,
+                 "array": (c[hi] * 100 - x).clip(lower=0),
+                 "arrayminus": (x - c[lo] * 100).clip(lower=0)}  # fmt: skip
+    raw = [str(v).replace("_", " ") for v in c[reason]]
+    labels = [_esc(v) for v in raw]
+    fig = go.Figure(go.Bar(y=labels, x=x, orientation="h", marker_color=_RED, error_x=error,
+                           hovertemplate="%{y}: %{x:.1f}<extra></extra>"))  # fmt: skip
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(title_text="Share of churn responses (%)" if value == share else "Responses",
+                     rangemode="tozero")  # fmt: skip
+    unit = "%" if value == share else " responses"
+    desc = (
+        "Churn reasons: "
+        + "; ".join(f"{lab} {v:.0f}{unit}" for lab, v in zip(raw, x, strict=False))
+        + "."
+    )
+    return style_figure(fig, title="Churn reasons", description=desc, height=120 + 30 * len(c))

@@ -17,6 +17,9 @@ SENTENCE_COLUMNS = ["row_id", "sentence", "start", "end", "text", "sentiment",
 MENTION_COLUMNS = ["row_id", "theme", "parent", "confidence", "sentiment", "sentiment_score",
                    "start", "end", "evidence"]
 
+#: Tables the corpus stages derive from responses + mentions; written only when not empty.
+CORPUS_TABLES = ("topics", "touchpoints", "churn", "drivers", "trends")
+
 
 @dataclass
 class Results:
@@ -33,7 +36,23 @@ class Results:
     mentions : DataFrame
         One row per (response, theme) with aspect sentiment and evidence span.
     topics : DataFrame
-        Discovered topics.
+        Discovered topics (:func:`cxnlp.topics.discover_topics`, columns
+        :data:`cxnlp.topics.TOPIC_COLUMNS`): label, keywords, size, share, sentiment mix,
+        representative verbatims and the closest codeframe theme (``matched_theme`` empty when
+        the codeframe misses the topic); ``responses.topic`` holds each row's topic id.
+    touchpoints : DataFrame
+        Volume, sentiment mix and score (with CI) per journey touchpoint, in journey order
+        (:func:`cxnlp.link.touchpoint_table`).
+    churn : DataFrame
+        Churn reasons of at-risk responses ranked with counts, shares and Wilson CIs
+        (:func:`cxnlp.link.churn_table`).
+    drivers : DataFrame
+        Key drivers per theme and theme x sentiment: impact = overall score − score of the
+        responses not mentioning the theme, bootstrap CI, relative weights
+        (:func:`cxnlp.drivers.driver_table`).
+    trends : DataFrame
+        Volume, score, sentiment and theme shares per period, with emerging-theme tests
+        (:func:`cxnlp.drivers.trend_table`).
     metrics : dict
         Counts, sentiment shares and score metrics (see ``metrics.json``).
     columns : dict
@@ -46,6 +65,10 @@ class Results:
     sentences: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SENTENCE_COLUMNS))
     mentions: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=MENTION_COLUMNS))
     topics: pd.DataFrame = field(default_factory=pd.DataFrame)
+    touchpoints: pd.DataFrame = field(default_factory=pd.DataFrame)
+    churn: pd.DataFrame = field(default_factory=pd.DataFrame)
+    drivers: pd.DataFrame = field(default_factory=pd.DataFrame)
+    trends: pd.DataFrame = field(default_factory=pd.DataFrame)
     metrics: dict[str, Any] = field(default_factory=dict)
     columns: dict[str, Any] = field(default_factory=dict)
     manifest: dict[str, Any] = field(default_factory=dict)
@@ -65,9 +88,9 @@ class Results:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         written: dict[str, Path] = {}
-        for name in ("responses", "sentences", "mentions", "topics"):
+        for name in ("responses", "sentences", "mentions", *CORPUS_TABLES):
             table = getattr(self, name)
-            if name == "topics" and table.empty:
+            if name in CORPUS_TABLES and table.empty:
                 continue
             for ext in ("parquet", "csv"):
                 path = out / f"{name}.{ext}"
@@ -81,6 +104,7 @@ class Results:
         (out / "columns.json").write_text(json.dumps(self.columns, indent=2) + "\n", encoding="utf-8")
         if report:
             written["report.html"] = self.to_html(out / "report.html")
+            written["report.xlsx"] = self.to_excel(out / "report.xlsx")
         return written
 
     @classmethod
@@ -97,8 +121,15 @@ class Results:
             return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
         return cls(responses=table("responses"), sentences=table("sentences"),
-                   mentions=table("mentions"), topics=table("topics"), metrics=js("metrics"),
-                   columns=js("columns"), manifest=js("manifest"))
+                   mentions=table("mentions"), metrics=js("metrics"),
+                   columns=js("columns"), manifest=js("manifest"),
+                   **{name: table(name) for name in CORPUS_TABLES})
+
+    def to_excel(self, path: str | Path) -> Path:
+        """Write ``report.xlsx``: summary, themes, drivers, touchpoints, churn, verbatims."""
+        from .report.excel import write_excel
+
+        return write_excel(self, path)
 
     def to_html(self, path: str | Path) -> Path:
         """Write the self-contained HTML report."""

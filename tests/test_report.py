@@ -117,7 +117,9 @@ def test_sections_present(report):
 
 def test_self_contained(report):
     assert external_refs(report) == []
-    assert report.count("<script") - report.count('class="plotly-graph-div"') == 1  # plotly.js once
+    # plotly.js once, then the filters' JSON data island and their script
+    assert report.count("<script") - report.count('class="plotly-graph-div"') == 3
+    assert report.count('<script type="application/json"') == 1
     assert "cdn.plot.ly" not in report.split("<script>", 1)[0]  # nothing in the head but the js
     assert '<meta name="viewport"' in report
     assert len(report) > 1_000_000  # plotly.js is inlined, not linked
@@ -137,7 +139,7 @@ def test_charts_have_text_alternatives(report):
 
 def test_verbatims_most_confident_first(report):
     positive = report.split("<h3>positive", 1)[1].split("</ol>", 1)[0]
-    assert positive.count("<li>") == 4
+    assert positive.count("<li") == 4
     assert "Loved the app" in positive
 
 
@@ -198,3 +200,278 @@ def test_plot_errors_are_actionable():
         plot_scores(make_results(columns={"scores": {}}))
     with pytest.raises(ValueError, match="not in responses"):
         plot_sentiment_by(r, "nope")
+
+
+# --------------------------------------------------------------------------- full report
+
+DATES = ["2025-01-05", "2025-01-20", "2025-02-03", "2025-02-10", "2025-02-11", "2025-02-14",
+         "2025-03-01", "2025-03-02", "2025-03-09", "2025-03-15", "2025-03-20",
+         "2025-03-28"]  # fmt: skip
+
+
+def make_mentions(r: Results) -> pd.DataFrame:
+    """Mentions whose start/end point into responses.text (the XSS row quotes 'love it')."""
+    rows = []
+    for rid, text, theme, sent in [(0, "Great service, fast delivery!", "delivery", "positive"),
+                                   (1, "Terrible. Never again.", "service", "negative"),
+                                   (3, f"{XSS} love it", "product", "positive"),
+                                   (5, "Good food but slow staff", "service", "negative"),
+                                   (7, "Awful support", "service", "negative"),
+                                   (11, "Broken on arrival", "delivery", "negative")]:  # fmt: skip
+        span = {"delivery": "fast delivery", "service": text.split(".")[0], "product": "love it",
+                }.get(theme, text)  # fmt: skip
+        if rid == 5:
+            span = "slow staff"
+        if rid in (7, 11):
+            span = text
+        start = text.index(span)
+        rows.append({"row_id": rid, "theme": theme, "parent": None, "confidence": 0.9 - rid / 100,
+                     "sentiment": sent, "sentiment_score": 0.8 if sent == "positive" else -0.7,
+                     "start": start, "end": start + len(span), "evidence": span})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def make_full() -> Results:
+    r = make_results()
+    r.responses["date"] = DATES
+    r.responses["pii"] = [["email"], [], ["phone", "email"], [], [], [], [], [], [], [], [], []]
+    r.responses["notes"] = [""] * 6 + ["invalid nps value '11' in 'ltr'"] + [""] * 5
+    r.columns = {**r.columns, "date": "date"}
+    r.mentions = make_mentions(r)
+    themes = ["delivery", "service", "product"]
+    r.drivers = pd.DataFrame({"theme": themes, "n": [2, 3, 1], "impact": [4.0, -12.5, 1.0],
+                              "impact_low": [-1.0, -20.0, -3.0], "impact_high": [9.0, -5.0, 5.0],
+                              "significant": [False, True, False]})  # fmt: skip
+    r.touchpoints = pd.DataFrame(
+        {
+            "touchpoint": ["purchase", "delivery", "support"],
+            "order": [0, 1, 2],
+            "n": [4, 2, 3],
+            "sentiment_score": [0.4, -0.1, -0.6],
+            "ltr": [30.0, 0.0, -50.0],
+        }
+    )
+    r.churn = pd.DataFrame({"churn_reason": ["poor_service", "delivery_problems"], "n": [3, 1],
+                            "share": [0.75, 0.25], "share_low": [0.3, 0.05],
+                            "share_high": [0.95, 0.7]})  # fmt: skip
+    r.trends = pd.DataFrame({"period": ["2025-02", "2025-03", "2025-02", "2025-03"],
+                             "theme": ["service", "service", "delivery", "delivery"],
+                             "share": [0.2, 0.5, 0.3, 0.1], "n": [1, 3, 1, 1],
+                             "emerging": [False, True, False, False]})  # fmt: skip
+    r.topics = pd.DataFrame(
+        {
+            "topic": [-1, 0, 1],
+            "label": ["outliers", "parking, car park", "gift cards"],
+            "size": [3, 5, 2],
+            "matched_theme": [None, None, "product"],
+        }
+    )
+    r.metrics = summarize(r)
+    return r
+
+
+@pytest.fixture(scope="module")
+def full() -> Results:
+    return make_full()
+
+
+@pytest.fixture(scope="module")
+def full_report(full) -> str:
+    return render_html(full, title="Full")
+
+
+SECTIONS = ("headline", "sentiment", "themes", "drivers", "journey", "churn", "emerging",
+            "topics", "disagreements", "theme-verbatims", "verbatims", "data-quality",
+            "manifest")  # fmt: skip
+
+
+def section(html: str, sid: str) -> str:
+    return html.split(f'<section id="{sid}"', 1)[1].split("</section>", 1)[0]
+
+
+def test_every_section_renders_from_a_small_results(full_report):
+    for sid in SECTIONS:
+        assert f'<section id="{sid}"' in full_report, sid
+    assert "Not available" not in full_report
+    assert external_refs(full_report) == []
+    assert XSS not in full_report
+
+
+def test_headline_change_vs_previous_period(full_report):
+    head = section(full_report, "headline")
+    assert "vs 2025-02" in head and "2025-03" in head
+    assert 'class="change' in head
+
+
+def test_drivers_section_uses_impact(full_report):
+    sec = section(full_report, "drivers")
+    assert "volume × impact" in sec and "-12.50" in sec and "Impact" in sec
+
+
+def test_journey_in_order_with_scores(full_report):
+    sec = section(full_report, "journey")
+    assert sec.index("purchase") < sec.index("support")
+    assert "Derived from the codeframe" not in sec
+
+
+def test_churn_emerging_topics_sections(full_report):
+    assert "poor service" in section(full_report, "churn")
+    em = section(full_report, "emerging")
+    assert "Theme trends" in em and "emerging" in em.lower()
+    topics = section(full_report, "topics")
+    assert "parking, car park" in topics and "not in codeframe" in topics
+    assert "outliers" not in topics.split("<table", 1)[0]  # outlier topic left out of the chart
+
+
+def test_evidence_span_highlighted_and_escaped(full_report):
+    sec = section(full_report, "theme-verbatims")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; <mark>love it</mark>" in sec
+    assert "Good food but <mark>slow staff</mark>" in sec
+    assert "<script" not in sec
+
+
+def test_disagreements_rule(full_report):
+    sec = section(full_report, "disagreements")
+    # row 3: NPS 9 with a positive text is fine; row 11: NPS 3, negative: fine -> none flagged
+    assert "No score–text disagreements" in sec or "<table" in sec
+
+
+def test_data_quality_pii_invalid_scores(full_report):
+    sec = section(full_report, "data-quality")
+    assert 'id="pii"' in sec and '>email</td><td class="num">2<' in sec
+    assert 'id="invalid-scores"' in sec and "&#39;11&#39;" in sec
+    assert "Languages: not recorded" in sec
+
+
+def test_filters_segment_and_period(full_report):
+    assert 'id="filter-segment"' in full_report and 'id="filter-period"' in full_report
+    assert '<option value="2025-03">2025-03</option>' in full_report
+    assert 'data-segment="South"' in full_report
+    data = full_report.split('id="cx-filter-data">', 1)[1].split("</script>", 1)[0]
+    assert "<" not in data  # JSON island cannot close its script tag
+
+
+def test_missing_tables_say_why():
+    r = make_results()
+    r.mentions = make_mentions(r)
+    html = render_html(r)
+    for sid in ("churn", "topics", "emerging"):
+        assert "Not available" in section(html, sid), sid
+    assert "mean aspect sentiment" in section(html, "drivers")
+    assert "Not available" in section(html, "journey")  # no codeframe, no touchpoints
+    assert "no date column" in section(html, "headline")
+
+
+def test_report_without_themes():
+    html = render_html(make_results())
+    assert "no theme mentions" in section(html, "themes")
+    assert 'id="cx-fig-drivers"' not in html
+
+
+def test_new_plots_return_figures_with_descriptions(full):
+    from cxnlp.plotting import (
+        plot_churn,
+        plot_drivers,
+        plot_journey,
+        plot_theme_trends,
+        plot_themes,
+        plot_topics,
+    )
+
+    bare = make_results()
+    for fn in (plot_drivers, plot_journey, plot_theme_trends, plot_sentiment, plot_topics,
+               plot_themes, plot_churn):  # fmt: skip
+        fig = fn(full)
+        assert isinstance(fig, go.Figure) and figure_description(fig), fn.__name__
+        empty = fn(bare)  # robust to missing tables
+        assert isinstance(empty, go.Figure) and figure_description(empty), fn.__name__
+    assert "impact" in figure_description(plot_drivers(full))
+    assert "Not available" in figure_description(plot_topics(bare))
+    trends = plot_theme_trends(full)
+    assert {t.name for t in trends.data} == {"service", "delivery"}
+
+
+# --------------------------------------------------------------------------- xlsx
+
+
+def test_excel_report_opens_with_openpyxl(tmp_path, full):
+    import openpyxl
+
+    full.responses.loc[3, "text"] = '=HYPERLINK("http://x","y") love it'
+    full.mentions.loc[full.mentions["row_id"] == 3, ["start", "end"]] = [
+        len(full.responses.loc[3, "text"]) - 7,
+        len(full.responses.loc[3, "text"]),
+    ]
+    path = full.to_excel(tmp_path / "report.xlsx")
+    wb = openpyxl.load_workbook(path)
+    assert {"summary", "themes", "drivers", "touchpoints", "churn", "verbatims",
+            "trends", "topics"} <= set(wb.sheetnames)  # fmt: skip
+    summary = {row[0].value: row[1].value for row in wb["summary"].iter_rows(min_row=3)
+               if row[0].value}  # fmt: skip
+    assert summary["Rows read"] == 12
+    assert summary["Input SHA-256"] == "sha256:deadbeef"
+    themes = wb["themes"]
+    assert [c.value for c in themes[1]][:3] == ["theme", "label", "parent"]
+    assert themes["E2"].number_format == "0.0%"
+    assert wb["themes"]._charts and wb["summary"]._charts and wb["churn"]._charts
+    drivers = wb["drivers"]
+    assert drivers._charts and drivers.freeze_panes == "A2"
+    texts = [c.value for row in wb["verbatims"].iter_rows() for c in row]
+    inj = [t for t in texts if isinstance(t, str) and "HYPERLINK" in t]
+    assert inj and all(t.startswith("'=") for t in inj)
+    assert all(c.data_type != "f" for ws in wb for row in ws.iter_rows() for c in row)
+
+
+def test_excel_skips_absent_tables(tmp_path):
+    import openpyxl
+
+    path = make_results().to_excel(tmp_path / "r.xlsx")
+    names = openpyxl.load_workbook(path).sheetnames
+    assert names[0] == "summary"
+    assert not {"drivers", "churn", "topics", "themes"} & set(names)
+
+
+def test_save_writes_report_xlsx(tmp_path, full):
+    written = full.save(tmp_path / "out")
+    assert written["report.xlsx"].is_file() and written["report.html"].is_file()
+
+
+def test_renders_the_linking_and_drivers_schemas():
+    """Tables shaped as cxnlp.link / cxnlp.drivers / cxnlp.topics document them."""
+    r = make_full()
+    r.drivers = pd.DataFrame({
+        "theme": ["service", "service", "delivery"], "label": ["Service"] * 2 + ["Delivery"],
+        "sentiment": ["any", "negative", "any"], "n": [3, 3, 2], "impact": [-20.0, -25.0, 5.0],
+        "impact_low": [-30.0, -40.0, -2.0], "impact_high": [-8.0, -10.0, 12.0],
+        "significant": [True, True, False], "outcome": ["nps"] * 3,
+    })  # fmt: skip
+    r.trends = pd.DataFrame({
+        "period": ["2025-02", "2025-03", "2025-02", "2025-03", "2025-03"],
+        "kind": ["theme", "theme", "theme", "theme", "volume"],
+        "key": ["service", "service", "delivery", "delivery", "responses"],
+        "n": [4, 6, 4, 6, 6], "count": [1, 4, 2, 1, 6], "value": [0.25, 0.67, 0.5, 0.17, 6],
+        "p_value": [None, 0.01, None, 0.9, None], "q_value": [None, 0.02, None, 0.9, None],
+        "emerging": [False, True, False, False, False], "new": [False] * 5,
+    })  # fmt: skip
+    r.churn = pd.DataFrame({"rank": [1, 2], "reason": ["poor_service", "price_value"],
+                            "label": ["Poor service", "Price / value"], "count": [3, 0],
+                            "n": [3, 3], "share": [1.0, 0.0], "low": [0.44, 0.0],
+                            "high": [1.0, 0.56], "example": ["Awful support", None],
+                            "small": [True, True]})  # fmt: skip
+    r.touchpoints = pd.DataFrame({
+        "source": ["themes", "themes", "column"], "touchpoint": ["delivery", "support", "order"],
+        "order": [1, 2, 0], "responses": [2, 3, 12], "sentiment_score": [0.1, -0.6, 0.0],
+        "score_metric": ["nps"] * 3, "score": [0.0, -33.0, 10.0],
+    })  # fmt: skip
+    html = render_html(r)
+    assert "Not available" not in html
+    assert "-20.00" in section(html, "drivers") and "-25.00" not in section(html, "drivers")
+    assert "Poor service" in section(html, "churn")
+    em = section(html, "emerging")
+    assert "Theme trends" in em and "0.02" in em
+    journey = section(html, "journey")
+    assert "order" in journey and "support" not in journey  # the export column wins
+    from cxnlp.plotting import plot_churn, plot_theme_trends
+
+    assert "Poor service 100%" in figure_description(plot_churn(r))
+    assert {t.name for t in plot_theme_trends(r).data} == {"service", "delivery"}

@@ -19,14 +19,21 @@ import pandas as pd
 import plotly.graph_objects as go
 from markupsafe import Markup
 
+from .. import views
 from ..metrics import SCHEMA_VERSION, SENTIMENT_LABELS, summarize
 from ..plotting import (
     COLORS,
     FONT_FAMILY,
     figure_description,
+    plot_churn,
+    plot_drivers,
+    plot_journey,
     plot_scores,
     plot_sentiment,
     plot_sentiment_by,
+    plot_theme_trends,
+    plot_themes,
+    plot_topics,
 )
 
 if TYPE_CHECKING:
@@ -186,7 +193,14 @@ def _verbatims(results: Results, per_label: int) -> list[dict[str, Any]]:
                 meta.append(f"{seg_col}: {row[seg_col]}")
             if "row_id" in part:
                 meta.append(f"row {row['row_id']}")
-            items.append({"text": text, "confidence": _fmt_pct(conf.loc[idx]), "meta": meta})
+            items.append(
+                {
+                    "text": text,
+                    "confidence": _fmt_pct(conf.loc[idx]),
+                    "meta": meta,
+                    "row_id": row["row_id"] if "row_id" in part else None,
+                }
+            )
         groups.append({"label": label, "color": COLORS[label], "count": len(part), "items": items})
     return groups
 
@@ -225,7 +239,14 @@ def _context(results: Results, title: str, examples_per_sentiment: int) -> dict[
         )
     ]
     manifest = results.manifest or {}
+    extra = _sections(results, segments, charts)
+    _add_changes(results, cards := _cards(metrics))
+    verbatims = _verbatims(results, examples_per_sentiment)
+    for group in verbatims:
+        for item in group["items"]:
+            item.update(extra["row_meta"].get(item["row_id"], {"segment": "", "period": ""}))
     return {
+        **extra,
         "title": title,
         "rows": rows,
         "run_date": _run_date(manifest),
@@ -234,11 +255,11 @@ def _context(results: Results, title: str, examples_per_sentiment: int) -> dict[
         "sentiment_labels": [lab for lab in SENTIMENT_LABELS],
         "colors": COLORS,
         "font_family": FONT_FAMILY,
-        "cards": _cards(metrics),
+        "cards": cards,
         "charts": charts,
         "score_columns": scores,
         "segment_column": segments[0] if segments else None,
-        "verbatims": _verbatims(results, examples_per_sentiment),
+        "verbatims": verbatims,
         "examples_per_sentiment": examples_per_sentiment,
         "status": status,
         "ok_rows": int(metrics["status_counts"].get("ok", 0)),
@@ -247,9 +268,275 @@ def _context(results: Results, title: str, examples_per_sentiment: int) -> dict[
             manifest, indent=2, ensure_ascii=False, default=str, sort_keys=True
         ),
         "input_hash": manifest.get("input_hash") or manifest.get("input_sha256"),
-        "plotly_js": _plotly_js()
-        if any([charts["sentiment"], charts["scores"], charts["segment"]])
-        else None,
+        "plotly_js": _plotly_js() if _any_chart(charts) else None,
+    }
+
+
+def _any_chart(charts: dict[str, Any]) -> bool:
+    return any(bool(v) for v in charts.values())
+
+
+def _add_changes(results: Results, cards: list[dict[str, Any]]) -> None:
+    """Attach "change vs the previous period" to each score card (needs a date column)."""
+    changes = views.headline_changes(results)
+    for card in cards:
+        card["change"], card["change_dir"] = None, ""
+        c = changes.get(card["column"])
+        if not c:
+            continue
+        digits = 2 if c["unit"] == "mean" else 0
+        suffix = "%" if c["unit"] == "percent" else ""
+        unit = " pts" if c["unit"] in ("points", "percent") else ""
+        card["change"] = (
+            f"{c['delta']:+.{digits}f}{unit} vs {c['previous_period']} "
+            f"({c['previous']:.{digits}f}{suffix}, n = {c['previous_n']:,}); "
+            f"{c['period']}: {c['value']:.{digits}f}{suffix}, n = {c['n']:,}"
+        )
+        card["change_dir"] = "up" if c["delta"] > 0 else "down" if c["delta"] < 0 else "flat"
+
+
+def _cell(value: Any, fmt: str = "") -> str:
+    """One table cell as text: ``pct`` fractions, ``signed`` numbers, lists joined."""
+    if isinstance(value, (list, tuple)) or hasattr(value, "tolist") and not isinstance(value, str):
+        value = value.tolist() if hasattr(value, "tolist") else value
+        if isinstance(value, list):
+            return ", ".join(map(str, value[:6]))
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    try:
+        if pd.isna(value):
+            return "–"
+    except (TypeError, ValueError):
+        pass
+    if fmt == "pct":
+        return _fmt_pct(value, 1)
+    if fmt == "signed":
+        return f"{float(value):+.2f}"
+    if isinstance(value, (bool,)):
+        return "yes" if value else "no"
+    if isinstance(value, float) or hasattr(value, "dtype") and "float" in str(value.dtype):
+        return f"{float(value):,.2f}"
+    if isinstance(value, int) or hasattr(value, "dtype") and "int" in str(value.dtype):
+        return f"{int(value):,}"
+    return str(value)
+
+
+def _table(
+    df: pd.DataFrame | None, columns: dict[str, tuple[str, str]] | None = None, limit: int = 30
+) -> dict[str, Any] | None:
+    """A table for the ``data_table`` macro: ``columns`` maps source column → (header, fmt);
+    without it every column is shown (lists joined, floats rounded)."""
+    if df is None or df.empty:
+        return None
+    if columns is None:
+        columns = {c: (str(c).replace("_", " "), "") for c in df.columns}
+    columns = {c: v for c, v in columns.items() if c in df.columns}
+    rows = []
+    for _, r in df.head(limit).iterrows():
+        rows.append([_cell(r[c], fmt) for c, (_, fmt) in columns.items()])
+    numeric = [pd.api.types.is_numeric_dtype(df[c]) for c in columns]
+    return {
+        "headers": [h for h, _ in columns.values()],
+        "rows": rows,
+        "numeric": numeric,
+        "total": len(df),
+        "shown": min(len(df), limit),
+    }
+
+
+#: Columns shown for the linking / drivers / topics tables (others stay in the CSV/XLSX).
+_JOURNEY_COLS = {"touchpoint": ("Touchpoint", ""), "responses": ("Responses", ""),
+                 "mentions": ("Mentions", ""), "share": ("Share", "pct"),
+                 "sentiment_score": ("Sentiment", "signed"), "negative": ("Negative", "pct"),
+                 "score_metric": ("Metric", ""), "score": ("Score", ""),
+                 "score_low": ("CI low", ""), "score_high": ("CI high", ""),
+                 "small": ("Few responses", "")}  # fmt: skip
+_CHURN_COLS = {"rank": ("Rank", ""), "label": ("Reason", ""), "reason": ("Reason id", ""),
+               "churn_reason": ("Reason", ""), "count": ("Responses", ""),
+               "share": ("Share", "pct"), "low": ("CI low", "pct"), "high": ("CI high", "pct"),
+               "example": ("Example", ""), "small": ("Few responses", "")}  # fmt: skip
+_EMERGING_COLS = {"period": ("Period", ""), "kind": ("Kind", ""), "key": ("Theme", ""),
+                  "theme": ("Theme", ""), "count": ("Mentions", ""), "value": ("Share", "pct"),
+                  "share": ("Share", "pct"), "baseline_value": ("Baseline", "pct"),
+                  "p_value": ("p", ""), "q_value": ("q (FDR)", ""),
+                  "new": ("New", "")}  # fmt: skip
+_TOPIC_COLS = {"topic": ("Topic", ""), "label": ("Label", ""), "size": ("Responses", ""),
+               "share": ("Share", "pct"), "sentiment_score": ("Sentiment", "signed"),
+               "negative": ("Negative", "pct"), "matched_theme": ("Closest theme", ""),
+               "keywords": ("Keywords", "")}  # fmt: skip
+
+
+def _known(df: pd.DataFrame | None, cols: dict[str, tuple[str, str]]):
+    """``cols`` restricted to ``df``'s columns, or ``None`` (show all) when none match."""
+    if df is None:
+        return None
+    found = {c: v for c, v in cols.items() if c in df.columns}
+    return found if len(found) >= 2 else None
+
+
+def _sections(results: Results, segments: list[str], charts: dict[str, Any]) -> dict[str, Any]:
+    """Themes, drivers, journey, churn, trends, topics, disagreements, verbatims by theme,
+    data quality and filters. Charts are added to ``charts``; each section also gets a
+    ``notes`` entry saying why it is empty when it is."""
+    sections = (
+        "themes",
+        "drivers",
+        "journey",
+        "churn",
+        "trends",
+        "emerging",
+        "topics",
+        "disagreements",
+    )
+    notes: dict[str, str] = dict.fromkeys(sections, "")
+    for key in sections:
+        charts.setdefault(key, None)
+    summary = views.theme_summary(results)
+    if summary.empty:
+        notes["themes"] = (
+            "Not available: no theme mentions in this run (themes were switched "
+            "off with --no-themes, or nothing matched the codeframe)."
+        )
+    else:
+        charts["themes"] = _figure_html(plot_themes(results), "cx-fig-themes")
+        charts["drivers"] = _figure_html(plot_drivers(results), "cx-fig-drivers")
+    has_impact = "impact" in summary and summary["impact"].notna().any()
+    if not summary.empty and not has_impact:
+        notes["drivers"] = (
+            views.unavailable(results, "drivers") + " The matrix below plots "
+            "each theme's volume against its mean aspect sentiment instead."
+        )
+    theme_cols = {
+        "label": ("Theme", ""),
+        "mentions": ("Responses", ""),
+        "share": ("Share of analysed", "pct"),
+        "sentiment_score": ("Aspect sentiment", "signed"),
+        "negative": ("Negative", "pct"),
+        "positive": ("Positive", "pct"),
+    }
+    if has_impact:
+        theme_cols.update(
+            {
+                "impact": ("Impact", "signed"),
+                "impact_low": ("CI low", "signed"),
+                "impact_high": ("CI high", "signed"),
+            }
+        )
+    by_impact = None
+    if has_impact:
+        by_impact = _table(summary.dropna(subset=["impact"]).sort_values("impact"), theme_cols, 15)
+    elif not summary.empty:
+        by_impact = _table(summary.sort_values("sentiment_score"), theme_cols, 15)
+
+    jr = views.journey(results)
+    if jr.empty:
+        notes["journey"] = views.unavailable(results, "touchpoints")
+    else:
+        charts["journey"] = _figure_html(plot_journey(results), "cx-fig-journey")
+        if jr.attrs.get("source") != "touchpoints":
+            notes["journey"] = (
+                "Derived from the codeframe's theme → touchpoint map (no "
+                "touchpoints table in this run)."
+            )
+    churn = views.optional_table(results, "churn")
+    if churn is None:
+        notes["churn"] = views.unavailable(results, "churn")
+    else:
+        charts["churn"] = _figure_html(plot_churn(results), "cx-fig-churn")
+    trends = views.theme_trends(results)
+    if trends.empty or trends["period"].nunique() < 2:
+        notes["trends"] = views.unavailable(results, "trends")
+    else:
+        charts["trends"] = _figure_html(plot_theme_trends(results), "cx-fig-trends")
+    emerging = views.emerging_themes(results)
+    if emerging is None:
+        notes["emerging"] = views.unavailable(results, "trends")
+    elif emerging.empty:
+        notes["emerging"] = "No theme rose significantly in the latest period."
+    topics = views.optional_table(results, "topics")
+    if topics is None:
+        notes["topics"] = views.unavailable(results, "topics")
+    else:
+        charts["topics"] = _figure_html(plot_topics(results), "cx-fig-topics")
+    dis = views.disagreements(results)
+    if dis.empty:
+        notes["disagreements"] = (
+            "No score–text disagreements found."
+            if dis.attrs.get("source") != "none"
+            else "Not available: needs a score column (NPS, rating, CSAT or CES) and sentiment."
+        )
+
+    per = views.periods(results)
+    seg_col = segments[0] if segments else None
+    r = results.responses
+    seg_values = sorted(r[seg_col].dropna().astype(str).unique())[:60] if seg_col else []
+    period_values = sorted(per.dropna().unique()) if per is not None else []
+    row_meta = {}
+    for i, rid in enumerate(r["row_id"] if "row_id" in r else range(len(r))):
+        seg = r[seg_col].iloc[i] if seg_col else None
+        row_meta[rid] = {
+            "segment": "" if seg is None or pd.isna(seg) else str(seg),
+            "period": "" if per is None or pd.isna(per.iloc[i]) else per.iloc[i],
+        }
+    if not dis.empty:
+        dis = dis.assign(
+            segment=dis["row_id"].map(lambda x: row_meta.get(x, {}).get("segment")),
+            period=dis["row_id"].map(lambda x: row_meta.get(x, {}).get("period")),
+        )
+    counts = []
+    if "sentiment" in r:
+        ok = (
+            r[(r["status"].astype(str) == "ok") & r["sentiment"].notna()]
+            if "status" in r
+            else r[r["sentiment"].notna()]
+        )
+        key = pd.DataFrame(
+            {
+                "s": ok[seg_col].astype(object).where(ok[seg_col].notna(), "").astype(str)
+                if seg_col
+                else "",
+                "p": per.loc[ok.index].fillna("") if per is not None else "",
+                "l": ok["sentiment"].astype(str),
+            },
+            index=ok.index,
+        )
+        counts = [[s_, p_, l_, int(n)] for (s_, p_, l_), n in key.value_counts().items()]
+    filter_data = {"labels": [lab for lab in SENTIMENT_LABELS], "counts": counts}
+
+    langs = views.languages(results)
+    return {
+        "notes": notes,
+        "theme_table": _table(summary, theme_cols, 20),
+        "impact_table": by_impact,
+        "has_impact": has_impact,
+        "journey_table": _table(jr, _known(jr, _JOURNEY_COLS)),
+        "churn_table": _table(churn, _known(churn, _CHURN_COLS)),
+        "emerging_table": _table(emerging, _known(emerging, _EMERGING_COLS)),
+        "topics_table": _table(topics, _known(topics, _TOPIC_COLS), 20),
+        "disagreements": dis.to_dict("records") if not dis.empty else [],
+        "disagreements_total": dis.attrs.get("total", len(dis)),
+        "disagreements_source": dis.attrs.get("source", ""),
+        "theme_verbatims": [
+            {**g, "items": [{**it, **row_meta.get(it["row_id"], {})} for it in g["items"]]}
+            for g in views.theme_verbatims(results)
+        ],
+        "invalid_scores": views.invalid_scores(results).to_dict("records"),
+        "pii": views.pii_counts(results),
+        "pii_tracked": "pii" in r,
+        "languages": langs,
+        "filters": {
+            "segment_column": seg_col,
+            "segments": seg_values,
+            "periods": period_values,
+            "period_unit": per.attrs.get("freq", "period") if per is not None else "",
+        },
+        "filter_json": Markup(
+            json.dumps(filter_data, ensure_ascii=True)
+            .replace("<", "\\u003c")
+            .replace(">", "\\u003e")
+            .replace("&", "\\u0026")
+        ),
+        "row_meta": row_meta,
     }
 
 

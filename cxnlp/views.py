@@ -1,0 +1,577 @@
+"""Tidy views of a run shared by the plots, the HTML report, the XLSX workbook and notebooks.
+
+Each function takes a :class:`~cxnlp.results.Results` and returns a small DataFrame (or
+dict) ready to show. Tables produced by later stages (``drivers``, ``touchpoints``,
+``churn``, ``trends``, ``topics``) are optional: :func:`optional_table` returns them only when
+they exist and have rows, and :func:`unavailable` says in one sentence why one is missing.
+Where a simple, honest stand-in exists (theme volume × mean aspect sentiment instead of
+drivers; a journey built from the codeframe's theme → touchpoint map) the view says so in its
+``source`` attribute (``df.attrs["source"]``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from .metrics import SENTIMENT_LABELS, score_metric
+
+if TYPE_CHECKING:
+    from .results import Results
+
+__all__ = [
+    "OPTIONAL_TABLES",
+    "disagreements",
+    "emerging_themes",
+    "headline_changes",
+    "invalid_scores",
+    "journey",
+    "languages",
+    "optional_table",
+    "periods",
+    "pick",
+    "pii_counts",
+    "theme_labels",
+    "theme_summary",
+    "theme_trends",
+    "theme_verbatims",
+    "unavailable",
+]
+
+#: Tables that later stages add to ``Results`` and why each may be missing.
+OPTIONAL_TABLES: dict[str, str] = {
+    "drivers": "key-driver analysis needs a score column (NPS, CSAT, CES or rating) and themes",
+    "touchpoints": "touchpoints come from the codeframe's theme → touchpoint map or a "
+    "touchpoint column in the export",
+    "churn": "churn reasons need churned or at-risk customers (a churn column, a detractor "
+    "score or a cancellation question)",
+    "trends": "trends need a date column spanning at least two periods",
+    "topics": "topic discovery was not run on this data",
+}
+
+_OK = "ok"
+
+
+# --------------------------------------------------------------------------- basics
+
+
+def optional_table(results: Results, name: str) -> pd.DataFrame | None:
+    """``results.<name>`` when it is a DataFrame with rows, else ``None``."""
+    table = getattr(results, name, None)
+    if isinstance(table, pd.DataFrame) and len(table) and len(table.columns):
+        return table
+    return None
+
+
+def unavailable(results: Results, name: str) -> str:
+    """One sentence saying why ``results.<name>`` has nothing to show."""
+    why = OPTIONAL_TABLES.get(name, "this stage did not run")
+    table = getattr(results, name, None)
+    if table is None:
+        return f"Not available: this version of cxnlp does not compute {name} ({why})."
+    return f"Not available: no {name} in this run ({why})."
+
+
+def pick(df: pd.DataFrame | None, *names: str) -> str | None:
+    """The first of ``names`` that is a column of ``df`` (``None`` if none is)."""
+    if df is None:
+        return None
+    for name in names:
+        if name in df.columns:
+            return name
+    return None
+
+
+def _ok(responses: pd.DataFrame) -> pd.DataFrame:
+    if "status" not in responses:
+        return responses
+    status = responses["status"].astype(str)
+    return responses[status.isin([_OK, "no theme"])]
+
+
+def _codeframe(results: Results) -> Any:
+    """The run's codeframe (from the manifest's config) or ``None``."""
+    cfg = (results.manifest or {}).get("config") or {}
+    name = (cfg.get("themes") or {}).get("codeframe")
+    if not name:
+        return None
+    try:
+        from .themes import Codeframe
+
+        return Codeframe.load(name)
+    except Exception:  # noqa: BLE001 - a codeframe that moved away only loses labels
+        return None
+
+
+def theme_labels(results: Results) -> dict[str, str]:
+    """Theme id → human label from the run's codeframe (ids missing from it map to themselves)."""
+    cf = _codeframe(results)
+    labels = {t.id: t.label for t in cf.themes} if cf is not None else {}
+    ids: Iterable[str] = []
+    if len(results.mentions) and "theme" in results.mentions:
+        ids = results.mentions["theme"].dropna().astype(str).unique()
+    return {**{i: i for i in ids}, **labels}
+
+
+# --------------------------------------------------------------------------- periods
+
+
+def date_column(results: Results) -> str | None:
+    col = (results.columns or {}).get("date")
+    return col if col and col in results.responses else None
+
+
+def periods(results: Results) -> pd.Series | None:
+    """Period label (``2024-05``, ``2024-W07`` or ``2024Q2``) of every response, or ``None``.
+
+    The period length follows the date span: weeks up to 10 weeks, months up to two years,
+    quarters beyond. Rows without a parseable date get ``NaN``.
+    """
+    col = date_column(results)
+    if col is None:
+        return None
+    raw = results.responses[col]
+    dates = raw if pd.api.types.is_datetime64_any_dtype(raw) else None
+    if dates is None:
+        text = raw.astype("string")
+        dates = pd.to_datetime(text, errors="coerce", format="mixed")
+        iso = text.str.match(r"^\d{4}-\d{2}-\d{2}", na=False).mean()
+        if iso < 0.5:  # day-first exports (dd/mm/yyyy) are the norm outside the US
+            day_first = pd.to_datetime(text, errors="coerce", dayfirst=True, format="mixed")
+            if day_first.notna().sum() >= dates.notna().sum():
+                dates = day_first
+    if getattr(dates.dt, "tz", None) is not None:
+        dates = dates.dt.tz_localize(None)
+    valid = dates.dropna()
+    if valid.empty:
+        return None
+    span = (valid.max() - valid.min()).days
+    freq = "W" if span <= 70 else "M" if span <= 730 else "Q"
+    labels = dates.dt.to_period(freq).astype(str).where(dates.notna())
+    if freq == "W":
+        iso_week = dates.dt.isocalendar()
+        labels = (
+            iso_week["year"].astype("string")
+            + "-W"
+            + iso_week["week"].astype("string").str.zfill(2)
+        ).where(dates.notna())
+    out = pd.Series(labels.to_numpy(dtype=object), index=results.responses.index, name="period")
+    out.attrs["freq"] = {"W": "week", "M": "month", "Q": "quarter"}[freq]
+    return out
+
+
+def headline_changes(results: Results) -> dict[str, dict[str, Any]]:
+    """Each score's value in the latest period against the one before, with both intervals.
+
+    Returns ``{column: {"period", "previous_period", "value", "low", "high", "n",
+    "previous", "previous_low", "previous_high", "previous_n", "delta", "unit"}}``; empty
+    without a date column or with fewer than two periods.
+    """
+    per = periods(results)
+    if per is None:
+        return {}
+    labels = sorted(per.dropna().unique())
+    if len(labels) < 2:
+        return {}
+    cur, prev = labels[-1], labels[-2]
+    out: dict[str, dict[str, Any]] = {}
+    for col, kind in ((results.columns or {}).get("scores") or {}).items():
+        if col not in results.responses:
+            continue
+        a = score_metric(results.responses.loc[per == cur, col], kind)
+        b = score_metric(results.responses.loc[per == prev, col], kind)
+        if a.n == 0 or b.n == 0:
+            continue
+        out[col] = {
+            "kind": kind, "unit": a.unit, "period": cur, "previous_period": prev,
+            "value": a.value, "low": a.low, "high": a.high, "n": a.n,
+            "previous": b.value, "previous_low": b.low, "previous_high": b.high,
+            "previous_n": b.n, "delta": a.value - b.value,
+        }  # fmt: skip
+    return out
+
+
+# --------------------------------------------------------------------------- themes
+
+
+def theme_summary(results: Results) -> pd.DataFrame:
+    """One row per theme: volume, share of analysed responses, aspect sentiment mix and,
+    when ``Results.drivers`` exists, its impact.
+
+    Columns: ``theme``, ``label``, ``parent``, ``mentions`` (responses that mention it),
+    ``share`` (of analysed responses), ``sentiment_score`` (mean aspect sentiment, −1..1),
+    ``negative``/``neutral``/``positive`` (shares of its mentions) and, from the drivers
+    table, ``impact`` (plus ``impact_low``/``impact_high`` where given). Sorted by volume.
+    """
+    m = results.mentions
+    cols = ["theme", "label", "parent", "mentions", "share", "sentiment_score",
+            "negative", "neutral", "positive"]  # fmt: skip
+    if m is None or m.empty or "theme" not in m:
+        return pd.DataFrame(columns=cols)
+    m = m.dropna(subset=["theme"])
+    analysed = max(len(_ok(results.responses)), 1)
+    g = m.groupby("theme", sort=False)
+    out = pd.DataFrame({"mentions": g["row_id"].nunique() if "row_id" in m else g.size()})
+    out["share"] = out["mentions"] / analysed
+    score = (
+        pd.to_numeric(m.get("sentiment_score"), errors="coerce")
+        if "sentiment_score" in m
+        else pd.Series(np.nan, index=m.index)
+    )
+    out["sentiment_score"] = score.groupby(m["theme"]).mean()
+    if "sentiment" in m:
+        mix = pd.crosstab(m["theme"], m["sentiment"].astype(str), normalize="index")
+    else:
+        mix = pd.DataFrame(index=out.index)
+    for lab in ("negative", "neutral", "positive"):
+        out[lab] = mix.get(lab, 0.0)
+    out["parent"] = g["parent"].first() if "parent" in m else None
+    out = out.reset_index()
+    labels = theme_labels(results)
+    out["label"] = out["theme"].map(lambda t: labels.get(t, t))
+    out = out[cols]
+    drivers = optional_table(results, "drivers")
+    tcol = pick(drivers, "theme", "theme_id", "driver")
+    icol = pick(drivers, "impact", "effect", "importance")
+    if drivers is not None and tcol and icol:
+        d = _first_score(drivers)
+        keep = {tcol: "theme", icol: "impact"}
+        for src, dst in ((pick(d, "impact_low", "low", "ci_low"), "impact_low"),
+                         (pick(d, "impact_high", "high", "ci_high"), "impact_high"),
+                         (pick(d, "significant", "is_significant"), "significant")):  # fmt: skip
+            if src:
+                keep[src] = dst
+        d = d[list(keep)].rename(columns=keep).drop_duplicates("theme")
+        d["theme"] = d["theme"].astype(str)
+        out = out.merge(d, on="theme", how="left")
+    out = out.sort_values(["mentions", "theme"], ascending=[False, True], kind="stable")
+    return out.reset_index(drop=True)
+
+
+def _first_score(df: pd.DataFrame) -> pd.DataFrame:
+    """Rows of the first score column when a table covers several (``score_column`` etc.)."""
+    col = pick(df, "score_column", "outcome", "metric", "column")
+    if col and df[col].dtype == object and df[col].nunique() > 1:
+        return df[df[col] == df[col].iloc[0]]
+    if "sentiment" in df and "theme" in df and df["theme"].duplicated().any():
+        # theme × sentiment rows alongside the theme rows: keep the theme-level ones
+        level = df[df["sentiment"].isna() | df["sentiment"].astype(str).isin(["all", "any"])]
+        return level if len(level) else df
+    return df
+
+
+def journey(results: Results) -> pd.DataFrame:
+    """Touchpoints in journey order: ``touchpoint``, ``mentions``, ``sentiment_score``,
+    ``negative`` share, and score columns when known.
+
+    From ``Results.touchpoints`` when present; otherwise derived from the mentions through the
+    codeframe's theme → touchpoint map (``attrs["source"]`` says which), in the codeframe's
+    touchpoint order.
+    """
+    tp = optional_table(results, "touchpoints")
+    if tp is not None:
+        df = tp.copy()
+        if "source" in df and df["source"].nunique() > 1:  # export column beats theme links
+            src = "column" if (df["source"] == "column").any() else df["source"].iloc[0]
+            df = df[df["source"] == src]
+        name = pick(df, "touchpoint", "stage", "name")
+        if name and name != "touchpoint":
+            df = df.rename(columns={name: "touchpoint"})
+        n = pick(df, "mentions", "n", "volume", "count", "responses")
+        if n and n != "mentions":
+            df = df.rename(columns={n: "mentions"})
+        s = pick(df, "sentiment_score", "mean_sentiment", "sentiment")
+        if s and s != "sentiment_score" and pd.api.types.is_numeric_dtype(df[s]):
+            df = df.rename(columns={s: "sentiment_score"})
+        order = pick(df, "order", "position", "stage_order")
+        if order:
+            df = df.sort_values(order, kind="stable")
+        df.attrs["source"] = "touchpoints"
+        return df.reset_index(drop=True)
+    cf = _codeframe(results)
+    m = results.mentions
+    if cf is None or m is None or m.empty:
+        return pd.DataFrame(columns=["touchpoint", "mentions", "sentiment_score", "negative"])
+    tmap = {t.id: t.touchpoint for t in cf.themes if t.touchpoint}
+    m = m.assign(touchpoint=m["theme"].map(tmap)).dropna(subset=["touchpoint"])
+    if m.empty:
+        return pd.DataFrame(columns=["touchpoint", "mentions", "sentiment_score", "negative"])
+    g = m.groupby("touchpoint")
+    df = pd.DataFrame({
+        "mentions": g["row_id"].nunique(),
+        "sentiment_score": pd.to_numeric(m["sentiment_score"], errors="coerce")
+        .groupby(m["touchpoint"]).mean(),
+        "negative": (m["sentiment"].astype(str) == "negative").groupby(m["touchpoint"]).mean(),
+    })  # fmt: skip
+    for col, kind in ((results.columns or {}).get("scores") or {}).items():
+        if col not in results.responses:
+            continue
+        by_row = results.responses.set_index("row_id")[col]
+        df[col] = [
+            score_metric(by_row.reindex(m.loc[m["touchpoint"] == t, "row_id"].unique()), kind).value
+            for t in df.index
+        ]
+    order = list(cf.touchpoints or []) + sorted(set(df.index) - set(cf.touchpoints or []))
+    df = df.reindex([t for t in order if t in df.index]).reset_index()
+    df = df.rename(columns={"index": "touchpoint"})
+    df.attrs["source"] = "codeframe"
+    return df
+
+
+def theme_trends(results: Results, top: int = 8) -> pd.DataFrame:
+    """Theme share of analysed responses by period (long table: ``period``, ``theme``,
+    ``share``, ``mentions``), from ``Results.trends`` when it has theme rows, otherwise from
+    the mentions and the date column. Empty without periods."""
+    tr = optional_table(results, "trends")
+    if tr is not None and {"kind", "key", "value", "period"} <= set(tr.columns):
+        tr = tr[tr["kind"] == "theme"].rename(columns={"key": "theme", "value": "share"})
+        if "count" in tr:
+            tr = tr.rename(columns={"count": "mentions"})
+        tr = tr[["period", "theme", "share"] + (["mentions"] if "mentions" in tr else [])]
+        if tr.empty:
+            tr = None
+    if tr is not None:
+        p, t = pick(tr, "period", "date", "month", "week"), pick(tr, "theme")
+        v = pick(tr, "share", "theme_share", "rate")
+        if p and t and v:
+            out = tr.dropna(subset=[t]).rename(columns={p: "period", t: "theme", v: "share"})
+            n = pick(out, "mentions", "n", "count")
+            if n and n != "mentions":
+                out = out.rename(columns={n: "mentions"})
+            out["period"] = out["period"].astype(str)
+            keep = (out.groupby("theme")["share"].mean().sort_values(ascending=False)
+                    .index[:top])  # fmt: skip
+            out = out[out["theme"].isin(keep)]
+            out.attrs["source"] = "trends"
+            return out.reset_index(drop=True)
+    per = periods(results)
+    m = results.mentions
+    if per is None or m is None or m.empty:
+        return pd.DataFrame(columns=["period", "theme", "share", "mentions"])
+    ok = _ok(results.responses)
+    base = per.loc[ok.index].groupby(per.loc[ok.index]).size()
+    row_period = pd.Series(per.to_numpy(), index=results.responses["row_id"].to_numpy())
+    mm = m.assign(period=m["row_id"].map(row_period)).dropna(subset=["period"])
+    top_themes = mm["theme"].value_counts().index[:top]
+    mm = mm[mm["theme"].isin(top_themes)]
+    counts = mm.groupby(["period", "theme"])["row_id"].nunique().rename("mentions").reset_index()
+    counts["share"] = counts["mentions"] / counts["period"].map(base)
+    counts = counts.sort_values(["period", "theme"]).reset_index(drop=True)
+    counts.attrs["source"] = "mentions"
+    return counts
+
+
+def emerging_themes(results: Results) -> pd.DataFrame | None:
+    """Rows of ``Results.trends`` flagged as emerging (``None`` when trends are absent)."""
+    tr = optional_table(results, "trends")
+    if tr is None:
+        return None
+    flag = pick(tr, "emerging", "is_emerging", "flag")
+    if flag is None:
+        return tr.iloc[0:0]
+    mask = tr[flag].fillna(False)
+    mask = (
+        mask.astype(bool)
+        if mask.dtype != object
+        else mask.astype(str).str.lower().isin(["true", "1", "emerging", "up", "yes"])
+    )
+    return tr[mask].reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- verbatims
+
+
+def theme_verbatims(results: Results, per_theme: int = 5, themes: int = 12) -> list[dict]:
+    """For the ``themes`` largest themes, up to ``per_theme`` mentions (most confident first),
+    each with its text split around the evidence span so a view can highlight it.
+
+    Each item: ``row_id``, ``sentiment``, ``confidence``, ``before``, ``span``, ``after``
+    (plain, unescaped text: ``text[:start]``, ``text[start:end]``, ``text[end:]``, trimmed
+    around long contexts), ``segment`` and ``period`` (strings or ``""``).
+    """
+    m = results.mentions
+    r = results.responses
+    if m is None or m.empty or "text" not in r:
+        return []
+    texts = dict(zip(r["row_id"], r["text"].astype(str), strict=False))
+    seg_col = next((c for c in (results.columns or {}).get("segments") or [] if c in r), None)
+    segs = dict(zip(r["row_id"], r[seg_col], strict=False)) if seg_col else {}
+    per = periods(results)
+    pers = dict(zip(r["row_id"], per, strict=False)) if per is not None else {}
+    labels = theme_labels(results)
+    summary = theme_summary(results).head(themes)
+    out = []
+    for _, trow in summary.iterrows():
+        rows = m[m["theme"] == trow["theme"]]
+        if "confidence" in rows:
+            rows = rows.sort_values("confidence", ascending=False, kind="stable")
+        items = []
+        for _, row in rows.head(per_theme).iterrows():
+            text = texts.get(row["row_id"], "")
+            start, end = _span(row, text)
+            items.append({
+                "row_id": int(row["row_id"]),
+                "sentiment": str(row.get("sentiment") or ""),
+                "confidence": float(row.get("confidence", math.nan)),
+                **_split(text, start, end),
+                "segment": _str(segs.get(row["row_id"])),
+                "period": _str(pers.get(row["row_id"])),
+            })  # fmt: skip
+        out.append(
+            {
+                "theme": trow["theme"],
+                "label": labels.get(trow["theme"], trow["theme"]),
+                "mentions": int(trow["mentions"]),
+                "items": items,
+            }
+        )
+    return out
+
+
+def _str(v: Any) -> str:
+    return "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
+
+
+def _span(row: pd.Series, text: str) -> tuple[int, int]:
+    """Evidence offsets into ``text``; falls back to finding the evidence string."""
+    try:
+        start, end = int(row["start"]), int(row["end"])
+    except (KeyError, TypeError, ValueError):
+        start = end = -1
+    if 0 <= start < end <= len(text):
+        return start, end
+    ev = str(row.get("evidence") or "")
+    i = text.find(ev) if ev else -1
+    return (i, i + len(ev)) if i >= 0 else (0, 0)
+
+
+def _split(text: str, start: int, end: int, context: int = 240) -> dict[str, str]:
+    before, span, after = text[:start], text[start:end], text[end:]
+    if len(before) > context:
+        before = "…" + before[-context:].lstrip()
+    if len(after) > context:
+        after = after[:context].rstrip() + "…"
+    return {"before": before, "span": span, "after": after}
+
+
+# --------------------------------------------------------------------------- disagreement
+
+
+def disagreements(results: Results, limit: int = 20) -> pd.DataFrame:
+    """Responses whose score and text disagree, with a reason.
+
+    Uses the linking step's flag when ``responses`` has one (``disagreement`` plus
+    ``disagreement_reason``); otherwise a transparent rule on the first NPS / rating / CSAT
+    column: a top score with a confidently negative text (p_negative ≥ 0.7), or a bottom score
+    with a confidently positive one. ``attrs["source"]`` says which.
+    """
+    r = results.responses
+    cols = ["row_id", "score_column", "score", "sentiment", "reason", "text"]
+    flag = pick(r, "disagreement", "score_text_disagreement", "disagree")
+    scores = (results.columns or {}).get("scores") or {}
+    score_col = next((c for c, k in scores.items() if k in ("nps", "rating", "csat", "ces")
+                      and c in r), None)  # fmt: skip
+    if flag is not None:
+        f = r[flag]
+        mask = (
+            f.fillna(False).astype(bool)
+            if f.dtype != object
+            else f.notna() & (f != "") & (f.astype(str).str.lower() != "false")
+        )
+        sel = r[mask]
+        reason_col = pick(sel, "disagreement_reason", "disagreement") or flag
+        out = pd.DataFrame({
+            "row_id": sel["row_id"], "score_column": score_col or "",
+            "score": sel[score_col] if score_col else np.nan,
+            "sentiment": sel.get("sentiment"), "reason": sel[reason_col].astype(str),
+            "text": sel["text"],
+        })  # fmt: skip
+        out.attrs["source"] = "flag"
+        return out.head(limit).reset_index(drop=True)
+    if score_col is None or "p_negative" not in r:
+        out = pd.DataFrame(columns=cols)
+        out.attrs["source"] = "none"
+        return out
+    kind = scores[score_col]
+    top, bottom = {"nps": (9, 6), "rating": (5, 1), "csat": (5, 1), "ces": (7, 2)}[kind]
+    ok = _ok(r)
+    score = pd.to_numeric(ok[score_col], errors="coerce")
+    pneg = pd.to_numeric(ok["p_negative"], errors="coerce")
+    ppos = pd.to_numeric(ok["p_positive"], errors="coerce")
+    high = (score >= top) & (pneg >= 0.7)
+    low = (score <= bottom) & (ppos >= 0.7)
+    sel = ok[high | low]
+    strength = np.where(high[sel.index], pneg[sel.index], ppos[sel.index])
+    reason = np.where(
+        high[sel.index],
+        f"{score_col} ≥ {top} but the text is negative",
+        f"{score_col} ≤ {bottom} but the text is positive",
+    )
+    out = pd.DataFrame(
+        {
+            "row_id": sel["row_id"],
+            "score_column": score_col,
+            "score": score[sel.index],
+            "sentiment": sel["sentiment"],
+            "reason": reason,
+            "text": sel["text"],
+            "_s": strength,
+        }
+    )
+    out = out.sort_values("_s", ascending=False, kind="stable").drop(columns="_s")
+    out.attrs["source"] = "rule"
+    out.attrs["total"] = len(sel)
+    return out.head(limit).reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- data quality
+
+_INVALID = re.compile(r"invalid (\w+) value (.*?) in '([^']*)'")
+
+
+def invalid_scores(results: Results) -> pd.DataFrame:
+    """Invalid score entries explained in ``responses.notes``: ``column``, ``kind``,
+    ``count`` and up to three ``examples``."""
+    r = results.responses
+    if "notes" not in r:
+        return pd.DataFrame(columns=["column", "kind", "count", "examples"])
+    found: dict[tuple[str, str], list[str]] = {}
+    for note in r["notes"].dropna().astype(str):
+        for kind, value, col in _INVALID.findall(note):
+            found.setdefault((col, kind), []).append(value)
+    rows = [{"column": c, "kind": k, "count": len(v), "examples": ", ".join(dict.fromkeys(v))[:80]}
+            for (c, k), v in sorted(found.items())]  # fmt: skip
+    return pd.DataFrame(rows, columns=["column", "kind", "count", "examples"])
+
+
+def pii_counts(results: Results) -> dict[str, int]:
+    """PII redactions by kind (email, phone, ...) summed over the ``pii`` list column."""
+    r = results.responses
+    if "pii" not in r:
+        return {}
+    counts: Counter[str] = Counter()
+    for v in r["pii"]:
+        if isinstance(v, (list, tuple, np.ndarray)):
+            counts.update(str(x) for x in v)
+        elif isinstance(v, str) and v:
+            counts.update(x.strip() for x in v.split(";") if x.strip())
+    return dict(counts.most_common())
+
+
+def languages(results: Results) -> dict[str, int] | None:
+    """Rows per detected language when the run recorded one (``language``/``lang`` column)."""
+    col = pick(results.responses, "language", "lang")
+    if col is None:
+        return None
+    vc = results.responses[col].astype(object).where(results.responses[col].notna(), "(unknown)")
+    return {str(k): int(v) for k, v in vc.value_counts().items()}
+
+
+def sentiment_labels() -> tuple[str, ...]:
+    return SENTIMENT_LABELS
