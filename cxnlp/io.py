@@ -1513,6 +1513,92 @@ def detect_columns(
     )
 
 
+_TOUCHPOINT = _rx(
+    r"touch ?points?|journey|journey stage|stage|channel|sub type|survey sub type|survey type|"
+    r"interaction|contact reason|step"
+)
+_CHURN = _rx(
+    r"churn\w*|cancel\w*|attrition|closed|leaver|leavers|left|lapsed|defect\w*|terminated|"
+    r"retained|retention|still customer|active"
+)
+_RETAINED = _rx(r"retained|retention|still customer|active")
+
+
+def detect_link_columns(
+    df: pd.DataFrame,
+    exclude: Iterable[str] = (),
+    *,
+    touchpoint: str | None = None,
+    churn: str | None = None,
+) -> dict[str, Any]:
+    """Find the journey touchpoint / channel column and the churned (cancelled) flag column.
+
+    Kept apart from :func:`detect_columns` so the :class:`ColumnMap` contract stays as it is;
+    a touchpoint column found here usually remains a segment too.
+
+    Parameters
+    ----------
+    df : DataFrame
+        The export.
+    exclude : iterable of str
+        Columns already claimed (text, scores, date, id).
+    touchpoint, churn : str, optional
+        Explicit columns (``""`` means: none); they must exist.
+
+    Returns
+    -------
+    dict
+        ``{"touchpoint": col or None, "churn": col or None, "churn_inverted": bool,
+        "notes": [...]}``. ``churn_inverted`` is true when the column says the customer was
+        *retained* (``active``, ``retained``), so a false value means churned.
+
+    Notes
+    -----
+    - **touchpoint**: a string column of 2-50 repeating short values whose header mentions
+      touchpoint, journey, stage, channel, (survey) sub type, interaction or step.
+    - **churn**: a column whose header mentions churn, cancel, attrition, closed, left, lapsed
+      (or retained / active, read inverted) and whose values are yes/no, true/false or 1/0.
+    """
+    columns = [str(c) for c in df.columns]
+    source = df.attrs.get("source") or "the table"
+    notes: list[str] = []
+    out: dict[str, Any] = {"touchpoint": None, "churn": None, "churn_inverted": False}
+    for key, given in (("touchpoint", touchpoint), ("churn", churn)):
+        if given is not None and given != "" and given not in columns:
+            raise InputError(
+                f"Column {given!r} not found in {source} (columns: {_list_columns(columns)}). "
+                f"Set link.{key}_column in your config to an existing column (or \"\" for none)."
+            )
+    excluded = set(map(str, exclude))
+    profiles = {
+        c: _Profile(c, df.iloc[:, i], None, i) for i, c in enumerate(columns) if c not in excluded
+    }
+    if touchpoint is not None:
+        out["touchpoint"] = touchpoint or None
+    else:
+        for col, p in profiles.items():
+            if not _TOUCHPOINT.search(p.header) or not p.textish or p.mean_words > 6:
+                continue
+            if 2 <= p.nunique <= 50 and p.nunique <= 0.7 * p.nonnull:
+                out["touchpoint"] = col
+                notes.append(f"touchpoint {col!r}: journey/channel header, {p.nunique} values")
+                break
+    if churn is not None:
+        out["churn"] = churn or None
+    else:
+        for col, p in profiles.items():
+            if col == out["touchpoint"] or not _CHURN.search(p.header):
+                continue
+            if p.nonnull and p.bool_frac >= 0.9 and p.nunique <= 2:
+                out["churn"] = col
+                notes.append(f"churn {col!r}: churn/cancel header with yes/no values")
+                break
+    if out["churn"]:
+        out["churn_inverted"] = bool(_RETAINED.search(_norm_label(out["churn"])))
+    out["notes"] = notes
+    return out
+
+
 def _kind_by_range(p: _Profile) -> str | None:
     if p.bool_frac >= 0.9 and p.nunique <= 2:
         return "recommend"

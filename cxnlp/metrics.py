@@ -41,6 +41,7 @@ __all__ = [
     "rating",
     "recommend",
     "score_metric",
+    "score_values",
     "segment_levels",
     "segment_summary",
     "sentiment_summary",
@@ -506,6 +507,48 @@ def score_metric(series: Any, kind: str, confidence: float = 0.95, **options: An
             "Fix io.score_columns in your config."
         ) from None
     return fn(series, confidence=confidence, **options)
+
+
+
+def score_values(series: Any, kind: str, **options: Any) -> np.ndarray:
+    """Per-response contributions whose mean is the headline metric of ``kind`` (NaN = invalid).
+
+    ``nps``: +100 (9-10), 0 (7-8), −100 (0-6); ``csat``: 100 for a top-``top``-box answer,
+    else 0; ``ces`` and ``rating``: the answer itself; ``recommend``: 100 for yes, 0 for no.
+    So ``np.nanmean(score_values(x, kind)) == score_metric(x, kind).value``, which is what
+    lets the driver analysis compare the score of any subset of responses with one mean.
+
+    Examples
+    --------
+    >>> score_values([10, 8, 3, "x"], "nps").tolist()
+    [100.0, 0.0, -100.0, nan]
+    """
+    if kind == "recommend":
+        s = series if isinstance(series, pd.Series) else pd.Series(list(series), dtype=object)
+        return np.array([np.nan if f is None else 100.0 * f for f in s.map(_yes_no)], float)
+    x = _as_numeric(series).to_numpy()
+    if kind == "nps":
+        lo, hi, integer = 0, 10, True
+    elif kind in ("csat", "ces", "rating"):
+        default = 7 if kind == "ces" else 5
+        lo, hi, integer = 1, _check_scale(options.get("scale", default)), kind != "rating"
+    else:
+        raise ValueError(
+            f"Unknown score kind {kind!r}. Expected one of: {', '.join(SCORE_KINDS)}."
+        )
+    ok = np.isfinite(x)
+    ok[ok] = (x[ok] >= lo) & (x[ok] <= hi)
+    if integer:
+        ok[ok] = x[ok] == np.floor(x[ok])
+    out = np.full(x.shape, np.nan)
+    if kind == "nps":
+        out[ok] = np.where(x[ok] >= 9, 100.0, np.where(x[ok] >= 7, 0.0, -100.0))
+    elif kind == "csat":
+        top = options.get("top", 2)
+        out[ok] = np.where(x[ok] > hi - top, 100.0, 0.0)
+    else:
+        out[ok] = x[ok]
+    return out
 
 
 # --------------------------------------------------------------------------- run summary

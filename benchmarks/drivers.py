@@ -1,0 +1,193 @@
+"""Key drivers, touchpoints and churn reasons on real feedback, through the real pipeline.
+
+1. Telecom NPS verbatims (``nps-verbatims-telecom``: 0-10 ``NPS_SCORE``, journey stage in
+   ``SURVEY_SUB_TYPE``, ``CUSTOMER_RESPONSE_DATE``), codeframe ``telecom``: top drivers with
+   impacts and bootstrap CIs, the touchpoint table, the churn-reason ranking of detractors,
+   trends and emerging themes.
+2. US airline tweets (``twitter-us-airline-sentiment``, no score: the outcome is the text
+   sentiment score), codeframe ``airline``: the same tables, plus churn-reason accuracy on
+   negative tweets whose ``negativereason`` maps to the default churn list (``REASON_MAP``
+   below; "Can't Tell" is left out), against the majority-class baseline and for each
+   source alone (theme map only, direct classifier only).
+
+    .venv/bin/python benchmarks/drivers.py [--airline-rows 3000] [--seed 0]
+
+Topic discovery is switched off (it is benchmarked elsewhere and is the slow part).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import pandas as pd
+from _common import machine, need_data
+
+import cxnlp
+from cxnlp.link import ChurnReasonClassifier, assign_churn_reasons, churn_reasons_of
+
+#: Airline complaint reason -> default churn reason. Delays and cancellations are the
+#: airline's reliability (product quality/reliability); lost bags were not delivered;
+#: damaged bags are product quality; booking problems are a process too hard to use.
+REASON_MAP = {
+    "Customer Service Issue": "poor_service",
+    "Flight Attendant Complaints": "poor_service",
+    "longlines": "poor_service",
+    "Late Flight": "product_quality",
+    "Cancelled Flight": "product_quality",
+    "Bad Flight": "product_quality",
+    "Damaged Luggage": "product_quality",
+    "Lost Luggage": "delivery_problems",
+    "Flight Booking Problems": "too_hard_to_use",
+}
+NO_TOPICS = {"topics.enabled": False}
+
+pd.set_option("display.width", 200)
+pd.set_option("display.max_columns", 20)
+pd.set_option("display.max_colwidth", 60)
+
+
+def fmt_ci(v: float, lo: float, hi: float, digits: int = 1) -> str:
+    return f"{v:+.{digits}f} [{lo:+.{digits}f}, {hi:+.{digits}f}]"
+
+
+def show_drivers(res: cxnlp.Results, k: int = 8, digits: int = 1) -> None:
+    d = res.drivers
+    s = res.metrics["drivers"]
+    print(f"outcome {s['outcome']}: overall {s['overall']:.{digits + 1}f} over {s['n']} responses;"
+          f" R² of theme indicators {s['r2']:.3f}; {s['bootstrap']} bootstrap resamples")
+    print("impact = overall score − score of the responses not mentioning the theme")
+    any_ = d[d["sentiment"] == "any"].copy()
+    any_ = any_.reindex(any_["impact"].abs().sort_values(ascending=False).index).head(k)
+    for r in any_.itertuples():
+        flag = "*" if r.significant else " "
+        small = " (small)" if r.small else ""
+        print(f"  {flag} {r.theme:<20} n={r.n:<5} score {r.score:+8.{digits + 1}f} "
+              f"vs {r.score_without:+8.{digits + 1}f}  impact "
+              f"{fmt_ci(r.impact, r.impact_low, r.impact_high, digits + 1)}  "
+              f"rel.weight {r.relative_weight_pct:5.1f}% of R²{small}")
+    neg = d[d["sentiment"] == "negative"].head(3)
+    print("  most damaging theme x negative sentiment: " + ", ".join(
+        f"{r.theme} {r.impact:+.{digits + 1}f}" for r in neg.itertuples()))
+
+
+def show_touchpoints(res: cxnlp.Results) -> None:
+    t = res.touchpoints.copy()
+    cols = ["source", "touchpoint", "responses", "share", "negative", "positive",
+            "sentiment_score", "score", "score_low", "score_high", "small"]
+    print(t[cols].round(3).to_string(index=False))
+
+
+def show_churn(res: cxnlp.Results) -> None:
+    m = res.metrics["churn"]
+    print(f"at risk: {m['at_risk']} responses, {m['with_reason']} with a reason")
+    c = res.churn[["rank", "reason", "count", "share", "low", "high", "example"]].copy()
+    c["example"] = c["example"].fillna("").str.slice(0, 55)
+    print(c.round(3).to_string(index=False))
+
+
+def show_trends(res: cxnlp.Results) -> None:
+    s = res.metrics["trends"]
+    print(f"period {s['period']} ({s['n_periods']} periods, {s['first']} .. {s['last']}); "
+          f"dates: {s['dates']}")
+    t = res.trends
+    score = t[t["kind"].isin(["score", "volume"])].pivot_table(
+        index="period", columns="kind", values="value", aggfunc="first")
+    print(score.round(1).T.to_string())
+    em = t[t["emerging"]]
+    print(f"emerging (BH q <= fdr) over all periods: {len(em)}; latest period: "
+          f"{[e['key'] for e in s['emerging']] or 'none'}; new: "
+          f"{[e['key'] for e in s['new']] or 'none'}")
+    for r in em.itertuples():
+        print(f"  {r.period} {r.key:<18} {r.value:.3f} vs baseline {r.baseline_value:.3f} "
+              f"(n={r.n}, q={r.q_value:.4f})")
+
+
+def telecom() -> None:
+    path = need_data("nps-verbatims-telecom", "nps_verbatims.csv")
+    t = time.perf_counter()
+    res = cxnlp.analyze(path, codeframe="telecom", **NO_TOPICS)
+    took = time.perf_counter() - t
+    print(f"\n=== telecom NPS verbatims: {len(res.responses)} rows, analyse {took:.0f} s "
+          f"(touchpoint column {res.columns.get('touchpoint')!r}) ===")
+    nps = res.metrics["scores"]["NPS_SCORE"]
+    print(f"NPS {nps['value']:+.1f} [{nps['low']:+.1f}, {nps['high']:+.1f}] n={nps['n']}, "
+          f"invalid {nps['n_invalid']}; disagreement flags {res.metrics['disagreement']['n']}")
+    print("\n-- top drivers (* = 95% bootstrap CI excludes 0)")
+    show_drivers(res)
+    print("\n-- touchpoints (themes: mention-level; column: SURVEY_SUB_TYPE normalised)")
+    show_touchpoints(res)
+    print("\n-- churn reasons of detractors (NPS 0-6)")
+    show_churn(res)
+    print("\n-- trends")
+    show_trends(res)
+    ex = res.responses[res.responses["disagreement"].notna()].head(3)
+    print("\n-- score-text disagreement examples")
+    for r in ex.itertuples():
+        print(f"  {r.disagreement}: {str(r.text)[:90]!r}")
+
+
+def airline(rows: int, seed: int) -> None:
+    path = need_data("twitter-us-airline-sentiment", "Tweets.csv")
+    df = pd.read_csv(path)
+    if rows and rows < len(df):
+        df = df.sample(rows, random_state=seed).sort_index()
+    df = df[["tweet_id", "text", "airline", "tweet_created", "negativereason",
+             "airline_sentiment"]]
+    t = time.perf_counter()
+    res = cxnlp.analyze(df, codeframe="airline", text_column="text", score_columns={},
+                        segment_columns=["airline"], id_column="tweet_id",
+                        date_column="tweet_created", **NO_TOPICS)
+    took = time.perf_counter() - t
+    print(f"\n=== airline tweets: {len(res.responses)} rows (seed {seed}), "
+          f"analyse {took:.0f} s ===")
+    print("\n-- top drivers of text sentiment (no score column)")
+    show_drivers(res, digits=2)
+    print("\n-- touchpoints")
+    show_touchpoints(res)
+    print("\n-- churn reasons (at risk = negative text, since there is no score or churn column)")
+    show_churn(res)
+    print("\n-- trends")
+    show_trends(res)
+
+    r = res.responses
+    gold = r["negativereason"].map(REASON_MAP)
+    ev = r[gold.notna() & (r["airline_sentiment"] == "negative") & r["churn_reason"].notna()]
+    g = gold[ev.index]
+    acc = (ev["churn_reason"] == g).mean()
+    majority = g.value_counts(normalize=True)
+    mappable = int((gold.notna() & (r["airline_sentiment"] == "negative")).sum())
+    print(f"\n-- churn-reason accuracy on {len(ev)} negative tweets with a mappable reason "
+          f"(flagged at risk by the pipeline; {mappable} such tweets in the sample)")
+    print(f"  pipeline (theme map + direct, w=0.5): {acc:.3f}")
+    print(f"  majority class ({majority.index[0]}): {majority.iloc[0]:.3f}")
+    cfg = cxnlp.load_config()
+    reasons = churn_reasons_of(cxnlp.Codeframe.load("airline"))
+    cf = cxnlp.Codeframe.load("airline")
+    theme_reason = {th.id: th.churn_reason for th in cf.themes if th.churn_reason}
+    from cxnlp.encode import Encoder
+
+    clf = ChurnReasonClassifier(reasons, Encoder())
+    for name, w, c in (("theme map only", 1.0, None), ("direct classifier only", 0.0, clf)):
+        out = assign_churn_reasons(r, res.mentions, r["at_risk"], theme_reason, list(reasons),
+                                   sentences=res.sentences, classifier=c, theme_weight=w,
+                                   min_confidence=cfg.link.min_reason_confidence)
+        a = (out.loc[ev.index, "churn_reason"] == g).mean()
+        print(f"  {name}: {a:.3f}")
+    print("\n  confusion (rows: gold reason via REASON_MAP, columns: predicted)")
+    print(pd.crosstab(ev["negativereason"], ev["churn_reason"]).to_string())
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--airline-rows", type=int, default=3000,
+                    help="tweets sampled (0 = all 14,640; slow on CPU)")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+    print(machine())
+    telecom()
+    airline(args.airline_rows, args.seed)
+
+
+if __name__ == "__main__":
+    main()

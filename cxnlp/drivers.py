@@ -1,0 +1,653 @@
+"""Key drivers, score-text disagreement and trends: the corpus stages after linking.
+
+Key drivers (:func:`driver_table`)
+    For each theme (and each theme x aspect sentiment), over the responses with analysed text
+    and a valid score, with ``S(·)`` the score metric (NPS, CSAT %, CES mean, ...) of a set::
+
+        impact = S(all responses) − S(responses that do not mention the theme)
+
+    the leave-one-out definition used by Thematic and Kapiche: how much the overall score
+    would move if the theme's mentioners were not there (negative impact: the theme pulls
+    the score down). Because every metric is a mean of per-response values
+    (:func:`cxnlp.metrics.score_values`), ``impact = share · (S_mentioners − S_others)``.
+    Its interval is a seeded percentile bootstrap over responses; ``significant`` means the
+    interval excludes 0. Themes are correlated (one comment mentions several), so
+    ``relative_weight`` splits the R² of a linear regression of the per-response score on
+    all theme indicators among the themes (Johnson's relative weights, 2000), which sums to
+    R² and does not double count.
+
+Disagreement (:func:`disagreement`)
+    A promoter/satisfied score with clearly negative text, or a detractor/dissatisfied score
+    with clearly positive text, is flagged with the reason.
+
+Trends (:func:`trend_table`)
+    Dates are parsed robustly (:func:`parse_dates`), the period (day/week/month/quarter)
+    follows the date span, and each period gets volume, the score with its interval,
+    sentiment shares and theme shares (Wilson intervals). A theme is *emerging* in a period
+    when its share is higher than in the ``baseline_periods`` before it by a one-sided
+    two-proportion test (Fisher's exact test when an expected count is below 5), with
+    Benjamini-Hochberg control of the false discovery rate over all themes and periods;
+    *new* when it was absent from the baseline.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .link import primary_score
+from .metrics import _num, score_metric, score_values, wilson_interval
+
+__all__ = [
+    "apply_corpus_stages",
+    "benjamini_hochberg",
+    "choose_period",
+    "disagreement",
+    "driver_table",
+    "emerging_test",
+    "impact",
+    "outcome_values",
+    "parse_dates",
+    "relative_weights",
+    "trend_table",
+]
+
+ANALYSED = ("ok", "no theme")
+DRIVER_COLUMNS = ["theme", "label", "parent", "touchpoint", "sentiment", "n", "share", "score",
+                  "score_without", "overall", "impact", "impact_low", "impact_high", "p_value",
+                  "significant", "relative_weight", "relative_weight_pct", "outcome", "small"]
+TREND_COLUMNS = ["period", "period_start", "kind", "key", "n", "count", "value", "low", "high",
+                 "small", "baseline_n", "baseline_count", "baseline_value", "p_value", "q_value",
+                 "emerging", "new"]
+
+
+# --------------------------------------------------------------------------- outcome
+
+
+def outcome_values(responses: pd.DataFrame, columns: Mapping[str, Any],
+                   score_column: str | None = None) -> tuple[np.ndarray, str, str | None]:
+    """Per-response outcome values, the metric name, and the score kind.
+
+    The primary score column (see :func:`cxnlp.link.primary_score`) through
+    :func:`~cxnlp.metrics.score_values` (NPS: ±100/0, CSAT: 100/0, ...); without one, the
+    text ``sentiment_score`` (p_positive − p_negative, in [−1, 1]). NaN marks no valid value.
+    """
+    col, kind = primary_score(columns, score_column, responses)
+    if col is not None and kind is not None:
+        metric = score_metric([], kind).metric
+        return score_values(responses[col], kind), metric, kind
+    if "sentiment_score" in responses:
+        return (pd.to_numeric(responses["sentiment_score"], errors="coerce").to_numpy(float),
+                "sentiment_score", None)
+    return np.full(len(responses), np.nan), "none", None
+
+
+# --------------------------------------------------------------------------- impact
+
+
+def impact(u: np.ndarray, mention: np.ndarray) -> tuple[float, float, float, float]:
+    """``(impact, score of mentioners, score of the others, overall)`` for one theme.
+
+    ``impact = mean(u) − mean(u[~mention])`` over finite ``u``; NaN when nobody or everybody
+    mentions the theme.
+
+    Examples
+    --------
+    >>> u = np.array([100, 100, 0, -100, -100, 100, 0, 0, 100, -100.])
+    >>> m = np.array([0, 0, 0, 1, 1, 0, 0, 0, 0, 1], bool)
+    >>> [round(v, 1) for v in impact(u, m)]   # NPS 10 overall, 57.1 without the theme
+    [-47.1, -100.0, 57.1, 10.0]
+    """
+    u = np.asarray(u, float)
+    m = np.asarray(mention, bool)
+    ok = np.isfinite(u)
+    u, m = u[ok], m[ok]
+    overall = float(u.mean()) if len(u) else math.nan
+    if not m.any() or m.all():
+        with_ = float(u[m].mean()) if m.any() else math.nan
+        return math.nan, with_, (float(u[~m].mean()) if (~m).any() else math.nan), overall
+    others = float(u[~m].mean())
+    return overall - others, float(u[m].mean()), others, overall
+
+
+def _bootstrap_impacts(u: np.ndarray, M: np.ndarray, B: int, seed: int,
+                       chunk: int = 200) -> np.ndarray:
+    """(B, K) bootstrap replicates of the impact of each column of ``M`` (resampled rows)."""
+    n, K = M.shape
+    rng = np.random.default_rng(seed)
+    Mf = M.astype(np.float64)
+    notM = 1.0 - Mf
+    out = np.empty((B, K))
+    for start in range(0, B, chunk):
+        b = min(chunk, B - start)
+        W = rng.multinomial(n, np.full(n, 1.0 / n), size=b).astype(np.float64)
+        tot_w, tot_u = W.sum(1), W @ u
+        ow = W @ notM
+        ou = W @ (notM * u[:, None])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[start:start + b] = (tot_u / tot_w)[:, None] - ou / ow
+    return out
+
+
+def relative_weights(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
+    """Johnson's (2000) relative weights of correlated predictors, and the model's R².
+
+    The predictors are replaced by their closest orthogonal counterparts ``Z`` (via the
+    symmetric square root of their correlation matrix), ``y`` is regressed on ``Z``, and
+    each predictor gets the share of R² it carries into ``Z``. The weights are ≥ 0 and sum
+    to R² (of the OLS fit of ``y`` on all of ``X``). Constant columns get weight 0.
+    """
+    X = np.asarray(X, float)
+    y = np.asarray(y, float)
+    n, k = X.shape
+    w = np.zeros(k)
+    keep = X.std(axis=0) > 0
+    if n < 3 or keep.sum() == 0 or np.std(y) == 0:
+        return w, math.nan if n < 3 or np.std(y) == 0 else 0.0
+    Xs = (X[:, keep] - X[:, keep].mean(0)) / X[:, keep].std(0)
+    ys = (y - y.mean()) / y.std()
+    R = np.atleast_2d(np.corrcoef(Xs, rowvar=False))
+    rxy = Xs.T @ ys / n
+    evals, evecs = np.linalg.eigh(R)
+    evals = np.clip(evals, 1e-10, None)
+    lam = evecs @ np.diag(np.sqrt(evals)) @ evecs.T  # R^(1/2): corr(X_j, Z_k)
+    beta = np.linalg.solve(lam, rxy)  # y on Z
+    raw = (lam ** 2) @ (beta ** 2)
+    w[keep] = raw
+    return w, float(raw.sum())
+
+
+def _indicators(responses: pd.DataFrame, mentions: pd.DataFrame, themes: Sequence[str],
+                sentiment: str | None = None) -> np.ndarray:
+    """(n_responses, n_themes) bool: response mentions the theme (with that aspect sentiment)."""
+    M = np.zeros((len(responses), len(themes)), bool)
+    if not len(mentions) or not len(themes):
+        return M
+    pos = pd.Series(np.arange(len(responses)), index=responses["row_id"].to_numpy())
+    col = {t: j for j, t in enumerate(themes)}
+    m = mentions[mentions["row_id"].isin(pos.index) & mentions["theme"].isin(col)]
+    if sentiment is not None:
+        m = m[m["sentiment"].astype(str) == sentiment]
+    if len(m):
+        M[pos.loc[m["row_id"].to_numpy()].to_numpy(), m["theme"].map(col).to_numpy()] = True
+    return M
+
+
+def driver_table(
+    responses: pd.DataFrame,
+    mentions: pd.DataFrame,
+    columns: Mapping[str, Any],
+    codeframe: Any = None,
+    *,
+    score_column: str | None = None,
+    bootstrap: int = 1000,
+    seed: int = 0,
+    confidence: float = 0.95,
+    min_n: int = 30,
+    by_sentiment: bool = True,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Key drivers per theme and per theme x aspect sentiment.
+
+    Over responses with analysed text (status ``ok`` / ``no theme``) and a valid outcome
+    value ``u`` (:func:`outcome_values`)::
+
+        impact = S(all) − S(responses not mentioning the theme)
+
+    where ``S`` is the mean of ``u`` (= the NPS, CSAT %, CES mean... of the set).
+
+    Returns
+    -------
+    (DataFrame, dict)
+        The table, columns :data:`DRIVER_COLUMNS`: ``theme``, ``label``, ``parent``,
+        ``touchpoint``, ``sentiment`` (``"any"`` or the aspect sentiment of the mentions),
+        ``n`` (mentioners), ``share`` (fraction of the responses analysed), ``score``
+        (mentioners), ``score_without`` (the others), ``overall``, ``impact`` with
+        ``impact_low``/``impact_high`` (bootstrap percentile interval), ``p_value``
+        (two-sided bootstrap), ``significant`` (interval excludes 0), ``relative_weight``
+        (share of R² from Johnson's relative weights, ``"any"`` rows only) and
+        ``relative_weight_pct`` (percent of R²), ``outcome`` (the metric), ``small``
+        (``n < min_n``). Sorted by sentiment (any, negative, neutral, positive), then impact
+        ascending (the biggest drag first). The dict summarises it: outcome, overall, n, R²,
+        formula.
+    """
+    ok = responses
+    if "status" in responses:
+        ok = responses[responses["status"].astype(str).isin(ANALYSED)]
+    u_all, metric, kind = outcome_values(ok, columns, score_column)
+    valid = np.isfinite(u_all)
+    ok, u = ok[valid], u_all[valid]
+    themes = list(codeframe.ids) if codeframe is not None else []
+    for t in pd.unique(mentions["theme"]) if len(mentions) else []:
+        if t not in themes:
+            themes.append(str(t))
+    meta = {t.id: t for t in codeframe.themes} if codeframe is not None else {}
+    tp = {}
+    if len(mentions) and "touchpoint" in mentions:
+        tp = mentions.drop_duplicates("theme").set_index("theme")["touchpoint"].to_dict()
+    summary: dict[str, Any] = {
+        "outcome": metric, "kind": kind, "n": int(len(u)),
+        "overall": _num(u.mean()) if len(u) else None, "r2": None,
+        "formula": "impact = overall score - score of the responses not mentioning the theme",
+        "bootstrap": bootstrap, "seed": seed, "confidence": confidence,
+    }
+    if not len(u) or not themes:
+        return pd.DataFrame(columns=DRIVER_COLUMNS), summary
+    splits = ["any"] + (["negative", "neutral", "positive"] if by_sentiment else [])
+    mats = {s: _indicators(ok, mentions, themes, None if s == "any" else s) for s in splits}
+    rw, r2 = relative_weights(mats["any"].astype(float), u)
+    summary["r2"] = _num(r2)
+    rows = []
+    alpha = 1 - confidence
+    for s in splits:
+        M = mats[s]
+        used = M.any(axis=0)
+        boots = (_bootstrap_impacts(u, M[:, used], bootstrap, seed) if bootstrap and used.any()
+                 else np.empty((0, int(used.sum()))))
+        bcol = np.cumsum(used) - 1
+        for j, t in enumerate(themes):
+            k = int(M[:, j].sum())
+            if k == 0:
+                continue
+            imp, s_with, s_without, overall = impact(u, M[:, j])
+            lo = hi = p = math.nan
+            if len(boots):
+                b = boots[:, bcol[j]]
+                b = b[np.isfinite(b)]
+                if len(b):
+                    lo, hi = np.quantile(b, [alpha / 2, 1 - alpha / 2])
+                    p = min(1.0, 2 * min((b <= 0).mean(), (b >= 0).mean()))
+            theme = meta.get(t)
+            rows.append({
+                "theme": t, "label": theme.label if theme else t,
+                "parent": theme.parent if theme else None, "touchpoint": tp.get(t),
+                "sentiment": s, "n": k, "share": k / len(u), "score": s_with,
+                "score_without": s_without, "overall": overall, "impact": imp,
+                "impact_low": lo, "impact_high": hi, "p_value": p,
+                "significant": bool(np.isfinite(lo) and (lo > 0 or hi < 0)),
+                "relative_weight": rw[j] if s == "any" else np.nan,
+                "relative_weight_pct": (100 * rw[j] / r2 if s == "any" and r2 and r2 > 0
+                                        else np.nan),
+                "outcome": metric, "small": k < min_n,
+            })
+    table = pd.DataFrame(rows, columns=DRIVER_COLUMNS)
+    table["_s"] = table["sentiment"].map({s: i for i, s in enumerate(splits)})
+    table = table.sort_values(["_s", "impact", "theme"], kind="mergesort").drop(columns="_s")
+    return table.reset_index(drop=True), summary
+
+
+# --------------------------------------------------------------------------- disagreement
+
+
+def disagreement(responses: pd.DataFrame, columns: Mapping[str, Any],
+                 score_column: str | None = None, threshold: float = 0.7) -> pd.Series:
+    """A reason where the score and the text disagree, else ``None``.
+
+    With the primary score column: a high score (NPS 9-10, CSAT top two boxes, CES ≥ 5 of 7,
+    rating top two stars, recommend yes) whose text has ``p_negative ≥ threshold`` is
+    "promoter score (10) with negative text"; a low score (NPS 0-6, CSAT ≤ 2, CES ≤ 3,
+    rating ≤ 2, recommend no) with ``p_positive ≥ threshold`` is "detractor score (2) with
+    positive text". Rows without analysed text or a valid score are ``None``.
+    """
+    out = pd.Series([None] * len(responses), index=responses.index, dtype=object,
+                    name="disagreement")
+    col, kind = primary_score(columns, score_column, responses)
+    if col is None or "p_negative" not in responses:
+        return out
+    from .link import _low_score
+
+    x = pd.to_numeric(responses[col], errors="coerce").to_numpy(float)
+    low, _ = _low_score(responses[col], kind)
+    vals = score_values(responses[col], kind)
+    high = {
+        "nps": x >= 9, "csat": vals == 100.0, "ces": x >= 5,
+        "rating": x >= 4, "recommend": vals == 100.0,
+    }[kind]
+    high = np.where(np.isfinite(vals), high, False)
+    names = {"nps": ("promoter", "detractor"), "csat": ("satisfied", "dissatisfied"),
+             "ces": ("low-effort", "high-effort"), "rating": ("high", "low"),
+             "recommend": ("would-recommend", "would-not-recommend")}[kind]
+    pn = pd.to_numeric(responses["p_negative"], errors="coerce").to_numpy(float)
+    pp = pd.to_numeric(responses["p_positive"], errors="coerce").to_numpy(float)
+    analysed = np.ones(len(responses), bool)
+    if "status" in responses:
+        analysed = responses["status"].astype(str).isin(ANALYSED).to_numpy()
+    raw = responses[col].to_numpy()
+    for i in np.flatnonzero(analysed & high & (pn >= threshold)):
+        out.iat[i] = f"{names[0]} score ({raw[i]}) with negative text (p={pn[i]:.2f})"
+    for i in np.flatnonzero(analysed & low & (pp >= threshold)):
+        out.iat[i] = f"{names[1]} score ({raw[i]}) with positive text (p={pp[i]:.2f})"
+    return out
+
+
+# --------------------------------------------------------------------------- dates
+
+
+_DMY = re.compile(r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2,4})\b")
+
+
+def parse_dates(values: pd.Series, dayfirst: bool | None = None) -> tuple[pd.Series, str]:
+    """Parse a date column robustly; returns (naive UTC timestamps, a note on how).
+
+    - datetime columns pass through; time zones are converted to UTC and dropped;
+    - ``dd/mm/yyyy`` vs ``mm/dd/yyyy``: with ``dayfirst=None`` the values decide — a first
+      number above 12 means day first, a second above 12 means month first; when every date
+      is ambiguous (both ≤ 12) they are read **month first** and the note says so (set
+      ``drivers.dayfirst: true`` for day-first exports);
+    - ISO dates, month names and offsets (``2015-02-24 11:35:52 -0800``) are understood;
+      unparseable values become NaT and are counted in the note.
+    """
+    s = values
+    if pd.api.types.is_datetime64_any_dtype(s.dtype):
+        ts = pd.to_datetime(s, utc=True) if getattr(s.dt, "tz", None) else pd.to_datetime(s)
+        if getattr(ts.dt, "tz", None) is not None:
+            ts = ts.dt.tz_convert("UTC").dt.tz_localize(None)
+        return ts, "datetime column"
+    strs = s.astype("string").str.strip()
+    m = strs.str.extract(_DMY)
+    first = pd.to_numeric(m[0], errors="coerce")
+    second = pd.to_numeric(m[1], errors="coerce")
+    note = ""
+    if dayfirst is None and first.notna().any():
+        a, b = bool((first > 12).any()), bool((second > 12).any())
+        if a and not b:
+            dayfirst, note = True, "day first (a first number above 12 seen)"
+        elif b and not a:
+            dayfirst, note = False, "month first (a second number above 12 seen)"
+        elif a and b:
+            dayfirst, note = False, "inconsistent day/month order; read month first"
+        else:
+            dayfirst, note = False, ("ambiguous day/month order (all numbers <= 12); read month "
+                                     "first: set drivers.dayfirst: true for day-first dates")
+    elif dayfirst is not None:
+        note = "day first (configured)" if dayfirst else "month first (configured)"
+    else:
+        dayfirst, note = False, "ISO or named-month dates"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ts = pd.to_datetime(strs, errors="coerce", utc=True, dayfirst=bool(dayfirst))
+        if ts.isna().sum() > strs.isna().sum():
+            ts2 = pd.to_datetime(strs, errors="coerce", utc=True, dayfirst=bool(dayfirst),
+                                 format="mixed")
+            ts = ts.fillna(ts2) if ts.notna().any() else ts2
+    ts = ts.dt.tz_convert("UTC").dt.tz_localize(None)
+    bad = int((ts.isna() & strs.notna() & (strs != "")).sum())
+    if bad:
+        note += f"; {bad} value(s) could not be read as dates"
+    return ts, note
+
+
+def choose_period(dates: pd.Series, period: str = "auto") -> str:
+    """``day`` for a span up to 31 days, ``week`` up to 26 weeks, ``month`` up to 3 years,
+    else ``quarter`` (``period`` other than ``auto`` is returned as is)."""
+    if period != "auto":
+        return period
+    d = dates.dropna()
+    if d.empty:
+        return "month"
+    span = (d.max() - d.min()).days
+    return "day" if span <= 31 else "week" if span <= 182 else "month" if span <= 3 * 366 \
+        else "quarter"
+
+
+_FREQ = {"day": "D", "week": "W-SUN", "month": "M", "quarter": "Q"}  # weeks run Mon-Sun
+
+
+def _period_labels(dates: pd.Series, period: str) -> tuple[pd.Series, pd.Series]:
+    p = dates.dt.to_period(_FREQ[period])
+    start = p.dt.start_time
+    if period == "week":
+        label = start.dt.strftime("%G-W%V")
+    elif period == "day":
+        label = start.dt.strftime("%Y-%m-%d")
+    else:
+        label = p.astype(str)
+    return label.where(dates.notna(), None), start
+
+
+# --------------------------------------------------------------------------- tests
+
+
+def benjamini_hochberg(p: Sequence[float]) -> np.ndarray:
+    """Benjamini-Hochberg adjusted p-values (q-values); NaN stays NaN.
+
+    Examples
+    --------
+    >>> benjamini_hochberg([0.01, 0.04, 0.03, 0.2]).round(3).tolist()
+    [0.04, 0.053, 0.053, 0.2]
+    """
+    p = np.asarray(p, float)
+    q = np.full(p.shape, np.nan)
+    ok = np.isfinite(p)
+    m = int(ok.sum())
+    if not m:
+        return q
+    pv = p[ok]
+    order = np.argsort(pv)
+    ranked = pv[order] * m / np.arange(1, m + 1)
+    ranked = np.minimum.accumulate(ranked[::-1])[::-1].clip(0, 1)
+    out = np.empty(m)
+    out[order] = ranked
+    q[ok] = out
+    return q
+
+
+def emerging_test(count: int, n: int, base_count: int, base_n: int) -> float:
+    """One-sided p-value that a share ``count/n`` exceeds the baseline ``base_count/base_n``.
+
+    Pooled two-proportion z-test; Fisher's exact test (one-sided, ``greater``) when an
+    expected cell count is below 5. NaN when either group is empty.
+
+    Examples
+    --------
+    >>> round(emerging_test(30, 100, 10, 100), 5)   # 30 % vs 10 %: z = 3.54
+    0.0002
+    """
+    if n <= 0 or base_n <= 0:
+        return math.nan
+    pooled = (count + base_count) / (n + base_n)
+    expected = [n * pooled, n * (1 - pooled), base_n * pooled, base_n * (1 - pooled)]
+    if min(expected) < 5:
+        table = [[count, n - count], [base_count, base_n - base_count]]
+        return float(stats.fisher_exact(table, alternative="greater")[1])
+    se = math.sqrt(pooled * (1 - pooled) * (1 / n + 1 / base_n))
+    if se == 0:
+        return math.nan
+    z = (count / n - base_count / base_n) / se
+    return float(stats.norm.sf(z))
+
+
+def trend_table(
+    responses: pd.DataFrame,
+    mentions: pd.DataFrame,
+    columns: Mapping[str, Any],
+    *,
+    score_column: str | None = None,
+    period: str = "auto",
+    dayfirst: bool | None = None,
+    baseline_periods: int = 3,
+    fdr: float = 0.05,
+    confidence: float = 0.95,
+    min_n: int = 30,
+    min_new: int = 3,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Volume, score, sentiment and theme shares by period, with emerging-theme tests.
+
+    Returns
+    -------
+    (DataFrame, dict)
+        Long table, columns :data:`TREND_COLUMNS`: ``period`` (label: ``2018-03``,
+        ``2018-W05``, ``2015-02-17``, ``2018Q1``), ``period_start``, ``kind`` (``volume``,
+        ``score``, ``sentiment``, ``theme``, ``topic``), ``key`` (``responses``, the metric,
+        the sentiment label, theme id or topic id), ``n`` (denominator: rows, valid scores or
+        analysed responses), ``count``, ``value`` (volume; the metric in its unit; shares as
+        fractions) with ``low``/``high``, ``small`` (``n < min_n``), and for theme/topic rows
+        the test against the previous ``baseline_periods`` periods: ``baseline_n``,
+        ``baseline_count``, ``baseline_value``, ``p_value`` (one-sided), ``q_value``
+        (Benjamini-Hochberg over all tests), ``emerging`` (``q ≤ fdr``), ``new`` (absent
+        from the baseline, ``count ≥ min_new``). The dict: date column, period, note on date
+        parsing, emerging themes of the latest period. Empty without a date column.
+    """
+    summary: dict[str, Any] = {"date_column": columns.get("date"), "period": None,
+                               "dates": None, "n_periods": 0, "emerging": [], "new": []}
+    date_col = columns.get("date")
+    if not date_col or date_col not in responses:
+        return pd.DataFrame(columns=TREND_COLUMNS), summary
+    dates, note = parse_dates(responses[date_col], dayfirst)
+    per = choose_period(dates, period)
+    label, start = _period_labels(dates, per)
+    summary.update(period=per, dates=note)
+    if label.isna().all():
+        return pd.DataFrame(columns=TREND_COLUMNS), summary
+    periods = (pd.DataFrame({"label": label, "start": start}).dropna()
+               .drop_duplicates("label").sort_values("start"))
+    summary["n_periods"] = len(periods)
+    summary["first"], summary["last"] = str(dates.min()), str(dates.max())
+    analysed = np.ones(len(responses), bool)
+    if "status" in responses:
+        analysed = responses["status"].astype(str).isin(ANALYSED).to_numpy()
+    col, kind = primary_score(columns, score_column, responses)
+    themes = [str(t) for t in pd.unique(mentions["theme"])] if len(mentions) else []
+    M = _indicators(responses, mentions, themes) if themes else np.zeros((len(responses), 0))
+    groups: dict[str, tuple[list[str], np.ndarray]] = {"theme": (themes, M)}
+    if "topic" in responses:
+        topic = pd.to_numeric(responses["topic"], errors="coerce")
+        ids = sorted(t for t in topic.dropna().unique() if t >= 0)
+        groups["topic"] = ([str(int(t)) for t in ids],
+                           np.column_stack([(topic == t).to_numpy() for t in ids])
+                           if ids else np.zeros((len(responses), 0), bool))
+    lab = label.to_numpy()
+    rows: list[dict[str, Any]] = []
+    counts_by: dict[tuple[str, str], list[tuple[int, int]]] = {}
+    for pl, ps in zip(periods["label"], periods["start"], strict=True):
+        inp = lab == pl
+        base = {"period": pl, "period_start": ps}
+        rows.append({**base, "kind": "volume", "key": "responses", "n": int(inp.sum()),
+                     "count": int(inp.sum()), "value": int(inp.sum()), "low": np.nan,
+                     "high": np.nan, "small": int(inp.sum()) < min_n})
+        if col is not None:
+            est = score_metric(responses.loc[inp, col], kind, confidence)
+            rows.append({**base, "kind": "score", "key": est.metric, "n": est.n,
+                         "count": np.nan, "value": est.value, "low": est.low,
+                         "high": est.high, "small": est.n < min_n})
+        a = inp & analysed
+        na = int(a.sum())
+        if "sentiment" in responses:
+            sent = responses.loc[a, "sentiment"].astype(str)
+            for s in ("negative", "neutral", "positive", "mixed"):
+                k = int((sent == s).sum())
+                lo, hi = wilson_interval(k, na, confidence)
+                rows.append({**base, "kind": "sentiment", "key": s, "n": na, "count": k,
+                             "value": k / na if na else np.nan, "low": lo, "high": hi,
+                             "small": na < min_n})
+        for kind_name, (keys, X) in groups.items():
+            for j, key in enumerate(keys):
+                k = int(X[a, j].sum())
+                lo, hi = wilson_interval(k, na, confidence)
+                counts_by.setdefault((kind_name, key), []).append((k, na))
+                rows.append({**base, "kind": kind_name, "key": key, "n": na, "count": k,
+                             "value": k / na if na else np.nan, "low": lo, "high": hi,
+                             "small": na < min_n})
+    table = pd.DataFrame(rows)
+    for c in TREND_COLUMNS:
+        if c not in table:
+            table[c] = np.nan
+    table[["baseline_n", "baseline_count"]] = np.nan
+    table["emerging"] = False
+    table["new"] = False
+    order = {p: i for i, p in enumerate(periods["label"])}
+    tested = table["kind"].isin(list(groups)).to_numpy()
+    for idx in np.flatnonzero(tested):
+        r = table.iloc[idx]
+        i = order[r["period"]]
+        if i == 0:
+            continue
+        hist = counts_by[(r["kind"], r["key"])][max(0, i - baseline_periods):i]
+        bk, bn = sum(h[0] for h in hist), sum(h[1] for h in hist)
+        table.iat[idx, table.columns.get_loc("baseline_n")] = bn
+        table.iat[idx, table.columns.get_loc("baseline_count")] = bk
+        table.iat[idx, table.columns.get_loc("p_value")] = emerging_test(
+            int(r["count"]), int(r["n"]), bk, bn)
+    table["baseline_value"] = table["baseline_count"] / table["baseline_n"].where(
+        table["baseline_n"] > 0)
+    table["q_value"] = benjamini_hochberg(table["p_value"].to_numpy(float))
+    table["emerging"] = (table["q_value"] <= fdr) & (table["value"] > table["baseline_value"])
+    table["new"] = (table["baseline_count"] == 0) & (table["baseline_n"] > 0) & (
+        table["count"] >= min_new)
+    table = table[TREND_COLUMNS].reset_index(drop=True)
+    last = periods["label"].iloc[-1]
+    latest = table[(table["period"] == last) & table["kind"].isin(list(groups))]
+    summary["emerging"] = [
+        {"kind": r.kind, "key": r.key, "value": _num(r.value),
+         "baseline_value": _num(r.baseline_value), "q_value": _num(r.q_value)}
+        for r in latest[latest["emerging"]].itertuples()]
+    summary["new"] = [{"kind": r.kind, "key": r.key, "count": int(r.count)}
+                      for r in latest[latest["new"]].itertuples()]
+    summary["emerging_any_period"] = int(table["emerging"].sum())
+    return table, summary
+
+
+# --------------------------------------------------------------------------- the stage
+
+
+def _records(df: pd.DataFrame, cols: Sequence[str], limit: int | None = None) -> list[dict]:
+    part = df[[c for c in cols if c in df]]
+    if limit is not None:
+        part = part.head(limit)
+    out = []
+    for rec in part.to_dict("records"):
+        out.append({k: (_num(v) if isinstance(v, (int, float, np.number, bool, np.bool_))
+                        else (None if v is None or (isinstance(v, float) and math.isnan(v))
+                              else str(v)))
+                    for k, v in rec.items()})
+    return out
+
+
+def apply_corpus_stages(results: Any, config: Any, codeframe: Any = None,
+                        encoder: Any = None) -> Any:
+    """Link, drivers, disagreement and trends over a run (one call in ``Analyzer.assemble``).
+
+    Fills ``results.touchpoints``, ``churn``, ``drivers``, ``trends``; adds ``touchpoint``,
+    ``at_risk``, ``churn_reason``, ``churn_confidence``, ``churn_evidence`` and
+    ``disagreement`` to ``responses`` and ``touchpoint`` to ``mentions``; and their summaries
+    to ``results.metrics`` (``touchpoints``, ``churn``, ``drivers``, ``disagreement``,
+    ``trends``).
+    """
+    from .link import link_results
+
+    dc = config.drivers
+    link_results(results, config, codeframe, encoder)
+    r, cols = results.responses, results.columns
+    r["disagreement"] = disagreement(r, cols, dc.score_column, dc.disagreement_threshold)
+    results.drivers, dsum = driver_table(
+        r, results.mentions, cols, codeframe, score_column=dc.score_column,
+        bootstrap=dc.bootstrap, seed=dc.seed, confidence=dc.confidence, min_n=dc.min_n)
+    results.trends, tsum = trend_table(
+        r, results.mentions, cols, score_column=dc.score_column, period=dc.period,
+        dayfirst=dc.dayfirst, baseline_periods=dc.baseline_periods, fdr=dc.fdr,
+        confidence=dc.confidence, min_n=dc.min_n)
+    m = results.metrics
+    m["touchpoints"] = _records(results.touchpoints, [
+        "source", "touchpoint", "responses", "share", "sentiment_score", "score_metric",
+        "score", "score_low", "score_high", "score_n", "small"])
+    at = r["at_risk"].notna() if "at_risk" in r else pd.Series(False, index=r.index)
+    m["churn"] = {"at_risk": int(at.sum()),
+                  "with_reason": int(r["churn_reason"].notna().sum()) if "churn_reason" in r
+                  else 0,
+                  "ranking": _records(results.churn, ["rank", "reason", "count", "share", "low",
+                                                      "high", "small"])}
+    dsum["top"] = _records(results.drivers[results.drivers["sentiment"] == "any"], [
+        "theme", "n", "score", "score_without", "impact", "impact_low", "impact_high",
+        "significant", "relative_weight_pct", "small"])
+    m["drivers"] = dsum
+    flagged = r["disagreement"].notna()
+    m["disagreement"] = {"n": int(flagged.sum()),
+                         "share": _num(flagged.mean()) if len(r) else None}
+    m["trends"] = tsum
+    return results

@@ -1,0 +1,229 @@
+"""Key drivers, disagreement, dates and trends: hand-computable fixtures and properties."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cxnlp.drivers import (
+    benjamini_hochberg,
+    choose_period,
+    disagreement,
+    driver_table,
+    emerging_test,
+    impact,
+    parse_dates,
+    relative_weights,
+    trend_table,
+)
+from cxnlp.metrics import nps, score_values
+
+# 10 NPS answers; theme "billing" is mentioned by rows 3, 4 and 9 (all detractors).
+SCORES = [10, 10, 8, 3, 2, 9, 7, 8, 9, 0]
+BILLING = [3, 4, 9]
+
+
+def _fixture():
+    responses = pd.DataFrame({"row_id": range(10), "status": "ok", "nps": SCORES,
+                              "text": "x", "sentiment": "neutral"})
+    mentions = pd.DataFrame({
+        "row_id": BILLING + [0, 1, 3],
+        "theme": ["billing"] * 3 + ["staff"] * 3,
+        "sentiment": ["negative"] * 3 + ["positive", "positive", "negative"],
+        "confidence": 0.9,
+    })
+    return responses, mentions, {"text": ["text"], "scores": {"nps": "nps"}}
+
+
+def test_impact_formula_by_hand():
+    # overall NPS: 4 promoters, 3 detractors of 10 -> +10.
+    # without billing (7 rows: 10,10,8,9,7,8,9): 4 promoters, 0 detractors -> 400/7 = 57.14
+    # impact = overall - without = 10 - 57.14 = -47.14
+    u = score_values(SCORES, "nps")
+    m = np.isin(np.arange(10), BILLING)
+    imp, with_, without, overall = impact(u, m)
+    assert overall == pytest.approx(nps(SCORES).value) == pytest.approx(10.0)
+    assert without == pytest.approx(400 / 7)
+    assert with_ == pytest.approx(-100.0)
+    assert imp == pytest.approx(10 - 400 / 7)
+    # identity: impact = share * (score of mentioners - score of the others)
+    assert imp == pytest.approx(0.3 * (with_ - without))
+
+
+def test_driver_table_fixture():
+    responses, mentions, cols = _fixture()
+    table, summary = driver_table(responses, mentions, cols, bootstrap=500, seed=1, min_n=5)
+    row = table[(table["theme"] == "billing") & (table["sentiment"] == "any")].iloc[0]
+    assert row["n"] == 3 and row["share"] == 0.3 and bool(row["small"])
+    assert row["impact"] == pytest.approx(10 - 400 / 7)
+    assert row["impact_low"] <= row["impact"] <= row["impact_high"]
+    assert row["significant"] == (row["impact_high"] < 0)
+    staff_neg = table[(table["theme"] == "staff") & (table["sentiment"] == "negative")]
+    assert staff_neg["n"].tolist() == [1]
+    assert summary["outcome"] == "nps" and summary["overall"] == pytest.approx(10.0)
+    assert 0 <= summary["r2"] <= 1
+    again, _ = driver_table(responses, mentions, cols, bootstrap=500, seed=1, min_n=5)
+    pd.testing.assert_frame_equal(table, again)  # seeded
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.lists(st.integers(0, 10), min_size=12, max_size=40),
+       st.lists(st.booleans(), min_size=40, max_size=40), st.integers(0, 1000))
+def test_drivers_invariant_to_row_order_and_ci_contains_estimate(scores, flags, seed):
+    n = len(scores)
+    flags = flags[:n]
+    if not any(flags) or all(flags):
+        flags[0], flags[-1] = True, False
+    responses = pd.DataFrame({"row_id": range(n), "status": "ok", "nps": scores})
+    rows = [i for i in range(n) if flags[i]]
+    mentions = pd.DataFrame({"row_id": rows, "theme": "t", "sentiment": "negative"})
+    cols = {"scores": {"nps": "nps"}}
+    a, _ = driver_table(responses, mentions, cols, bootstrap=200, seed=seed, by_sentiment=False)
+    perm = np.random.default_rng(seed).permutation(n)
+    b, _ = driver_table(responses.iloc[perm].reset_index(drop=True), mentions, cols,
+                        bootstrap=0, by_sentiment=False)
+    assert a["impact"].iloc[0] == pytest.approx(b["impact"].iloc[0])
+    assert -200 <= a["impact"].iloc[0] <= 200
+    lo, hi, est = a["impact_low"].iloc[0], a["impact_high"].iloc[0], a["impact"].iloc[0]
+    if np.isfinite(lo):
+        # a percentile interval can miss the estimate only by sampling noise at the edge
+        assert lo <= est + 1e-9 or math.isclose(lo, est)
+        assert hi >= est - 1e-9 or math.isclose(hi, est)
+
+
+def test_relative_weights_sum_to_r2_and_split_correlated_themes():
+    rng = np.random.default_rng(0)
+    x1 = rng.random(500) < 0.3
+    x2 = x1 ^ (rng.random(500) < 0.1)  # highly correlated with x1
+    x3 = rng.random(500) < 0.2
+    y = -50 * x1 - 20 * x3 + rng.normal(0, 10, 500)
+    X = np.column_stack([x1, x2, x3]).astype(float)
+    w, r2 = relative_weights(X, y)
+    ols = np.linalg.lstsq(np.column_stack([np.ones(500), X]), y, rcond=None)[0]
+    fitted = np.column_stack([np.ones(500), X]) @ ols
+    r2_ols = 1 - ((y - fitted) ** 2).sum() / ((y - y.mean()) ** 2).sum()
+    assert w.sum() == pytest.approx(r2) == pytest.approx(r2_ols, abs=1e-8)
+    assert (w >= 0).all() and w[0] > w[2] > 0 and w[1] > 0  # x2 shares x1's credit
+    w0, _ = relative_weights(np.column_stack([X, np.ones(500)]), y)
+    assert w0[-1] == 0  # a constant theme gets nothing
+
+
+def test_disagreement_flags():
+    r = pd.DataFrame({"row_id": range(5), "status": ["ok"] * 4 + ["empty text"],
+                      "nps": [10, 1, 10, 7, 10],
+                      "p_negative": [0.9, 0.05, 0.1, 0.95, 0.9],
+                      "p_positive": [0.05, 0.9, 0.85, 0.02, 0.05]})
+    flags = disagreement(r, {"scores": {"nps": "nps"}}, threshold=0.7)
+    assert flags[0].startswith("promoter score (10) with negative text")
+    assert flags[1].startswith("detractor score (1) with positive text")
+    assert flags[2] is None and flags[3] is None  # agreeing; passive
+    assert flags[4] is None  # no analysed text
+    assert disagreement(r, {"scores": {}}).isna().all()
+
+
+def test_parse_dates_day_first_detection():
+    d, note = parse_dates(pd.Series(["11/04/2018 20:09", "18/06/2018 19:38", None]))
+    assert d[0] == pd.Timestamp("2018-04-11 20:09") and "day first" in note
+    d, note = parse_dates(pd.Series(["04/11/2018", "06/18/2018"]))
+    assert d[0] == pd.Timestamp("2018-04-11") and "month first" in note
+    d, note = parse_dates(pd.Series(["01/02/2018", "03/04/2018"]))
+    assert d[0] == pd.Timestamp("2018-01-02") and "ambiguous" in note
+    d, _ = parse_dates(pd.Series(["01/02/2018"]), dayfirst=True)
+    assert d[0] == pd.Timestamp("2018-02-01")
+    d, _ = parse_dates(pd.Series(["2015-02-24 11:35:52 -0800", "not a date"]))
+    assert d[0] == pd.Timestamp("2015-02-24 19:35:52") and pd.isna(d[1])
+
+
+def test_choose_period():
+    days = pd.Series(pd.to_datetime(["2018-01-01", "2018-01-20"]))
+    assert choose_period(days) == "day"
+    assert choose_period(pd.Series(pd.to_datetime(["2018-01-01", "2018-04-01"]))) == "week"
+    assert choose_period(pd.Series(pd.to_datetime(["2018-01-01", "2018-12-01"]))) == "month"
+    assert choose_period(days, "quarter") == "quarter"
+
+
+def test_emerging_test_and_bh_on_constructed_counts():
+    # 30/100 vs 10/100: pooled p = 0.2, se = sqrt(.2*.8*(2/100)) = 0.05657, z = 3.536
+    assert emerging_test(30, 100, 10, 100) == pytest.approx(2.03e-4, rel=0.01)
+    assert emerging_test(10, 100, 10, 100) == pytest.approx(0.5)
+    # small counts: Fisher exact, one-sided (3/10 vs 0/10 -> p = 0.1053)
+    assert emerging_test(3, 10, 0, 10) == pytest.approx(0.10526, abs=1e-4)
+    q = benjamini_hochberg([0.01, 0.04, 0.03, 0.2, np.nan])
+    assert q[:4].round(4).tolist() == [0.04, 0.0533, 0.0533, 0.2] and np.isnan(q[4])
+
+
+def test_trend_table_flags_an_emerging_theme():
+    # four months of 100 responses; "outage" is 5 % of months 1-3 and 30 % of month 4;
+    # "price" stays at 10 % -> only outage emerges; "new" appears only in month 4
+    rows, mentions = [], []
+    for month in range(4):
+        for i in range(100):
+            rid = month * 100 + i
+            rows.append({"row_id": rid, "status": "ok", "date": f"2018-0{month + 1}-15",
+                         "nps": 9 if i % 2 else 3, "sentiment": "neutral"})
+            if i < (30 if month == 3 else 5):
+                mentions.append({"row_id": rid, "theme": "outage"})
+            if 50 <= i < 60:
+                mentions.append({"row_id": rid, "theme": "price"})
+            if month == 3 and 70 <= i < 74:
+                mentions.append({"row_id": rid, "theme": "new"})
+    r, m = pd.DataFrame(rows), pd.DataFrame(mentions)
+    cols = {"date": "date", "scores": {"nps": "nps"}}
+    table, summary = trend_table(r, m, cols, period="month", min_n=30)
+    assert summary["period"] == "month" and summary["n_periods"] == 4
+    last = table[(table["period"] == "2018-04") & (table["kind"] == "theme")].set_index("key")
+    assert last.loc["outage", "emerging"] and not last.loc["price", "emerging"]
+    assert last.loc["outage", "baseline_value"] == pytest.approx(0.05)
+    assert last.loc["new", "new"] and last.loc["new", "baseline_count"] == 0
+    assert [e["key"] for e in summary["emerging"]][0] == "outage"
+    score = table[table["kind"] == "score"]
+    assert score["value"].tolist() == [0.0] * 4 and (~score["small"]).all()
+    # every share's interval contains it
+    shares = table[table["kind"].isin(["theme", "sentiment"])]
+    assert ((shares["low"] <= shares["value"]) & (shares["value"] <= shares["high"])).all()
+
+
+def test_no_date_no_trends():
+    table, summary = trend_table(pd.DataFrame({"row_id": [0]}), pd.DataFrame(), {})
+    assert table.empty and summary["period"] is None
+
+
+def test_pipeline_fills_the_tables(analyzer, tmp_path):
+    from cxnlp.results import Results
+
+    df = pd.DataFrame({
+        "comment": ["The engineer never turned up, I am cancelling.",
+                    "Great speed and the staff were lovely.",
+                    "My bill was wrong twice, terrible.",
+                    "Router arrived quickly, easy setup.",
+                    "Constant outages every evening.",
+                    "Too expensive for what you get."] * 2,
+        "nps": [0, 10, 2, 9, 1, 4] * 2,
+        "journey": ["Order", "Service in Use", "First Payment", "Equipment Received",
+                    "Service in Use", "First Payment"] * 2,
+        "date": ["01/02/2018", "13/02/2018", "20/02/2018", "03/03/2018", "15/03/2018",
+                 "28/03/2018"] * 2,
+    })
+    res = analyzer.analyze(df, codeframe="telecom", score_columns={"nps": "nps"},
+                           date_column="date", **{"topics.enabled": False})
+    r = res.responses
+    assert res.columns["touchpoint"] == "journey"
+    assert set(r["touchpoint"]) == {"sales", "service_in_use", "billing", "equipment"}
+    assert r.loc[r["nps"] <= 6, "at_risk"].notna().all()
+    assert r.loc[r["nps"] >= 9, "at_risk"].isna().all()
+    assert r.loc[r["nps"] <= 6, "churn_reason"].notna().all()
+    assert set(res.churn["reason"]) >= {"price_value", "other"} and res.churn["count"].sum() == 8
+    assert not res.drivers.empty and "impact" in res.drivers
+    assert set(res.trends["kind"]) >= {"volume", "score", "theme"}
+    assert "day first" in res.metrics["trends"]["dates"]
+    for key in ("touchpoints", "churn", "drivers", "trends", "disagreement"):
+        assert key in res.metrics
+    res.save(tmp_path, report=False)
+    back = Results.load(tmp_path)
+    assert len(back.drivers) == len(res.drivers) and len(back.churn) == len(res.churn)
+    assert len(back.touchpoints) == len(res.touchpoints) and len(back.trends) == len(res.trends)
