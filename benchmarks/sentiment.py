@@ -117,6 +117,8 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default=None, help="model folder (default: the shipped one)")
     ap.add_argument("--write-card", action="store_true", help="update the model card table")
+    ap.add_argument("--speed-n", type=int, default=1000,
+                    help="airline tweets timed in the speed section (0 skips it)")
     args = ap.parse_args(argv)
 
     model = load_sentiment(args.model)
@@ -129,7 +131,11 @@ def main(argv: list[str] | None = None) -> None:
     print(pd.DataFrame(rows).to_string(index=False, float_format="%.3f"))
     print(f"(accuracy section: {time.perf_counter() - t0:.0f} s)")
 
-    # --- speed (to be added) -------------------------------------------------------------
+    # --- speed: analyze beside a plain sentence-transformers encode (benchmarks/speed.py) ---
+    if args.speed_n:
+        from speed import main as speed_main
+
+        speed_main(["--n", str(args.speed_n), "--repeats", "3"])
 
     if args.write_card:
         card = (Path(args.model) if args.model else _default_dir()) / "MODEL_CARD.md"

@@ -34,12 +34,12 @@ def airline_texts(n: int) -> pd.DataFrame:
     return test[["tweet_id", "text", "airline"]].head(n).reset_index(drop=True)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--n", type=int, default=2901)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--codeframe", default="airline")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
 
     frame = airline_texts(args.n)
     texts = frame["text"].tolist()
@@ -76,7 +76,7 @@ def main() -> None:
     for key, label in [("plain", "plain ST encode"), ("cold", "cxnlp analyze (cold cache)"),
                        ("warm", "cxnlp analyze (warm cache)")]:
         print(f"{label:28}{med[key]:10.2f}{n / med[key]:10.0f}{med['plain'] / med[key]:9.2f}x")
-    print(f"runs (s): " + ", ".join(f"{k}={[round(t, 2) for t in v]}" for k, v in times.items()))
+    print("runs (s): " + ", ".join(f"{k}={[round(t, 2) for t in v]}" for k, v in times.items()))
     print(f"peak RSS of this process: {peak_rss_mib():.0f} MiB")
 
 
