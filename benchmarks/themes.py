@@ -1,6 +1,6 @@
 """Theme benchmarks on the official test splits of ../shared/data (``$CXNLP_DATA``).
 
-    python benchmarks/themes.py [--only semeval,mams,airline,banking77]
+    python benchmarks/themes.py [--only semeval,mams,airline,banking77,topics]
 
 Prints, on test splits only (thresholds and models are chosen / fitted on train or val):
 
@@ -11,7 +11,9 @@ Prints, on test splits only (thresholds and models are chosen / fitted on train 
 * MAMS-ACSA: aspect polarity accuracy (head trained on MAMS train, C chosen on val);
 * airline complaint reasons (negative tweets with one of 9 named reasons): macro-F1
   zero-shot from ``airline.yaml`` and trained on the train split;
-* banking77: intent accuracy zero-shot from the intent names and trained on train.
+* banking77: intent accuracy zero-shot from the intent names and trained on train;
+* topics: time to discover topics on 20k clothing reviews with the embeddings reused from
+  the encoder cache (warmed first), the number of topics and the outlier share.
 
 SemEval and the airline tweets are *evaluate only*: what is trained on them here is measured
 and thrown away, never written to ``models/``. Embeddings come from the shared encoder and
@@ -415,9 +417,66 @@ def bench_banking77(encoder: Encoder) -> None:
     )
 
 
+# ----------------------------------------------------------------- topic discovery
+
+
+def bench_topics(encoder: Encoder, n: int = 20_000) -> None:
+    """Topic discovery on 20k clothing reviews with the embeddings reused from the cache."""
+    from _common import machine
+
+    from cxnlp.encode import embed_documents
+    from cxnlp.topics import TopicModel, topic_table
+    from cxnlp.training import load_clothing
+
+    print(f"Topic discovery: first {n:,} non-empty clothing reviews (embeddings reused)")
+    print(f"  {machine()}", flush=True)
+    texts = [t for t in load_clothing("all")["text"] if t.strip()][:n]
+    t = time.perf_counter()
+    for s in range(0, len(texts), 2000):  # warm the cache (a no-op once warm)
+        embed_documents(encoder, texts[s : s + 2000])
+    warm = time.perf_counter() - t
+    t = time.perf_counter()
+    docs = np.vstack(
+        [embed_documents(encoder, texts[s : s + 2000]).docs for s in range(0, len(texts), 2000)]
+    )
+    lookup = time.perf_counter() - t
+    report(
+        "Topics: embeddings", "cache warm-up / reuse (lookup only)", f"{warm:.0f}/{lookup:.0f} s"
+    )
+    model = TopicModel(seed=0, encoder=encoder)
+    t = time.perf_counter()
+    topics = model.fit_transform(texts, docs)
+    fit = time.perf_counter() - t
+    report(
+        f"Topics: fit on {len(texts):,} reviews",
+        "TopicModel.fit_transform (UMAP+HDBSCAN+c-TF-IDF)",
+        f"{fit:.0f} s",
+    )
+    report(
+        "Topics: topics found",
+        f"min_cluster_size={model.cluster_size(len(texts))}",
+        str(len(model.topic_ids_)),
+    )
+    report(
+        "Topics: outlier share",
+        f"HDBSCAN / after reduction (sim >= {model.outlier_threshold})",
+        f"{model.fit_outlier_share_:.1%}/{np.mean(topics == -1):.1%}",
+    )
+    t = time.perf_counter()
+    table = topic_table(model, texts, docs, topics, CodeframeClassifier("retail", encoder))
+    report(
+        "Topics: table + codeframe match", "retail codeframe", f"{time.perf_counter() - t:.1f} s"
+    )
+    unmatched = int((table["matched_theme"] == "").sum())
+    report("Topics: not in retail codeframe", "similarity < 0.45", f"{unmatched}/{len(table)}")
+    for row in table.head(12).itertuples(index=False):
+        print(f"    {row.size:>6,}  {row.label:<45} {row.matched_theme or '(new)'}", flush=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", default="semeval,mams,airline,banking77")
+    parser.add_argument("--only", default="semeval,mams,airline,banking77,topics")
+    parser.add_argument("--topics-docs", type=int, default=20_000, help="reviews for 'topics'")
     args = parser.parse_args(argv)
     encoder = Encoder()
     benches = {
@@ -425,11 +484,15 @@ def main(argv: list[str] | None = None) -> None:
         "mams": bench_mams,
         "airline": bench_airline,
         "banking77": bench_banking77,
+        "topics": bench_topics,
     }
     t0 = time.time()
     for name in args.only.split(","):
         t = time.time()
-        benches[name.strip()](encoder)
+        if name.strip() == "topics":
+            bench_topics(encoder, args.topics_docs)
+        else:
+            benches[name.strip()](encoder)
         print(f"  ({name}: {time.time() - t:.0f} s)\n", flush=True)
     print(f"Encoder {encoder.model_id}; total {time.time() - t0:.0f} s")
     print("\n| task | setting | value | target |\n|---|---|---|---|")

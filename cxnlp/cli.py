@@ -27,6 +27,9 @@ app = typer.Typer(
 train_app = typer.Typer(help="Train the heads that ship in models/ (reproducible).",
                         no_args_is_help=True)
 app.add_typer(train_app, name="train")
+codeframe_app = typer.Typer(help="Codeframes: propose one from the topics in an export.",
+                            no_args_is_help=True)
+app.add_typer(codeframe_app, name="codeframe")
 
 console = Console(stderr=True)
 out_console = Console()
@@ -200,6 +203,100 @@ def train_sentiment(
     out_console.print(f"Saved sentiment head to {out}")
     for key, value in metrics.items():
         out_console.print(f"  {key}: {value}")
+
+
+@train_app.command(
+    "themes",
+    epilog=(
+        "Examples:\n\n"
+        "  cxnlp train themes --codeframe retail --labels labels.csv --out models/themes-shop\n\n"
+        "  cxnlp train themes --codeframe my.yaml --labels coded.xlsx --text-column Comment "
+        "--theme-column Code\n\n"
+        "Then set `themes: {model: models/themes-shop}` in your config."
+    ),
+)
+@friendly_errors
+def train_themes(
+    codeframe: Annotated[str, typer.Option(
+        help="Codeframe: shipped name (generic, retail, ...) or a YAML path.")],
+    labels: Annotated[Path, typer.Option(
+        help="CSV/XLSX with a text column and a theme column (one row per text x theme, or "
+             "themes separated by ';'; ids or labels).")],
+    out: Annotated[Path | None, typer.Option(
+        help="Folder for the head and its MODEL_CARD.md (default models/themes-<codeframe>).")]
+        = None,
+    text_column: Annotated[str | None, typer.Option(help="Text column (default: detected).")]
+        = None,
+    theme_column: Annotated[str | None, typer.Option(
+        help="Theme column (default: theme, themes, label, code or category).")] = None,
+    cv: Annotated[int, typer.Option(help="Cross-validation folds for the model card (0: none).")]
+        = 3,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+) -> None:
+    """Fit a theme head on labelled examples (8-16 per theme already help) and save it."""
+    from .training.themes import train_themes as train
+
+    folder = out or Path("models") / f"themes-{Path(codeframe).stem}"
+    info = train(codeframe, labels, folder, text_column=text_column,
+                 theme_column=theme_column, cv=cv, seed=seed)
+    out_console.print(f"Saved theme head for codeframe '{info['codeframe']}' to {folder} "
+                      f"({info['texts']} texts).")
+    cvm = info["cv"]
+    if cvm:
+        out_console.print(f"  {cvm['folds']}-fold CV: micro-F1 {cvm['micro_f1']:.3f}, "
+                          f"macro-F1 {cvm['macro_f1']:.3f}")
+    out_console.print(f"  Use it: set `themes: {{model: {folder}}}` in your config.")
+
+
+@codeframe_app.command(
+    "suggest",
+    epilog=(
+        "Examples:\n\n"
+        "  cxnlp codeframe suggest examples/clothing_reviews.csv --out codeframe.yaml\n\n"
+        "  cxnlp codeframe suggest survey.xlsx --text-column 'Why?' --base retail"
+    ),
+)
+@friendly_errors
+def codeframe_suggest(
+    input: Annotated[str, typer.Argument(help="Export to discover topics in.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="YAML file to write.")] = Path(
+        "codeframe.yaml"),
+    text_column: Annotated[list[str] | None, typer.Option(
+        help="Free-text column (repeat for several). Default: detected.")] = None,
+    base: Annotated[str, typer.Option(
+        help="Codeframe the topics are compared with (shipped name or YAML path); 'none' to "
+             "skip.")] = "generic",
+    config: Annotated[Path | None, typer.Option(help="YAML config (topics.* settings).")]
+        = None,
+    seed: Annotated[int | None, typer.Option(help="Topic seed (default topics.seed).")] = None,
+    min_topic_size: Annotated[int | None, typer.Option(
+        help="Smallest topic (default topics.min_topic_size).")] = None,
+) -> None:
+    """Propose a codeframe (YAML you edit) from the topics discovered in an export."""
+    from .config import apply_overrides, load_config
+    from .errors import InputError
+    from .pipeline import Analyzer
+    from .themes import Codeframe
+    from .topics import suggest_codeframe, topics_available
+
+    if not Path(input).exists():
+        raise InputError(f"Input file not found: {input}. Check the path.")
+    if not topics_available():
+        raise InputError("Topic discovery needs BERTopic: pip install 'cxnlp[topics]'.")
+    cfg = apply_overrides(load_config(config), text_column=text_column or None,
+                          **{"topics.seed": seed, "topics.min_topic_size": min_topic_size})
+    analyzer = Analyzer(cfg)
+    cf, table, text = suggest_codeframe(input, analyzer,
+                                        base=None if base.lower() == "none" else base)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    Codeframe.from_yaml(out)  # what we wrote loads back
+    overlap = int(table["matched_theme"].fillna("").astype(bool).sum())
+    out_console.print(f"Wrote {len(cf.themes)} suggested themes to {out} ({overlap} overlap "
+                      f"'{base}', {len(cf.themes) - overlap} new).")
+    for row in table.head(15).itertuples(index=False):
+        mark = f"~ {row.matched_theme}" if row.matched_theme else "new"
+        out_console.print(f"  {row.size:>6,}  {row.label}  ({mark})", highlight=False)
 
 
 def main() -> None:  # pragma: no cover - console entry point

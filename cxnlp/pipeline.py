@@ -333,8 +333,8 @@ class Analyzer:
         )
         results.metrics = summarize(results)
         # corpus stages over the per-row results, each one call:
+        results.topics = discover_topics(results, self)  # first: trends test topics too
         apply_corpus_stages(results, self.config, self.codeframe, self.encoder)
-        results.topics = discover_topics(results, self)
         return results
 
     def manifest(self, digest: str, source: Any = None) -> dict[str, Any]:

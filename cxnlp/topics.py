@@ -1,0 +1,667 @@
+"""Topic discovery: BERTopic on the shared encoder's document embeddings.
+
+Finds what people talk about that nobody put in the codeframe. :class:`TopicModel` wraps
+BERTopic with the choices this project needs:
+
+* **our embeddings, always**: BERTopic gets ``embedding_model=None`` and ``embeddings=``, so it
+  never loads a model by hub name; KeyBERT-style labels and representative verbatims are
+  computed from the same vectors (candidate keywords are embedded by our encoder, cached);
+* **reproducible**: UMAP has a fixed ``random_state`` (and runs single-threaded), HDBSCAN and
+  c-TF-IDF are deterministic, and the fit sample is drawn with the same seed;
+* **bounded memory**: the model is fitted on at most ``max_fit_docs`` documents and the rest
+  are assigned with :meth:`TopicModel.transform` in batches;
+* **outliers reported, then reduced**: HDBSCAN's outliers are reassigned to the nearest topic
+  centroid when their cosine similarity is above ``outlier_threshold``
+  (``reduce_outliers(strategy="embeddings")``); both shares are reported.
+
+:func:`discover_topics` is the pipeline's corpus stage (it fills ``Results.topics``) and
+:func:`suggest_codeframe` turns topics into a starting codeframe (``cxnlp codeframe suggest``).
+
+BERTopic is an optional dependency: ``pip install 'cxnlp[topics]'``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import unicodedata
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+
+__all__ = [
+    "TOPIC_COLUMNS",
+    "TopicModel",
+    "discover_topics",
+    "suggest_codeframe",
+    "topics_available",
+]
+
+#: Columns of ``Results.topics`` (one row per discovered topic; outliers are not a topic).
+TOPIC_COLUMNS = [
+    "topic", "label", "keywords", "size", "share", "negative", "neutral", "positive", "mixed",
+    "sentiment_score", "representatives", "matched_theme", "theme_similarity",
+]  # fmt: skip
+
+_INSTALL = "pip install 'cxnlp[topics]' (or: pip install bertopic)"
+
+
+def topics_available() -> bool:
+    """Whether BERTopic (and its UMAP / HDBSCAN) can be imported."""
+    try:
+        import bertopic  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _require_bertopic() -> None:
+    if not topics_available():
+        raise ImportError(f"Topic discovery needs BERTopic, which is not installed. {_INSTALL}")
+
+
+def _normalise(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float32)
+    return x / np.linalg.norm(x, axis=-1, keepdims=True).clip(1e-12)
+
+
+class TopicModel:
+    """BERTopic on precomputed embeddings, reproducible and bounded in memory.
+
+    Parameters
+    ----------
+    seed : int
+        Seed of UMAP and of the fit sample: same input and seed give the same topics.
+    min_topic_size : int
+        Smallest topic HDBSCAN may form; grows with the corpus (``n / 400``) so large exports
+        give tens of topics, not hundreds. From 1,000 documents on, no topic may hold more
+        than a fifth of the fit sample (``max_cluster_size``).
+    max_fit_docs : int
+        Most documents the model is fitted on; the others are assigned by :meth:`transform`.
+    n_neighbors, n_components : int
+        UMAP neighbourhood size and output dimension (capped for small corpora).
+    top_n_words : int
+        c-TF-IDF keywords kept per topic.
+    outlier_threshold : float
+        Cosine similarity to a topic centroid above which an HDBSCAN outlier joins that topic
+        (``None``: keep every outlier).
+    n_representatives : int
+        Representative verbatims per topic (the members closest to the centroid).
+    encoder : Encoder, optional
+        Embeds candidate keywords for KeyBERT-style labels; without it labels are the top
+        c-TF-IDF keywords.
+
+    Attributes
+    ----------
+    bertopic_ : BERTopic
+        The fitted model.
+    topic_ids_ : list of int
+        Topic ids (``0..k-1``, by size in the fit sample; ``-1`` is the outlier topic).
+    keywords_ : dict[int, list[str]]
+        c-TF-IDF keywords per topic (English stop words removed, uni- and bigrams).
+    labels_ : dict[int, str]
+        Short label per topic (KeyBERT-style: keywords closest to the topic centroid).
+    centroids_ : ndarray (n_topics, dim)
+        Normalised mean embedding of each topic's fit documents.
+    fit_outlier_share_ : float
+        Share of fit documents HDBSCAN left as outliers (before reduction).
+    """
+
+    def __init__(
+        self,
+        seed: int = 0,
+        min_topic_size: int = 10,
+        max_fit_docs: int = 20_000,
+        n_neighbors: int = 15,
+        n_components: int = 5,
+        top_n_words: int = 10,
+        outlier_threshold: float | None = 0.35,
+        n_representatives: int = 3,
+        encoder: Any = None,
+    ) -> None:
+        self.seed = seed
+        self.min_topic_size = min_topic_size
+        self.max_fit_docs = max_fit_docs
+        self.n_neighbors = n_neighbors
+        self.n_components = n_components
+        self.top_n_words = top_n_words
+        self.outlier_threshold = outlier_threshold
+        self.n_representatives = n_representatives
+        self.encoder = encoder
+
+    # -- parameters -------------------------------------------------------------------
+    def _validate_params(self) -> None:
+        if self.min_topic_size < 2:
+            raise ValueError(f"min_topic_size must be >= 2, got {self.min_topic_size}")
+        if self.max_fit_docs < 10:
+            raise ValueError(f"max_fit_docs must be >= 10, got {self.max_fit_docs}")
+        if self.outlier_threshold is not None and not -1 <= self.outlier_threshold <= 1:
+            raise ValueError(f"outlier_threshold must be in [-1, 1], got {self.outlier_threshold}")
+
+    def cluster_size(self, n: int) -> int:
+        """HDBSCAN ``min_cluster_size`` for ``n`` fit documents."""
+        return int(max(self.min_topic_size, round(n / 400)))
+
+    def get_params(self, deep: bool = False) -> dict[str, Any]:
+        """Constructor parameters (scikit-learn convention)."""
+        names = ("seed", "min_topic_size", "max_fit_docs", "n_neighbors", "n_components",
+                 "top_n_words", "outlier_threshold", "n_representatives", "encoder")  # fmt: skip
+        return {n: getattr(self, n) for n in names}
+
+    def set_params(self, **params: Any) -> TopicModel:
+        """Set constructor parameters (scikit-learn convention)."""
+        for k, v in params.items():
+            if k not in self.get_params():
+                raise ValueError(f"Unknown parameter {k!r} for TopicModel")
+            setattr(self, k, v)
+        return self
+
+    def _build(self, n: int) -> Any:
+        from bertopic import BERTopic
+        from bertopic.vectorizers import ClassTfidfTransformer
+        from hdbscan import HDBSCAN
+        from sklearn.feature_extraction.text import CountVectorizer
+        from umap import UMAP
+
+        size = self.cluster_size(n)
+        umap = UMAP(
+            n_neighbors=int(max(2, min(self.n_neighbors, n - 1))),
+            n_components=int(max(2, min(self.n_components, n - 2))),
+            min_dist=0.0,
+            metric="cosine",
+            random_state=self.seed,
+            n_jobs=1,
+            low_memory=True,
+        )
+        hdb = HDBSCAN(
+            min_cluster_size=size,
+            min_samples=max(2, size // 2),
+            metric="euclidean",
+            cluster_selection_method="eom",
+            # on large exports "eom" tends to keep one giant cluster of generic praise; a
+            # cap (a fifth of the corpus) makes it descend to the topics inside it
+            max_cluster_size=0 if n < 1000 else int(n * 0.2),
+            prediction_data=True,
+        )
+        vectorizer = CountVectorizer(
+            stop_words="english", ngram_range=(1, 2), token_pattern=r"(?u)\b[^\W\d_][\w'-]+\b"
+        )
+        return BERTopic(
+            embedding_model=None,
+            umap_model=umap,
+            hdbscan_model=hdb,
+            vectorizer_model=vectorizer,
+            ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
+            top_n_words=max(20, self.top_n_words),
+            calculate_probabilities=False,
+            verbose=False,
+        )
+
+    # -- fitting ------------------------------------------------------------------------
+    def _check(self, docs: Sequence[str], embeddings: np.ndarray) -> tuple[list[str], np.ndarray]:
+        docs = [str(d) for d in docs]
+        emb = np.asarray(embeddings, dtype=np.float32)
+        if emb.ndim != 2 or len(emb) != len(docs):
+            raise ValueError(
+                f"embeddings must have one row per document: {len(docs)} documents, "
+                f"embeddings of shape {emb.shape}"
+            )
+        return docs, emb
+
+    def fit(self, docs: Sequence[str], embeddings: np.ndarray) -> TopicModel:
+        """Fit on ``docs`` (at most ``max_fit_docs`` of them, sampled with ``seed``).
+
+        Parameters
+        ----------
+        docs : list of str
+            The texts (for c-TF-IDF keywords and representatives).
+        embeddings : ndarray (n, dim)
+            Their embeddings from the shared encoder; BERTopic never embeds anything itself.
+        """
+        self._validate_params()
+        _require_bertopic()
+        docs, emb = self._check(docs, embeddings)
+        if len(docs) < 10:
+            raise ValueError(f"Topic discovery needs at least 10 documents, got {len(docs)}")
+        idx = np.arange(len(docs))
+        if len(docs) > self.max_fit_docs:
+            rng = np.random.default_rng(self.seed)
+            idx = np.sort(rng.choice(len(docs), self.max_fit_docs, replace=False))
+        fit_docs = [docs[i] for i in idx]
+        fit_emb = emb[idx]
+        model = self._build(len(idx))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # numba / umap chatter about n_jobs and seeds
+            logging.getLogger("BERTopic").setLevel(logging.WARNING)
+            topics, _ = model.fit_transform(fit_docs, embeddings=fit_emb)
+        topics = np.asarray(topics, dtype=int)
+        self.bertopic_ = model
+        self.fit_index_ = idx
+        self.fit_topics_ = topics
+        self.fit_outlier_share_ = float(np.mean(topics == -1)) if len(topics) else 0.0
+        self.topic_ids_ = sorted(int(t) for t in set(topics.tolist()) if t != -1)
+        cents = [fit_emb[topics == t].mean(axis=0) for t in self.topic_ids_]
+        dim = emb.shape[1]
+        self.centroids_ = _normalise(np.array(cents)) if cents else np.zeros((0, dim), np.float32)
+        self.keywords_ = {t: self._keywords(t, self.top_n_words) for t in self.topic_ids_}
+        self.labels_ = self._labels()
+        self.n_features_in_ = dim
+        return self
+
+    def _keywords(self, topic: int, n: int) -> list[str]:
+        words = self.bertopic_.get_topic(topic) or []
+        return [w for w, score in words if w and score > 0][:n]
+
+    def _labels(self) -> dict[int, str]:
+        """KeyBERT-style: of each topic's c-TF-IDF candidates, those nearest its centroid."""
+        cands = {t: self._keywords(t, 20) for t in self.topic_ids_}
+        vocab = sorted({w for ws in cands.values() for w in ws})
+        vecs: dict[str, np.ndarray] = {}
+        if self.encoder is not None and vocab:
+            vecs = dict(zip(vocab, _normalise(self.encoder.encode(vocab)), strict=True))
+        labels = {}
+        for k, t in enumerate(self.topic_ids_):
+            words = cands[t]
+            if vecs:
+                sims = np.array([vecs[w] @ self.centroids_[k] for w in words])
+                # keyword relevance to the topic, nudged by its c-TF-IDF rank
+                rank = 0.02 * np.arange(len(words))
+                words = [words[i] for i in np.argsort(-(sims - rank), kind="stable")]
+            labels[t] = ", ".join(_distinct(words, 3)) or f"topic {t}"
+        return labels
+
+    # -- assignment ---------------------------------------------------------------------
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "bertopic_"):
+            raise RuntimeError("This TopicModel is not fitted yet: call fit(docs, embeddings).")
+
+    def transform(
+        self, docs: Sequence[str], embeddings: np.ndarray, batch_size: int = 10_000
+    ) -> np.ndarray:
+        """Topic id of each document (``-1``: outlier), outliers reduced where sensible."""
+        self._check_fitted()
+        docs, emb = self._check(docs, embeddings)
+        out = np.full(len(docs), -1, dtype=int)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for s in range(0, len(docs), batch_size):
+                pred, _ = self.bertopic_.transform(
+                    docs[s : s + batch_size], embeddings=emb[s : s + batch_size]
+                )
+                out[s : s + batch_size] = np.asarray(pred, dtype=int)
+        return self.reduce_outliers(docs, emb, out)
+
+    def reduce_outliers(
+        self, docs: Sequence[str], embeddings: np.ndarray, topics: np.ndarray
+    ) -> np.ndarray:
+        """Reassign outliers to the most similar topic above ``outlier_threshold``."""
+        self._check_fitted()
+        topics = np.asarray(topics, dtype=int)
+        if self.outlier_threshold is None or not self.topic_ids_ or not (topics == -1).any():
+            return topics
+        if not self.bertopic_._outliers:
+            # the fit had no outliers, so BERTopic refuses; same rule on its topic vectors
+            out = topics.copy()
+            lost = np.flatnonzero(topics == -1)
+            sims = (
+                _normalise(np.asarray(embeddings)[lost])
+                @ _normalise(np.asarray(self.bertopic_.topic_embeddings_)).T
+            )
+            best = sims.argmax(axis=1)
+            keep = sims[np.arange(len(lost)), best] >= self.outlier_threshold
+            out[lost[keep]] = best[keep]
+            return out
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            new = self.bertopic_.reduce_outliers(
+                list(docs), topics.tolist(), strategy="embeddings",
+                embeddings=np.asarray(embeddings, dtype=np.float32),
+                threshold=self.outlier_threshold,
+            )  # fmt: skip
+        return np.asarray(new, dtype=int)
+
+    def fit_transform(self, docs: Sequence[str], embeddings: np.ndarray) -> np.ndarray:
+        """Fit on a bounded sample, assign every document, reduce outliers."""
+        docs, emb = self._check(docs, embeddings)
+        self.fit(docs, emb)
+        topics = np.full(len(docs), -1, dtype=int)
+        topics[self.fit_index_] = self.fit_topics_
+        rest = np.setdiff1d(np.arange(len(docs)), self.fit_index_)
+        if len(rest):
+            topics[rest] = self.transform([docs[i] for i in rest], emb[rest])
+        fit = self.fit_index_
+        topics[fit] = self.reduce_outliers([docs[i] for i in fit], emb[fit], topics[fit])
+        return topics
+
+    # -- description --------------------------------------------------------------------
+    def representatives(
+        self, docs: Sequence[str], embeddings: np.ndarray, topics: np.ndarray
+    ) -> dict[int, list[str]]:
+        """The ``n_representatives`` distinct members of each topic closest to its centroid.
+
+        Very short members (fewer than four words) are only used when nothing longer exists.
+        """
+        self._check_fitted()
+        emb = np.asarray(embeddings, dtype=np.float32)
+        topics = np.asarray(topics, dtype=int)
+        out: dict[int, list[str]] = {}
+        for k, t in enumerate(self.topic_ids_):
+            members = np.flatnonzero(topics == t)
+            if not len(members):
+                out[t] = []
+                continue
+            sims = emb[members] @ self.centroids_[k]
+            short = np.array([len(str(docs[i]).split()) < 4 for i in members])
+            order = members[np.lexsort((-sims, short))]
+            picked: list[str] = []
+            for i in order:
+                text = str(docs[i]).strip()
+                if text and text.casefold() not in {p.casefold() for p in picked}:
+                    picked.append(text)
+                if len(picked) == self.n_representatives:
+                    break
+            out[t] = picked
+        return out
+
+
+def _distinct(words: Sequence[str], n: int) -> list[str]:
+    """The first ``n`` phrases that share no word with a phrase already taken."""
+    taken: list[str] = []
+    used: set[str] = set()
+    for w in words:
+        toks = set(w.lower().split())
+        stems = {t.rstrip("s") for t in toks}
+        if stems & used:
+            continue
+        taken.append(w)
+        used |= stems
+        if len(taken) == n:
+            break
+    return taken
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def topic_table(
+    model: TopicModel,
+    docs: Sequence[str],
+    embeddings: np.ndarray,
+    topics: np.ndarray,
+    classifier: Any = None,
+    match_threshold: float = 0.45,
+    responses: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """One row per topic: label, keywords, size, share, sentiment mix, representatives, match.
+
+    ``responses`` (aligned with ``docs``) supplies ``sentiment`` and ``sentiment_score``;
+    ``classifier`` (a :class:`~cxnlp.themes.CodeframeClassifier`) matches each topic centroid
+    to the nearest codeframe theme prototype; ``matched_theme`` is empty below
+    ``match_threshold`` (the codeframe misses that topic).
+    """
+    topics = np.asarray(topics, dtype=int)
+    n = max(len(topics), 1)
+    reps = model.representatives(docs, embeddings, topics)
+    ids = model.topic_ids_
+    matched: list[str | None] = [None] * len(ids)
+    msim = np.full(len(ids), np.nan)
+    if classifier is not None and len(ids):
+        sims = np.asarray(classifier.similarities(model.centroids_))
+        best = sims.argmax(axis=1)
+        msim = sims[np.arange(len(ids)), best]
+        theme_ids = list(classifier.theme_ids_)
+        matched = [
+            theme_ids[b] if s >= match_threshold else "" for b, s in zip(best, msim, strict=True)
+        ]
+    rows = []
+    for k, t in enumerate(ids):
+        mask = topics == t
+        row: dict[str, Any] = {
+            "topic": int(t),
+            "label": model.labels_[t],
+            "keywords": list(model.keywords_[t]),
+            "size": int(mask.sum()),
+            "share": round(float(mask.sum()) / n, 4),
+        }
+        if responses is not None and "sentiment" in responses:
+            sent = responses["sentiment"].to_numpy()[mask]
+            for lab in ("negative", "neutral", "positive", "mixed"):
+                row[lab] = round(float(np.mean(sent == lab)), 4) if len(sent) else np.nan
+            score = pd.to_numeric(responses["sentiment_score"].to_numpy()[mask], errors="coerce")
+            row["sentiment_score"] = round(float(np.nanmean(score)), 4) if len(score) else np.nan
+        else:
+            row.update(negative=np.nan, neutral=np.nan, positive=np.nan, mixed=np.nan,
+                       sentiment_score=np.nan)  # fmt: skip
+        row["representatives"] = reps.get(t, [])
+        row["matched_theme"] = matched[k]
+        row["theme_similarity"] = round(float(msim[k]), 4) if np.isfinite(msim[k]) else np.nan
+        rows.append(row)
+    table = pd.DataFrame(rows, columns=TOPIC_COLUMNS)
+    return table.sort_values(
+        ["size", "topic"], ascending=[False, True], kind="mergesort"
+    ).reset_index(drop=True)
+
+
+def _empty_topics() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in TOPIC_COLUMNS})
+
+
+def _doc_embeddings(encoder: Any, texts: list[str], batch: int = 2000) -> np.ndarray:
+    """Document vectors as the pipeline makes them (mean of sentence vectors), from the cache."""
+    from .encode import embed_documents
+
+    parts = [
+        embed_documents(encoder, texts[s : s + batch]).docs for s in range(0, len(texts), batch)
+    ]
+    return np.vstack(parts) if parts else np.zeros((0, encoder.dim), np.float32)
+
+
+def discover_topics(results: Any, analyzer: Any) -> pd.DataFrame:
+    """Corpus stage: discover topics over the analysed responses of a run.
+
+    Fits a :class:`TopicModel` on the document embeddings of the analysed rows (re-requested
+    from the encoder, whose on-disk cache makes this a lookup) and returns the table for
+    ``Results.topics`` (columns :data:`TOPIC_COLUMNS`). As side effects,
+    ``results.responses`` gains a ``topic`` column (nullable int: the topic id, ``-1`` for an
+    outlier, empty for rows that were not analysed) and ``results.metrics["topics"]`` says
+    what was done: ``status`` ``ok``, or ``skipped`` / ``disabled`` / ``failed`` with the
+    reason, the number of topics and the outlier shares.
+
+    Skipped (with a note, never an error) when fewer than ``topics.min_docs`` rows were
+    analysed or BERTopic is not installed.
+    """
+    from .pipeline import NO_THEME, OK
+
+    cfg = analyzer.config.topics
+    responses = results.responses
+    note: dict[str, Any] = {"status": "disabled"}
+    results.metrics["topics"] = note
+    if not cfg.enabled:
+        note["reason"] = "topics.enabled is false"
+        return _empty_topics()
+    status = responses["status"] if "status" in responses else pd.Series([], dtype=object)
+    rows = np.flatnonzero(status.isin([OK, NO_THEME]).to_numpy())
+    if len(rows) < cfg.min_docs:
+        note.update(status="skipped", reason=(
+            f"{len(rows)} analysed rows < topics.min_docs={cfg.min_docs}: too few to "
+            "discover topics"))  # fmt: skip
+        return _empty_topics()
+    if not topics_available():
+        note.update(status="skipped", reason=f"BERTopic is not installed: {_INSTALL}")
+        return _empty_topics()
+    started = time.perf_counter()
+    texts = responses["text"].astype(str).to_numpy()[rows].tolist()
+    try:
+        emb = _doc_embeddings(analyzer.encoder, texts)
+        model = TopicModel(
+            seed=cfg.seed, min_topic_size=cfg.min_topic_size, max_fit_docs=cfg.max_fit_docs,
+            outlier_threshold=cfg.outlier_threshold, encoder=analyzer.encoder,
+        )  # fmt: skip
+        topics = model.fit_transform(texts, emb)
+        table = topic_table(model, texts, emb, topics, analyzer.themes, cfg.match_threshold,
+                            responses.iloc[rows].reset_index(drop=True))  # fmt: skip
+    except Exception as exc:  # noqa: BLE001 - a corpus stage must not lose a finished run
+        warnings.warn(f"Topic discovery failed and was skipped: {exc!r}", stacklevel=2)
+        note.update(status="failed", reason=f"{type(exc).__name__}: {exc}")
+        return _empty_topics()
+    column = pd.array([pd.NA] * len(responses), dtype="Int64")
+    column[rows] = topics
+    responses["topic"] = column
+    note.update(_summary(model, topics, table, started))
+    return table
+
+
+def _summary(model: TopicModel, topics: np.ndarray, table: pd.DataFrame, started: float) -> dict:
+    from importlib.metadata import version
+
+    matched = table["matched_theme"]
+    return {
+        "status": "ok",
+        "n_topics": len(model.topic_ids_),
+        "documents": int(len(topics)),
+        "fit_documents": int(len(model.fit_index_)),
+        "outlier_share": round(float(np.mean(topics == -1)), 4) if len(topics) else 0.0,
+        "outlier_share_before_reduction": round(model.fit_outlier_share_, 4),
+        "unmatched_topics": int((matched.fillna("") == "").sum()) if len(table) else 0,
+        "min_cluster_size": model.cluster_size(len(model.fit_index_)),
+        "seed": model.seed,
+        "seconds": round(time.perf_counter() - started, 2),
+        "bertopic": version("bertopic"),
+    }
+
+
+# --------------------------------------------------------------------------- codeframe
+
+
+def _slug(words: Sequence[str], taken: set[str], fallback: str) -> str:
+    text = "_".join(w for ws in words for w in ws.split())
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    text = re.sub(r"[^a-z0-9_]+", "_", text).strip("_")[:40].strip("_") or fallback
+    slug, i = text, 2
+    while slug in taken:
+        slug, i = f"{text}_{i}", i + 1
+    taken.add(slug)
+    return slug
+
+
+def shorten(text: str, limit: int = 160) -> str:
+    """``text`` on one line, cut at a word boundary to at most ``limit`` characters."""
+    text = " ".join(str(text).split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:.-")
+    return cut + "…"
+
+
+def suggest_codeframe(
+    data: str | Path | pd.DataFrame,
+    analyzer: Any = None,
+    base: str | None = "generic",
+    name: str | None = None,
+) -> tuple[Any, pd.DataFrame, str]:
+    """Propose a codeframe from the topics discovered in an export.
+
+    Parameters
+    ----------
+    data : path or DataFrame
+        The export (read, cleaned and PII-redacted as :meth:`Analyzer.analyze` does).
+    analyzer : Analyzer, optional
+        Supplies config (``io``, ``clean``, ``topics``) and the shared encoder.
+    base : str or None
+        Codeframe (shipped name or YAML path) the topics are compared with; themes it already
+        covers say so in their description. ``None``: no comparison.
+    name : str, optional
+        Name of the new codeframe (default: ``suggested-<file stem>``).
+
+    Returns
+    -------
+    (Codeframe, DataFrame, str)
+        The validated codeframe, the topic table, and the YAML text with a header comment.
+    """
+    from .pipeline import OK, Analyzer
+    from .themes import Codeframe, CodeframeClassifier
+
+    _require_bertopic()
+    analyzer = analyzer or Analyzer()
+    cfg = analyzer.config.topics
+    frame, columns, _ = analyzer.read(data)
+    cleaned = analyzer.clean_chunk(frame, columns, 0)
+    texts = cleaned.loc[cleaned["status"] == OK, "text"].astype(str).tolist()
+    if len(texts) < cfg.min_docs:
+        raise InputError(
+            f"{len(texts)} non-empty responses in {_source(data)}; suggesting a codeframe "
+            f"needs at least topics.min_docs={cfg.min_docs}. Use a larger export."
+        )
+    emb = _doc_embeddings(analyzer.encoder, texts)
+    model = TopicModel(seed=cfg.seed, min_topic_size=cfg.min_topic_size,
+                       max_fit_docs=cfg.max_fit_docs, outlier_threshold=cfg.outlier_threshold,
+                       encoder=analyzer.encoder)  # fmt: skip
+    topics = model.fit_transform(texts, emb)
+    base_cf = Codeframe.load(base) if base else None
+    clf = CodeframeClassifier(base_cf, analyzer.encoder) if base_cf else None
+    table = topic_table(model, texts, emb, topics, clf, cfg.match_threshold)
+    if table.empty:
+        raise InputError(
+            f"No topic found in {_source(data)} ({len(texts)} responses, all outliers). "
+            "Lower topics.min_topic_size or use a larger export."
+        )
+    taken: set[str] = set()
+    themes = []
+    for row in table.itertuples(index=False):
+        words = [w for w in row.label.split(", ") if w][:3]
+        reps = [shorten(r) for r in row.representatives]
+        desc = f"Customers mention {', '.join(row.keywords[:6])}"
+        if reps:
+            desc += f', e.g. "{shorten(row.representatives[0], 100)}"'
+        theme: dict[str, Any] = {
+            "id": _slug(words, taken, f"topic_{row.topic}"),
+            "label": shorten(row.label.replace(", ", " / "), 60).capitalize(),
+            "description": desc + ".",
+            "examples": reps,
+            "keywords": list(row.keywords[:5]),
+        }
+        if row.matched_theme and base_cf is not None:
+            known = base_cf.theme(row.matched_theme)
+            theme["description"] += (
+                f" Overlaps '{known.id}' ({known.label}) of codeframe "
+                f"'{base_cf.name}' (similarity {row.theme_similarity:.2f})."
+            )
+            theme["touchpoint"] = known.touchpoint
+            theme["churn_reason"] = known.churn_reason
+        themes.append({k: v for k, v in theme.items() if v is not None})
+    stem = Path(data).stem if not isinstance(data, pd.DataFrame) else "dataframe"
+    cf_name = name or f"suggested-{stem}"
+    cf = Codeframe.from_dict(
+        {"name": cf_name, "version": "1",
+         "description": f"Suggested from {len(table)} topics discovered in {_source(data)}; edit "
+                        "ids, labels and descriptions before use.",
+         "themes": themes},
+        source=cf_name,
+    )  # fmt: skip
+    overlap = table["matched_theme"].fillna("").astype(bool)
+    n_out = float(np.mean(topics == -1))
+    header = [
+        f"# Codeframe suggested by `cxnlp codeframe suggest` from {_source(data)}",
+        f"# {len(texts):,} responses, {len(table)} topics (seed {cfg.seed}), "
+        f"{n_out:.0%} left as outliers.",
+    ]
+    if base_cf is not None:
+        header.append(
+            f"# {int(overlap.sum())} topic(s) overlap a theme of codeframe '{base_cf.name}' "
+            "(said in their description); the others are what it misses:"
+        )
+        for row in table[~overlap].itertuples(index=False):
+            header.append(f"#   - {row.label} ({row.size} responses)")
+    header.append("# Edit ids, labels and descriptions; delete what you do not need.")
+    return cf, table, "\n".join(header) + "\n" + cf.to_yaml()
+
+
+def _source(data: Any) -> str:
+    return "<DataFrame>" if isinstance(data, pd.DataFrame) else str(data)
