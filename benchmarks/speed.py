@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> None:
     an.analyze(frame, text_column="text")  # loads every model once
 
     def run_cold() -> None:
-        an.encoder._cache.clear()
+        an.encoder._cache.clear(an.encoder.model_id)
         an.analyze(frame, text_column="text")
 
     def run_warm() -> None:
@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> None:
     fast.analyze(frame.head(50), text_column="text")  # exports the int8 graph once
 
     def run_onnx() -> None:
-        fast.encoder._cache.clear()
+        fast.encoder._cache.clear(fast.encoder.model_id)
         fast.analyze(frame, text_column="text")
 
     runs = {"plain": run_plain, "cold": run_cold, "onnx": run_onnx, "warm": run_warm}
