@@ -853,15 +853,8 @@ def _read_json(text: str, name: str, ext: str) -> pd.DataFrame:
 
 
 def _json_str(v: Any) -> str | None:
-    if v is None:
-        return None
-    if isinstance(v, str):
-        return v if v != "" else None
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, (int, float)):
-        return _cell_str(v) if isinstance(v, float) and v.is_integer() else str(v)
-    return json.dumps(v, ensure_ascii=False)
+    """A JSON value as a cell: nested objects and arrays stay JSON text."""
+    return json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else _cell_str(v)
 
 
 # --- survey layouts and the final table ---------------------------------------------------
