@@ -44,8 +44,10 @@ def main(argv: list[str] | None = None) -> None:
     frame = airline_texts(args.n)
     texts = frame["text"].tolist()
     print(f"machine: {machine()}")
-    print(f"texts: {len(texts):,} airline tweets (test split), mean "
-          f"{frame['text'].str.split().str.len().mean():.1f} words")
+    print(
+        f"texts: {len(texts):,} airline tweets (test split), mean "
+        f"{frame['text'].str.split().str.len().mean():.1f} words"
+    )
 
     plain = Encoder(cache=False)
     st = plain.model_
@@ -54,8 +56,9 @@ def main(argv: list[str] | None = None) -> None:
     def run_plain() -> None:
         st.encode(texts, batch_size=64, show_progress_bar=False)
 
-    an = Analyzer().with_overrides(codeframe=args.codeframe,
-                                   cache_dir=tempfile.mkdtemp(prefix="cxnlp-speed-"))
+    an = Analyzer().with_overrides(
+        codeframe=args.codeframe, cache_dir=tempfile.mkdtemp(prefix="cxnlp-speed-")
+    )
     an.analyze(frame, text_column="text")  # loads every model once
 
     def run_cold() -> None:
@@ -80,9 +83,12 @@ def main(argv: list[str] | None = None) -> None:
     med = {k: sorted(v)[len(v) // 2] for k, v in times.items()}
     n = len(texts)
     print(f"\n{'':28}{'median s':>10}{'texts/s':>10}{'vs plain':>10}")
-    for key, label in [("plain", "plain ST encode"), ("cold", "cxnlp analyze (cold cache)"),
-                       ("onnx", "analyze onnx-int8 (cold)"),
-                       ("warm", "cxnlp analyze (warm cache)")]:
+    for key, label in [
+        ("plain", "plain ST encode"),
+        ("cold", "cxnlp analyze (cold cache)"),
+        ("onnx", "analyze onnx-int8 (cold)"),
+        ("warm", "cxnlp analyze (warm cache)"),
+    ]:
         print(f"{label:28}{med[key]:10.2f}{n / med[key]:10.0f}{med['plain'] / med[key]:9.2f}x")
     print("runs (s): " + ", ".join(f"{k}={[round(t, 2) for t in v]}" for k, v in times.items()))
     print(f"peak RSS of this process: {peak_rss_mib():.0f} MiB")

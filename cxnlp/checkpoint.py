@@ -50,8 +50,9 @@ class ChunkStore:
             if self.folder.exists():
                 shutil.rmtree(self.folder)
             self.folder.mkdir(parents=True)
-            state.write_text(json.dumps({"digest": digest, "key": key}, indent=1, default=str),
-                             encoding="utf-8")
+            state.write_text(
+                json.dumps({"digest": digest, "key": key}, indent=1, default=str), encoding="utf-8"
+            )
 
     def _path(self, index: int, table: str) -> Path:
         return self.folder / f"{index:06d}.{table}.parquet"

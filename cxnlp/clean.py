@@ -60,7 +60,9 @@ def split_sentences(text: str, min_chars: int = 3) -> list[Span]:
     merged: list[list[int]] = []
     for s in spans:
         short = len(_WORDISH.findall(text[s[0] : s[1]])) < min_chars
-        if merged and (short or len(_WORDISH.findall(text[merged[-1][0] : merged[-1][1]])) < min_chars):
+        if merged and (
+            short or len(_WORDISH.findall(text[merged[-1][0] : merged[-1][1]])) < min_chars
+        ):
             merged[-1][1] = s[1]
         else:
             merged.append(s)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import functools
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, Callable, Optional
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -24,11 +25,13 @@ app = typer.Typer(
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
-train_app = typer.Typer(help="Train the heads that ship in models/ (reproducible).",
-                        no_args_is_help=True)
+train_app = typer.Typer(
+    help="Train the heads that ship in models/ (reproducible).", no_args_is_help=True
+)
 app.add_typer(train_app, name="train")
-codeframe_app = typer.Typer(help="Codeframes: propose one from the topics in an export.",
-                            no_args_is_help=True)
+codeframe_app = typer.Typer(
+    help="Codeframes: propose one from the topics in an export.", no_args_is_help=True
+)
 app.add_typer(codeframe_app, name="codeframe")
 
 console = Console(stderr=True)
@@ -49,8 +52,10 @@ def friendly_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             console.print("Interrupted.")
             raise typer.Exit(130) from None
         except MemoryError:
-            console.print("[bold red]Error:[/] out of memory. Lower run.chunk_size "
-                          "(--chunk-size) or encoder.batch_size.")
+            console.print(
+                "[bold red]Error:[/] out of memory. Lower run.chunk_size "
+                "(--chunk-size) or encoder.batch_size."
+            )
             raise typer.Exit(3) from None
 
     return wrapper
@@ -77,38 +82,72 @@ def _parse_scores(values: list[str] | None) -> dict[str, str | None] | None:
 )
 @friendly_errors
 def analyze(
-    input: Annotated[str, typer.Argument(help="Export to analyse: CSV/TSV, XLSX, Parquet, "
-                                         "JSON Lines (Qualtrics/SurveyMonkey layouts too); "
-                                         "with Dask also a glob such as 'exports/*.csv'.")],
+    input: Annotated[
+        str,
+        typer.Argument(
+            help="Export to analyse: CSV/TSV, XLSX, Parquet, "
+            "JSON Lines (Qualtrics/SurveyMonkey layouts too); "
+            "with Dask also a glob such as 'exports/*.csv'."
+        ),
+    ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the results.")] = Path("out"),
-    config: Annotated[Optional[Path], typer.Option(help="YAML config (see configs/default.yaml).")] = None,
-    text_column: Annotated[Optional[list[str]], typer.Option(
-        help="Free-text column (repeat for several). Default: detected.")] = None,
-    score_column: Annotated[Optional[list[str]], typer.Option(
-        help="Score column as COL or COL=KIND (nps, csat, ces, rating, recommend). "
-             "Repeatable. Default: detected.")] = None,
-    date_column: Annotated[Optional[str], typer.Option(help="Date column. Default: detected.")] = None,
-    segment_column: Annotated[Optional[list[str]], typer.Option(
-        help="Segment column (repeatable). Default: detected.")] = None,
-    id_column: Annotated[Optional[str], typer.Option(help="Respondent id column.")] = None,
-    encoding: Annotated[Optional[str], typer.Option(
-        help="CSV encoding, e.g. cp1252. Default: detected.")] = None,
-    delimiter: Annotated[Optional[str], typer.Option(
-        help="CSV delimiter, e.g. ';'. Default: detected.")] = None,
-    sheet: Annotated[Optional[str], typer.Option(
-        help="XLSX sheet name or 0-based index. Default: first sheet with data.")] = None,
-    codeframe: Annotated[Optional[str], typer.Option(
-        help="Codeframe: generic, retail, airline, restaurant, telecom, banking, or a YAML path.")] = None,
-    no_themes: Annotated[bool, typer.Option("--no-themes", help="Skip theme classification.")] = False,
-    chunk_size: Annotated[Optional[int], typer.Option(help="Rows per chunk (bounds memory).")] = None,
+    config: Annotated[
+        Path | None, typer.Option(help="YAML config (see configs/default.yaml).")
+    ] = None,
+    text_column: Annotated[
+        list[str] | None,
+        typer.Option(help="Free-text column (repeat for several). Default: detected."),
+    ] = None,
+    score_column: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Score column as COL or COL=KIND (nps, csat, ces, rating, recommend). "
+            "Repeatable. Default: detected."
+        ),
+    ] = None,
+    date_column: Annotated[str | None, typer.Option(help="Date column. Default: detected.")] = None,
+    segment_column: Annotated[
+        list[str] | None, typer.Option(help="Segment column (repeatable). Default: detected.")
+    ] = None,
+    id_column: Annotated[str | None, typer.Option(help="Respondent id column.")] = None,
+    encoding: Annotated[
+        str | None, typer.Option(help="CSV encoding, e.g. cp1252. Default: detected.")
+    ] = None,
+    delimiter: Annotated[
+        str | None, typer.Option(help="CSV delimiter, e.g. ';'. Default: detected.")
+    ] = None,
+    sheet: Annotated[
+        str | None,
+        typer.Option(help="XLSX sheet name or 0-based index. Default: first sheet with data."),
+    ] = None,
+    codeframe: Annotated[
+        str | None,
+        typer.Option(
+            help="Codeframe: generic, retail, airline, restaurant, telecom, banking, or a YAML."
+        ),
+    ] = None,
+    no_themes: Annotated[
+        bool, typer.Option("--no-themes", help="Skip theme classification.")
+    ] = False,
+    chunk_size: Annotated[int | None, typer.Option(help="Rows per chunk (bounds memory).")] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
-    scheduler: Annotated[Optional[str], typer.Option(
-        help="Run on an existing Dask cluster, e.g. tcp://host:8786 (see docs/dask.md).")] = None,
-    dask_workers: Annotated[Optional[int], typer.Option(
-        help="Run on a local Dask cluster of N worker processes.")] = None,
-    resume: Annotated[bool, typer.Option(
-        "--resume", help="Continue an interrupted run into the same --out, skipping finished "
-                         "chunks (the result is identical to an uninterrupted run).")] = False,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            help="Run on an existing Dask cluster, e.g. tcp://host:8786 (see docs/dask.md)."
+        ),
+    ] = None,
+    dask_workers: Annotated[
+        int | None, typer.Option(help="Run on a local Dask cluster of N worker processes.")
+    ] = None,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume",
+            help="Continue an interrupted run into the same --out, skipping finished "
+            "chunks (the result is identical to an uninterrupted run).",
+        ),
+    ] = False,
 ) -> None:
     """Analyse a feedback export: sentiment, themes, scores; writes tables, metrics and a report."""
     from .config import apply_overrides, load_config
@@ -136,8 +175,11 @@ def analyze(
         from .io import ColumnMap
 
         results = run_cli(input, cfg, scheduler, dask_workers)
-        console.print(f"Analysed {len(results.responses):,} rows on Dask.\n"
-                      f"{ColumnMap(**results.columns).describe()}", highlight=False)
+        console.print(
+            f"Analysed {len(results.responses):,} rows on Dask.\n"
+            f"{ColumnMap(**results.columns).describe()}",
+            highlight=False,
+        )
         written = results.save(out)
     else:
         if not Path(input).exists():
@@ -146,9 +188,11 @@ def analyze(
             raise InputError(f"Input file not found: {input}. Check the path.")
         analyzer = Analyzer(cfg)
         frame, columns, digest = analyzer.read(input)
-        console.print(f"Read {len(frame):,} rows from {input} (layout: "
-                      f"{frame.attrs.get('layout', 'plain')}).\n{columns.describe()}",
-                      highlight=False)
+        console.print(
+            f"Read {len(frame):,} rows from {input} (layout: "
+            f"{frame.attrs.get('layout', 'plain')}).\n{columns.describe()}",
+            highlight=False,
+        )
         store = analyzer.checkpoint(out / ".cxnlp-parts", digest, resume=resume)
         if resume and store.done():
             console.print(f"Resuming: {len(store.done())} finished chunk(s) in {store.folder}.")
@@ -173,9 +217,11 @@ def _summary(results: Any, written: dict[str, Path], seconds: float) -> None:
     for col, s in (m.get("scores") or {}).items():
         value = s.get("value")
         if value is not None:
-            table.add_row(f"{s.get('kind', '')} '{col}'",
-                          f"{value:.1f} [{s.get('low', float('nan')):.1f}, "
-                          f"{s.get('high', float('nan')):.1f}] n={s.get('n', 0):,}")
+            table.add_row(
+                f"{s.get('kind', '')} '{col}'",
+                f"{value:.1f} [{s.get('low', float('nan')):.1f}, "
+                f"{s.get('high', float('nan')):.1f}] n={s.get('n', 0):,}",
+            )
     if "themes" in results.responses and len(results.mentions):
         top = results.mentions["theme"].value_counts().head(5)
         table.add_row("top themes", ", ".join(f"{t} ({c})" for t, c in top.items()))
@@ -191,9 +237,14 @@ def _summary(results: Any, written: dict[str, Path], seconds: float) -> None:
 @friendly_errors
 def train_sentiment(
     out: Annotated[Path, typer.Option(help="Folder to write the head and its model card.")] = Path(
-        "models/sentiment"),
-    data: Annotated[Optional[Path], typer.Option(
-        help="Folder of the public data sets (default: $CXNLP_DATA or ../shared/data).")] = None,
+        "models/sentiment"
+    ),
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder of the public data sets (default: $CXNLP_DATA or ../shared/data)."
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
 ) -> None:
     """Train the sentiment head on ship-safe public data (see models/sentiment/MODEL_CARD.md)."""
@@ -217,34 +268,56 @@ def train_sentiment(
 )
 @friendly_errors
 def train_themes(
-    codeframe: Annotated[str, typer.Option(
-        help="Codeframe: shipped name (generic, retail, ...) or a YAML path.")],
-    labels: Annotated[Path, typer.Option(
-        help="CSV/XLSX with a text column and a theme column (one row per text x theme, or "
-             "themes separated by ';'; ids or labels).")],
-    out: Annotated[Path | None, typer.Option(
-        help="Folder for the head and its MODEL_CARD.md (default models/themes-<codeframe>).")]
-        = None,
-    text_column: Annotated[str | None, typer.Option(help="Text column (default: detected).")]
-        = None,
-    theme_column: Annotated[str | None, typer.Option(
-        help="Theme column (default: theme, themes, label, code or category).")] = None,
-    cv: Annotated[int, typer.Option(help="Cross-validation folds for the model card (0: none).")]
-        = 3,
+    codeframe: Annotated[
+        str, typer.Option(help="Codeframe: shipped name (generic, retail, ...) or a YAML path.")
+    ],
+    labels: Annotated[
+        Path,
+        typer.Option(
+            help="CSV/XLSX with a text column and a theme column (one row per text x theme, or "
+            "themes separated by ';'; ids or labels)."
+        ),
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder for the head and its MODEL_CARD.md (default models/themes-<codeframe>)."
+        ),
+    ] = None,
+    text_column: Annotated[
+        str | None, typer.Option(help="Text column (default: detected).")
+    ] = None,
+    theme_column: Annotated[
+        str | None,
+        typer.Option(help="Theme column (default: theme, themes, label, code or category)."),
+    ] = None,
+    cv: Annotated[
+        int, typer.Option(help="Cross-validation folds for the model card (0: none).")
+    ] = 3,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
 ) -> None:
     """Fit a theme head on labelled examples (8-16 per theme already help) and save it."""
     from .training.themes import train_themes as train
 
     folder = out or Path("models") / f"themes-{Path(codeframe).stem}"
-    info = train(codeframe, labels, folder, text_column=text_column,
-                 theme_column=theme_column, cv=cv, seed=seed)
-    out_console.print(f"Saved theme head for codeframe '{info['codeframe']}' to {folder} "
-                      f"({info['texts']} texts).")
+    info = train(
+        codeframe,
+        labels,
+        folder,
+        text_column=text_column,
+        theme_column=theme_column,
+        cv=cv,
+        seed=seed,
+    )
+    out_console.print(
+        f"Saved theme head for codeframe '{info['codeframe']}' to {folder} ({info['texts']} texts)."
+    )
     cvm = info["cv"]
     if cvm:
-        out_console.print(f"  {cvm['folds']}-fold CV: micro-F1 {cvm['micro_f1']:.3f}, "
-                          f"macro-F1 {cvm['macro_f1']:.3f}")
+        out_console.print(
+            f"  {cvm['folds']}-fold CV: micro-F1 {cvm['micro_f1']:.3f}, "
+            f"macro-F1 {cvm['macro_f1']:.3f}"
+        )
     out_console.print(f"  Use it: set `themes: {{model: {folder}}}` in your config.")
 
 
@@ -260,17 +333,24 @@ def train_themes(
 def codeframe_suggest(
     input: Annotated[str, typer.Argument(help="Export to discover topics in.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="YAML file to write.")] = Path(
-        "codeframe.yaml"),
-    text_column: Annotated[list[str] | None, typer.Option(
-        help="Free-text column (repeat for several). Default: detected.")] = None,
-    base: Annotated[str, typer.Option(
-        help="Codeframe the topics are compared with (shipped name or YAML path); 'none' to "
-             "skip.")] = "generic",
-    config: Annotated[Path | None, typer.Option(help="YAML config (topics.* settings).")]
-        = None,
+        "codeframe.yaml"
+    ),
+    text_column: Annotated[
+        list[str] | None,
+        typer.Option(help="Free-text column (repeat for several). Default: detected."),
+    ] = None,
+    base: Annotated[
+        str,
+        typer.Option(
+            help="Codeframe the topics are compared with (shipped name or YAML path); 'none' to "
+            "skip."
+        ),
+    ] = "generic",
+    config: Annotated[Path | None, typer.Option(help="YAML config (topics.* settings).")] = None,
     seed: Annotated[int | None, typer.Option(help="Topic seed (default topics.seed).")] = None,
-    min_topic_size: Annotated[int | None, typer.Option(
-        help="Smallest topic (default topics.min_topic_size).")] = None,
+    min_topic_size: Annotated[
+        int | None, typer.Option(help="Smallest topic (default topics.min_topic_size).")
+    ] = None,
 ) -> None:
     """Propose a codeframe (YAML you edit) from the topics discovered in an export."""
     from .config import apply_overrides, load_config
@@ -283,17 +363,23 @@ def codeframe_suggest(
         raise InputError(f"Input file not found: {input}. Check the path.")
     if not topics_available():
         raise InputError("Topic discovery needs BERTopic: pip install 'cxnlp[topics]'.")
-    cfg = apply_overrides(load_config(config), text_column=text_column or None,
-                          **{"topics.seed": seed, "topics.min_topic_size": min_topic_size})
+    cfg = apply_overrides(
+        load_config(config),
+        text_column=text_column or None,
+        **{"topics.seed": seed, "topics.min_topic_size": min_topic_size},
+    )
     analyzer = Analyzer(cfg)
-    cf, table, text = suggest_codeframe(input, analyzer,
-                                        base=None if base.lower() == "none" else base)
+    cf, table, text = suggest_codeframe(
+        input, analyzer, base=None if base.lower() == "none" else base
+    )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
     Codeframe.from_yaml(out)  # what we wrote loads back
     overlap = int(table["matched_theme"].fillna("").astype(bool).sum())
-    out_console.print(f"Wrote {len(cf.themes)} suggested themes to {out} ({overlap} overlap "
-                      f"'{base}', {len(cf.themes) - overlap} new).")
+    out_console.print(
+        f"Wrote {len(cf.themes)} suggested themes to {out} ({overlap} overlap "
+        f"'{base}', {len(cf.themes) - overlap} new)."
+    )
     for row in table.head(15).itertuples(index=False):
         mark = f"~ {row.matched_theme}" if row.matched_theme else "new"
         out_console.print(f"  {row.size:>6,}  {row.label}  ({mark})", highlight=False)

@@ -46,7 +46,14 @@ class CleanConfig(_Strict):
     max_chars: int = Field(100_000, gt=0, description="longer texts get status 'text too long'")
     redact_pii: bool = True
     pii_kinds: list[Literal["email", "url", "iban", "card", "phone", "postcode", "id"]] = [
-        "email", "url", "iban", "card", "phone", "postcode", "id"]
+        "email",
+        "url",
+        "iban",
+        "card",
+        "phone",
+        "postcode",
+        "id",
+    ]
     phone_regions: list[str] = ["GB", "US"]
     id_patterns: list[str] | None = None
 
@@ -200,7 +207,8 @@ def config_from_dict(data: dict[str, Any], source: str = "<config>", root: Any =
             msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
             lines.append(f"  {at}: {key}: {msg}{got}")
         raise ConfigError(
-            f"Invalid configuration in {source}:\n" + "\n".join(lines)
+            f"Invalid configuration in {source}:\n"
+            + "\n".join(lines)
             + "\nSee configs/default.yaml for every key and its default."
         ) from None
 
@@ -224,8 +232,10 @@ def load_config(path: str | Path | None = None) -> Config:
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path} is not valid YAML: {exc}") from None
     if not isinstance(data, dict):
-        raise ConfigError(f"{path} must hold a mapping of sections (io, encoder, ...), "
-                          f"not a {type(data).__name__}.")
+        raise ConfigError(
+            f"{path} must hold a mapping of sections (io, encoder, ...), "
+            f"not a {type(data).__name__}."
+        )
     return config_from_dict(data, str(path), root)
 
 

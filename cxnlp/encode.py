@@ -199,8 +199,13 @@ class Encoder:
     def windows(self, text: str) -> list[str]:
         """Split ``text`` into pieces that each fit the model's token window (usually one)."""
         tok = self.model_.tokenizer
-        enc = tok(text, add_special_tokens=False, return_offsets_mapping=True, truncation=False,
-                  verbose=False)
+        enc = tok(
+            text,
+            add_special_tokens=False,
+            return_offsets_mapping=True,
+            truncation=False,
+            verbose=False,
+        )
         offsets = enc["offset_mapping"]
         if len(offsets) <= self.max_tokens:
             return [text]

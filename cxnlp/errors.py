@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 class CxnlpError(Exception):
-    """Base class for every error cxnlp raises on purpose (the CLI prints it without a traceback)."""
+    """Every error cxnlp raises on purpose (the CLI prints it without a traceback)."""
 
 
 class InputError(CxnlpError):

@@ -36,7 +36,8 @@ class Wrap(torch.nn.Module):
 
 ids = torch.ones((2, 16), dtype=torch.long)
 axes = {0: "batch", 1: "tokens"}
-torch.onnx.export(Wrap(bert), (ids, ids, torch.zeros_like(ids)), out, dynamo=False, opset_version=17,
+torch.onnx.export(Wrap(bert), (ids, ids, torch.zeros_like(ids)), out, dynamo=False,
+                  opset_version=17,
                   input_names=["input_ids", "attention_mask", "token_type_ids"],
                   output_names=["last_hidden_state"],
                   dynamic_axes={"input_ids": axes, "attention_mask": axes,
@@ -52,8 +53,9 @@ def build_int8(folder: str | Path, out_dir: str | Path) -> Path:
     if final.exists():
         return final
     fp32 = out_dir / "model-fp32.onnx"
-    done = subprocess.run([sys.executable, "-c", _EXPORT, str(folder), str(fp32)],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", _EXPORT, str(folder), str(fp32)], capture_output=True, text=True
+    )
     if done.returncode != 0:
         raise ModelError(f"ONNX export of {folder} failed:\n{done.stderr[-2000:]}")
     import logging
@@ -75,7 +77,9 @@ def build_int8(folder: str | Path, out_dir: str | Path) -> Path:
 class OnnxSentenceModel:
     """A drop-in for the parts of ``SentenceTransformer`` the Encoder uses (CPU, int8)."""
 
-    def __init__(self, folder: str | Path, onnx_path: str | Path, max_seq_length: int = 256) -> None:
+    def __init__(
+        self, folder: str | Path, onnx_path: str | Path, max_seq_length: int = 256
+    ) -> None:
         self.folder = Path(folder)
         self.onnx_path = Path(onnx_path)
         self.max_seq_length = max_seq_length
@@ -91,8 +95,9 @@ class OnnxSentenceModel:
         try:
             import onnxruntime as ort
         except ImportError as exc:
-            raise ModelError("encoder.backend 'onnx-int8' needs onnxruntime and onnx: "
-                             "pip install 'cxnlp[onnx]'") from exc
+            raise ModelError(
+                "encoder.backend 'onnx-int8' needs onnxruntime and onnx: pip install 'cxnlp[onnx]'"
+            ) from exc
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = os.cpu_count() or 1
         opts.inter_op_num_threads = 1
@@ -107,11 +112,18 @@ class OnnxSentenceModel:
         parts: list[np.ndarray] = []
         for i in range(0, len(texts), batch_size):
             idx = order[i : i + batch_size]
-            enc = self.tokenizer([texts[j] for j in idx], padding=True, truncation=True,
-                                 max_length=self.max_seq_length, return_tensors="np")
-            feeds = {"input_ids": enc["input_ids"].astype(np.int64),
-                     "attention_mask": enc["attention_mask"].astype(np.int64),
-                     "token_type_ids": np.zeros_like(enc["input_ids"], dtype=np.int64)}
+            enc = self.tokenizer(
+                [texts[j] for j in idx],
+                padding=True,
+                truncation=True,
+                max_length=self.max_seq_length,
+                return_tensors="np",
+            )
+            feeds = {
+                "input_ids": enc["input_ids"].astype(np.int64),
+                "attention_mask": enc["attention_mask"].astype(np.int64),
+                "token_type_ids": np.zeros_like(enc["input_ids"], dtype=np.int64),
+            }
             hidden = self.session.run(None, feeds)[0]
             mask = feeds["attention_mask"][..., None].astype(np.float32)
             vec = (hidden * mask).sum(1) / mask.sum(1).clip(1e-9)

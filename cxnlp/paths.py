@@ -16,7 +16,7 @@ def _first_existing(*candidates: Path) -> Path:
 
 
 def models_dir() -> Path:
-    """Shipped model artifacts: ``$CXNLP_MODELS``, the wheel's copy, or the checkout's ``models/``."""
+    """Shipped models: ``$CXNLP_MODELS``, the wheel's copy, or the checkout's ``models/``."""
     if env := os.environ.get("CXNLP_MODELS"):
         return Path(env)
     return _first_existing(_PKG / "_models", _PKG.parent / "models")

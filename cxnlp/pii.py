@@ -25,10 +25,14 @@ IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b")
 # Upper or lower case, not mixed: "PS5 2nd" is a console and an ordinal, not a postcode.
 _UK = r"(?:GIR ?0AA|[A-Z]{1,2}\d[A-Z\d]? ?\d[ABD-HJLNP-UW-Z]{2})"
 UK_POSTCODE = re.compile(rf"\b(?:{_UK}|{_UK.lower()})\b")
-_STATES = (r"A[KLRZ]|C[AOT]|D[CE]|FL|GA|HI|I[ADLN]|K[SY]|LA|M[ADEINOST]|N[CDEHJMVY]|O[HKR]|PA|RI"
-           r"|S[CD]|T[NX]|UT|V[AT]|W[AIVY]")
+_STATES = (
+    r"A[KLRZ]|C[AOT]|D[CE]|FL|GA|HI|I[ADLN]|K[SY]|LA|M[ADEINOST]|N[CDEHJMVY]|O[HKR]|PA|RI"
+    r"|S[CD]|T[NX]|UT|V[AT]|W[AIVY]"
+)
 US_ZIP = re.compile(
-    rf"\b\d{{5}}-\d{{4}}\b|(?:\b(?:{_STATES}),? |(?i:\bzip(?:[ -]?code)?:? ?))(?P<zip>\d{{5}}(?:-\d{{4}})?)\b")
+    rf"\b\d{{5}}-\d{{4}}\b|(?:\b(?:{_STATES}),? |(?i:\bzip(?:[ -]?code)?:? ?))"
+    r"(?P<zip>\d{5}(?:-\d{4})?)\b"
+)
 _DATE_LIKE = re.compile(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}")
 #: Order/account/booking numbers: a keyword, then an id with a digit, or (after booking and
 #: confirmation words) an all-capitals reference such as ``XUWZGC``. Compiled case-sensitively:
@@ -82,7 +86,8 @@ class PIIRedactor:
     regions: list[str] = field(default_factory=lambda: ["GB", "US"])
     id_patterns: list[str] = field(default_factory=lambda: list(DEFAULT_ID_PATTERNS))
     kinds: set[str] = field(
-        default_factory=lambda: {"email", "url", "iban", "card", "phone", "postcode", "id"})
+        default_factory=lambda: {"email", "url", "iban", "card", "phone", "postcode", "id"}
+    )
 
     def __post_init__(self) -> None:
         self._ids = [re.compile(p) for p in self.id_patterns]
@@ -91,16 +96,30 @@ class PIIRedactor:
         yield "url", lambda t: [m.span() for m in URL.finditer(t) if _URL_TOKEN.search(m.group())]
         yield "email", lambda t: [m.span() for m in EMAIL.finditer(t)]
         yield "iban", lambda t: [m.span() for m in IBAN.finditer(t) if iban_ok(m.group())]
-        yield "id", lambda t: [
-            m.span("id") if "id" in m.groupdict() else m.span() for p in self._ids
-            for m in p.finditer(t)]
-        yield "card", lambda t: [
-            m.span() for m in CARD.finditer(t)
-            if 13 <= len(d := re.sub(r"\D", "", m.group())) <= 19 and luhn_ok(d)
-        ]
+        yield (
+            "id",
+            lambda t: [
+                m.span("id") if "id" in m.groupdict() else m.span()
+                for p in self._ids
+                for m in p.finditer(t)
+            ],
+        )
+        yield (
+            "card",
+            lambda t: [
+                m.span()
+                for m in CARD.finditer(t)
+                if 13 <= len(d := re.sub(r"\D", "", m.group())) <= 19 and luhn_ok(d)
+            ],
+        )
         yield "phone", self._phones
-        yield "postcode", lambda t: [m.span() for m in UK_POSTCODE.finditer(t)] + [
-            m.span("zip") if m.group("zip") else m.span() for m in US_ZIP.finditer(t)]
+        yield (
+            "postcode",
+            lambda t: (
+                [m.span() for m in UK_POSTCODE.finditer(t)]
+                + [m.span("zip") if m.group("zip") else m.span() for m in US_ZIP.finditer(t)]
+            ),
+        )
 
     def _phones(self, text: str) -> list[tuple[int, int]]:
         if not any(ch.isdigit() for ch in text):
@@ -109,8 +128,9 @@ class PIIRedactor:
         for region in self.regions:
             # POSSIBLE, not VALID: reserved ranges (e.g. UK 07700 900xxx) are still someone's
             # number to a reader; the digit count and the date guard keep precision.
-            for m in phonenumbers.PhoneNumberMatcher(text, region,
-                                                     leniency=phonenumbers.Leniency.POSSIBLE):
+            for m in phonenumbers.PhoneNumberMatcher(
+                text, region, leniency=phonenumbers.Leniency.POSSIBLE
+            ):
                 digits = sum(ch.isdigit() for ch in m.raw_string)
                 inside_word = m.start > 0 and text[m.start - 1].isalnum()
                 if digits >= 10 and not inside_word and not _DATE_LIKE.search(m.raw_string):

@@ -96,8 +96,15 @@ class Analyzer:
         if self._encoder is not None:
             return self._encoder
         c = self.config.encoder
-        return Encoder(c.model, device=c.device, batch_size=c.batch_size, cache=c.cache,
-                       cache_dir=c.cache_dir, show_progress=False, backend=c.backend)
+        return Encoder(
+            c.model,
+            device=c.device,
+            batch_size=c.batch_size,
+            cache=c.cache,
+            cache_dir=c.cache_dir,
+            show_progress=False,
+            backend=c.backend,
+        )
 
     @cached_property
     def sentiment(self) -> Any:
@@ -135,8 +142,12 @@ class Analyzer:
 
     def __getstate__(self) -> dict[str, Any]:
         """Ship settings, not weights, to Dask workers: each worker loads models once."""
-        return {"config": self.config, "_encoder": self._encoder, "_sentiment": self._sentiment,
-                "_themes": False if self._themes is False else None}
+        return {
+            "config": self.config,
+            "_encoder": self._encoder,
+            "_sentiment": self._sentiment,
+            "_themes": False if self._themes is False else None,
+        }
 
     # --- reading ------------------------------------------------------------------------
     def read(self, data: str | Path | pd.DataFrame) -> tuple[pd.DataFrame, cxio.ColumnMap, str]:
@@ -146,8 +157,9 @@ class Analyzer:
             frame, digest = data, frame_hash(data)
         else:
             path = Path(data)
-            frame = cxio.read_feedback(path, sheet=c.sheet, encoding=c.encoding,
-                                       delimiter=c.delimiter)
+            frame = cxio.read_feedback(
+                path, sheet=c.sheet, encoding=c.encoding, delimiter=c.delimiter
+            )
             digest = file_hash(path)
         return frame, self.detect(frame), digest
 
@@ -155,15 +167,23 @@ class Analyzer:
         """The column mapping: configured columns win, the rest is detected."""
         c = self.config.io
         text = [c.text_column] if isinstance(c.text_column, str) else c.text_column
-        return cxio.detect_columns(frame, text=text, scores=c.score_columns, date=c.date_column,
-                                   segments=c.segment_columns, id=c.id_column)
+        return cxio.detect_columns(
+            frame,
+            text=text,
+            scores=c.score_columns,
+            date=c.date_column,
+            segments=c.segment_columns,
+            id=c.id_column,
+        )
 
     def with_overrides(self, **overrides: Any) -> Analyzer:
-        """A copy with settings overridden, sharing every loaded part whose settings are unchanged."""
+        """A copy with settings overridden, sharing each loaded part whose settings are the same."""
         config = apply_overrides(self.config, **overrides)
         new = Analyzer(config, self._encoder, self._sentiment, self._themes)
-        same = {s: getattr(config, s) == getattr(self.config, s)
-                for s in ("encoder", "sentiment", "themes")}
+        same = {
+            s: getattr(config, s) == getattr(self.config, s)
+            for s in ("encoder", "sentiment", "themes")
+        }
         same["themes"] = same["themes"] and same["encoder"]
         for part, unchanged in same.items():
             if unchanged and part in self.__dict__:
@@ -176,8 +196,11 @@ class Analyzer:
         c = self.config.clean
         if not c.redact_pii:
             return None
-        return PIIRedactor(regions=c.phone_regions, kinds=set(c.pii_kinds),
-                           id_patterns=c.id_patterns or DEFAULT_ID_PATTERNS)
+        return PIIRedactor(
+            regions=c.phone_regions,
+            kinds=set(c.pii_kinds),
+            id_patterns=c.id_patterns or DEFAULT_ID_PATTERNS,
+        )
 
     def _clean_text(self, text: str, found: list[str]) -> str:
         """Normalise and redact one cell; the kinds of PII removed are appended to ``found``."""
@@ -194,14 +217,19 @@ class Analyzer:
         parts = []
         for col in columns.text:
             cells = frame[col].astype("string").fillna("").astype(str).tolist()
-            cells = [self._clean_text(t, found) for t, found in zip(cells, pii)]
+            cells = [self._clean_text(t, found) for t, found in zip(cells, pii, strict=True)]
             out[col] = cells  # the passed-through column carries no PII either
             parts.append(cells)
-        texts = ["\n".join(p for p in row if p) for row in zip(*parts)]
+        texts = ["\n".join(p for p in row if p) for row in zip(*parts, strict=True)]
         max_chars = self.config.clean.max_chars
         status = [
-            EMPTY if not t.strip() else NO_WORDS if not _WORD.search(t)
-            else TOO_LONG if len(t) > max_chars else OK
+            EMPTY
+            if not t.strip()
+            else NO_WORDS
+            if not _WORD.search(t)
+            else TOO_LONG
+            if len(t) > max_chars
+            else OK
             for t in texts
         ]
         notes = [[] for _ in texts]
@@ -220,7 +248,9 @@ class Analyzer:
         out["notes"] = ["; ".join(n) for n in notes]
         return out.reset_index(drop=True)
 
-    def analyze_chunk(self, frame: pd.DataFrame, columns: cxio.ColumnMap, start: int = 0) -> ChunkResult:
+    def analyze_chunk(
+        self, frame: pd.DataFrame, columns: cxio.ColumnMap, start: int = 0
+    ) -> ChunkResult:
         """Run the per-row stages on one chunk whose first row is input row ``start``."""
         from .sentiment import document_sentiment
 
@@ -231,10 +261,16 @@ class Analyzer:
         sents["row_id"] = responses["row_id"].to_numpy()[todo][sents["row_id"].to_numpy()]
 
         doc_p = self.sentiment.predict_proba(emb.docs) if len(todo) else np.zeros((0, 3))
-        sent_p = (self.sentiment.predict_proba(emb.sentence_vectors) if len(sents)
-                  else np.zeros((0, 3)))
-        labels = document_sentiment(doc_p, sent_p, emb.sentences["doc"].to_numpy(), len(todo),
-                                    threshold=getattr(self.sentiment, "mixed_threshold", 0.6))
+        sent_p = (
+            self.sentiment.predict_proba(emb.sentence_vectors) if len(sents) else np.zeros((0, 3))
+        )
+        labels = document_sentiment(
+            doc_p,
+            sent_p,
+            emb.sentences["doc"].to_numpy(),
+            len(todo),
+            threshold=getattr(self.sentiment, "mixed_threshold", 0.6),
+        )
         for j, name in enumerate(PROBA):
             responses[name] = np.nan
             responses.loc[todo, name] = doc_p[:, j] if len(todo) else []
@@ -251,15 +287,22 @@ class Analyzer:
             mentions = self.themes.mentions(sents, emb.sentence_vectors, sent_p)
             from .themes import theme_columns
 
-            per_row = theme_columns(mentions.assign(row_id=mentions["row_id"] - start), len(responses))
+            per_row = theme_columns(
+                mentions.assign(row_id=mentions["row_id"] - start), len(responses)
+            )
             responses["themes"] = per_row
             analysed = responses["status"] == OK
             no_theme = analysed & (responses["themes"].str.len() == 0)
             responses.loc[no_theme, "status"] = NO_THEME
         return ChunkResult(responses, sents.reset_index(drop=True), mentions.reset_index(drop=True))
 
-    def pipe(self, frame: pd.DataFrame, columns: cxio.ColumnMap, chunk_size: int | None = None,
-             store: ChunkStore | None = None) -> Iterator[ChunkResult]:
+    def pipe(
+        self,
+        frame: pd.DataFrame,
+        columns: cxio.ColumnMap,
+        chunk_size: int | None = None,
+        store: ChunkStore | None = None,
+    ) -> Iterator[ChunkResult]:
         """Yield results chunk by chunk (spaCy ``Language.pipe`` style) in input order.
 
         With a :class:`~cxnlp.checkpoint.ChunkStore`, finished chunks are written to disk and
@@ -273,22 +316,34 @@ class Analyzer:
                 yield self.analyze_chunk(frame.iloc[start : start + size], columns, start)
                 continue
             if index not in done:
-                store.save(index, self.analyze_chunk(frame.iloc[start : start + size], columns, start))
+                store.save(
+                    index, self.analyze_chunk(frame.iloc[start : start + size], columns, start)
+                )
             yield ChunkResult(**store.load(index))
 
     def checkpoint(self, folder: str | Path, digest: str, resume: bool = False) -> ChunkStore:
         """A chunk store for this run: resuming requires the same input, config and models."""
         config = self.config.model_dump(mode="json")
         config["run"].pop("progress")  # display only: a resumed run may show another bar
-        key = {"input_sha256": digest, "chunk_size": self.config.run.chunk_size,
-               "config": config,
-               "models": {"encoder": self.encoder.model_id,
-                          "sentiment": getattr(self.sentiment, "model_id_", None)}}
+        key = {
+            "input_sha256": digest,
+            "chunk_size": self.config.run.chunk_size,
+            "config": config,
+            "models": {
+                "encoder": self.encoder.model_id,
+                "sentiment": getattr(self.sentiment, "model_id_", None),
+            },
+        }
         return ChunkStore(folder, key, resume=resume)
 
     # --- the whole run ------------------------------------------------------------------
-    def analyze(self, data: str | Path | pd.DataFrame, checkpoint_dir: str | Path | None = None,
-                resume: bool = False, **overrides: Any) -> Results:
+    def analyze(
+        self,
+        data: str | Path | pd.DataFrame,
+        checkpoint_dir: str | Path | None = None,
+        resume: bool = False,
+        **overrides: Any,
+    ) -> Results:
         """Analyse an export (path or DataFrame) and return :class:`~cxnlp.results.Results`.
 
         ``checkpoint_dir`` keeps finished chunks on disk; ``resume=True`` skips the chunks an
@@ -312,8 +367,9 @@ class Analyzer:
                 bar.update(len(chunk.responses))
                 yield chunk
 
-    def assemble(self, chunks: list[ChunkResult], columns: cxio.ColumnMap, digest: str,
-                 source: Any = None) -> Results:
+    def assemble(
+        self, chunks: list[ChunkResult], columns: cxio.ColumnMap, digest: str, source: Any = None
+    ) -> Results:
         """Concatenate chunk results and run the corpus stages (metrics, manifest)."""
         from .drivers import apply_corpus_stages
         from .metrics import summarize
@@ -339,16 +395,25 @@ class Analyzer:
 
     def manifest(self, digest: str, source: Any = None) -> dict[str, Any]:
         """Versions, model ids and hashes that make a run reproducible."""
-        pkgs = ["cxnlp", "torch", "sentence-transformers", "transformers", "scikit-learn",
-                "pandas", "numpy"]
+        pkgs = [
+            "cxnlp",
+            "torch",
+            "sentence-transformers",
+            "transformers",
+            "scikit-learn",
+            "pandas",
+            "numpy",
+        ]
         versions = {}
         for p in pkgs:
             try:
                 versions[p] = version(p)
             except Exception:  # noqa: BLE001 - a missing optional package is just not listed
                 continue
-        models = {"encoder": self.encoder.model_id,
-                  "sentiment": getattr(self.sentiment, "model_id_", type(self.sentiment).__name__)}
+        models = {
+            "encoder": self.encoder.model_id,
+            "sentiment": getattr(self.sentiment, "model_id_", type(self.sentiment).__name__),
+        }
         if self.themes is not None:
             models["themes"] = getattr(self.themes, "model_id_", self.config.themes.codeframe)
         return {
@@ -362,8 +427,9 @@ class Analyzer:
         }
 
 
-def analyze(data: str | Path | pd.DataFrame, config: Config | str | Path | None = None,
-            **overrides: Any) -> Results:
+def analyze(
+    data: str | Path | pd.DataFrame, config: Config | str | Path | None = None, **overrides: Any
+) -> Results:
     """Analyse a feedback export and return its :class:`~cxnlp.results.Results`.
 
     Parameters

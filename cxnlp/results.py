@@ -11,11 +11,29 @@ import numpy as np
 import pandas as pd
 
 #: Columns of the sentence table (one row per sentence of an analysed response).
-SENTENCE_COLUMNS = ["row_id", "sentence", "start", "end", "text", "sentiment",
-                    "p_negative", "p_neutral", "p_positive"]
+SENTENCE_COLUMNS = [
+    "row_id",
+    "sentence",
+    "start",
+    "end",
+    "text",
+    "sentiment",
+    "p_negative",
+    "p_neutral",
+    "p_positive",
+]
 #: Columns of the mentions table (one row per response x theme), filled by the themes step.
-MENTION_COLUMNS = ["row_id", "theme", "parent", "confidence", "sentiment", "sentiment_score",
-                   "start", "end", "evidence"]
+MENTION_COLUMNS = [
+    "row_id",
+    "theme",
+    "parent",
+    "confidence",
+    "sentiment",
+    "sentiment_score",
+    "start",
+    "end",
+    "evidence",
+]
 
 #: Tables the corpus stages derive from responses + mentions; written only when not empty.
 CORPUS_TABLES = ("topics", "touchpoints", "churn", "drivers", "trends")
@@ -74,8 +92,10 @@ class Results:
     manifest: dict[str, Any] = field(default_factory=dict)
 
     def __repr__(self) -> str:
-        return (f"Results({len(self.responses)} responses, {len(self.sentences)} sentences, "
-                f"{len(self.mentions)} mentions, {len(self.topics)} topics)")
+        return (
+            f"Results({len(self.responses)} responses, {len(self.sentences)} sentences, "
+            f"{len(self.mentions)} mentions, {len(self.topics)} topics)"
+        )
 
     # --- persistence -------------------------------------------------------------------
     def save(self, out_dir: str | Path, report: bool = True) -> dict[str, Path]:
@@ -98,10 +118,13 @@ class Results:
                 written[f"{name}.{ext}"] = path
         for name in ("metrics", "manifest"):
             path = out / f"{name}.json"
-            path.write_text(json.dumps(getattr(self, name), indent=2, default=str) + "\n",
-                            encoding="utf-8")
+            path.write_text(
+                json.dumps(getattr(self, name), indent=2, default=str) + "\n", encoding="utf-8"
+            )
             written[path.name] = path
-        (out / "columns.json").write_text(json.dumps(self.columns, indent=2) + "\n", encoding="utf-8")
+        (out / "columns.json").write_text(
+            json.dumps(self.columns, indent=2) + "\n", encoding="utf-8"
+        )
         if report:
             written["report.html"] = self.to_html(out / "report.html")
             written["report.xlsx"] = self.to_excel(out / "report.xlsx")
@@ -120,10 +143,15 @@ class Results:
             path = out / f"{name}.json"
             return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
-        return cls(responses=table("responses"), sentences=table("sentences"),
-                   mentions=table("mentions"), metrics=js("metrics"),
-                   columns=js("columns"), manifest=js("manifest"),
-                   **{name: table(name) for name in CORPUS_TABLES})
+        return cls(
+            responses=table("responses"),
+            sentences=table("sentences"),
+            mentions=table("mentions"),
+            metrics=js("metrics"),
+            columns=js("columns"),
+            manifest=js("manifest"),
+            **{name: table(name) for name in CORPUS_TABLES},
+        )
 
     def to_excel(self, path: str | Path) -> Path:
         """Write ``report.xlsx``: summary, themes, drivers, touchpoints, churn, verbatims."""
@@ -136,8 +164,12 @@ class Results:
         from .report.html import write_html
 
         report = (self.manifest.get("config") or {}).get("report") or {}
-        write_html(self, path, title=report.get("title", "Customer feedback report"),
-                   examples_per_sentiment=report.get("examples_per_sentiment", 5))
+        write_html(
+            self,
+            path,
+            title=report.get("title", "Customer feedback report"),
+            examples_per_sentiment=report.get("examples_per_sentiment", 5),
+        )
         return Path(path)
 
 

@@ -15,7 +15,10 @@ def test_split_sentences_keeps_offsets():
     text = "The staff were lovely. The delivery was late!! Would I order again? No."
     spans = split_sentences(text)
     assert [s.text for s in spans] == [
-        "The staff were lovely.", "The delivery was late!!", "Would I order again? No."]
+        "The staff were lovely.",
+        "The delivery was late!!",
+        "Would I order again? No.",
+    ]
     assert all(text[s.start : s.end] == s.text for s in spans)
 
 
@@ -57,12 +60,15 @@ def test_cache_makes_rerun_free(tmp_path):
     key = EmbeddingCache.key("a brand new sentence about refunds")
     stored = cache.get(enc.model_id, [key])
     np.testing.assert_array_equal(stored[key], first[0])
-    assert Encoder(cache_dir=tmp_path).encode(["a brand new sentence about refunds"]).shape == (1, 384)
+    assert Encoder(cache_dir=tmp_path).encode(["a brand new sentence about refunds"]).shape == (
+        1,
+        384,
+    )
 
 
 def test_unknown_model_says_what_to_do():
     with pytest.raises(ValueError, match="hub names are not reachable offline"):
-        Encoder("sentence-transformers/all-mpnet-base-v2").model_id
+        _ = Encoder("sentence-transformers/all-mpnet-base-v2").model_id
 
 
 def test_embed_documents_means_sentences(encoder):
@@ -75,10 +81,15 @@ def test_embed_documents_means_sentences(encoder):
 
 def test_onnx_int8_backend_matches_torch(encoder, tmp_path_factory):
     pytest.importorskip("onnxruntime")
-    fast = Encoder(backend="onnx-int8", cache=False,
-                   cache_dir=tmp_path_factory.getbasetemp() / "onnx-build")
-    texts = ["The parcel arrived two weeks late.", "Lovely staff, great service!",
-             "How do I change my PIN?", "ok"]
+    fast = Encoder(
+        backend="onnx-int8", cache=False, cache_dir=tmp_path_factory.getbasetemp() / "onnx-build"
+    )
+    texts = [
+        "The parcel arrived two weeks late.",
+        "Lovely staff, great service!",
+        "How do I change my PIN?",
+        "ok",
+    ]
     got, want = fast.encode(texts), encoder.encode(texts)
     assert got.shape == want.shape
     assert ((got * want).sum(1) > 0.95).all()

@@ -21,12 +21,18 @@ def test_help_teaches_by_example():
 
 def test_analyze_writes_tables_metrics_and_report(tmp_path):
     src = tmp_path / "export.csv"
-    pd.DataFrame({
-        "Review Text": ["Love the colour and the fit is perfect.", "Terrible quality, it ripped.",
-                        "", "It is a dress."],
-        "Rating": [5, 1, 3, 9],
-        "Department Name": ["Dresses", "Tops", "Tops", "Dresses"],
-    }).to_csv(src, index=False)
+    pd.DataFrame(
+        {
+            "Review Text": [
+                "Love the colour and the fit is perfect.",
+                "Terrible quality, it ripped.",
+                "",
+                "It is a dress.",
+            ],
+            "Rating": [5, 1, 3, 9],
+            "Department Name": ["Dresses", "Tops", "Tops", "Dresses"],
+        }
+    ).to_csv(src, index=False)
     out = tmp_path / "out"
     res = runner.invoke(app, ["analyze", str(src), "--out", str(out), "--no-progress"])
     assert res.exit_code == 0, res.output
@@ -43,8 +49,9 @@ def test_analyze_writes_tables_metrics_and_report(tmp_path):
 def test_bad_input_is_one_line_and_exit_2(tmp_path):
     src = tmp_path / "export.csv"
     src.write_text("id,comment\n1,hello there\n")
-    res = runner.invoke(app, ["analyze", str(src), "--text-column", "nope", "--out",
-                              str(tmp_path / "o")])
+    res = runner.invoke(
+        app, ["analyze", str(src), "--text-column", "nope", "--out", str(tmp_path / "o")]
+    )
     assert res.exit_code == 2
     assert "nope" in res.output and "Traceback" not in res.output
     res = runner.invoke(app, ["analyze", str(tmp_path / "missing.csv")])

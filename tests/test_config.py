@@ -35,7 +35,9 @@ def test_not_a_mapping_and_bad_yaml(tmp_path):
 
 
 def test_overrides_short_and_dotted():
-    cfg = apply_overrides(Config(), text_column="comment", **{"run.chunk_size": 10}, date_column=None)
+    cfg = apply_overrides(
+        Config(), text_column="comment", **{"run.chunk_size": 10}, date_column=None
+    )
     assert cfg.io.text_column == "comment" and cfg.run.chunk_size == 10
     with pytest.raises(ConfigError, match="ambiguous"):
         apply_overrides(Config(), model="x")

@@ -15,21 +15,23 @@ SENTIMENTS = {"negative", "neutral", "positive", "mixed"}
 
 @pytest.fixture(scope="module")
 def messy() -> pd.DataFrame:
-    return pd.DataFrame({
-        "id": ["a1", "a2", "a3", "a4", "a5", "a6", "a7", "a8"],
-        "comment": [
-            "Absolutely love this dress, the fabric is gorgeous and it fits perfectly.",
-            "The parcel arrived two weeks late and customer service never answered my emails.",
-            "",
-            "   ",
-            "😀😀😀",
-            "The staff were lovely. The delivery was three weeks late and nobody answered.",
-            None,
-            "Where can I find the size guide?",
-        ],
-        "nps": ["10", "0", "7", "11", "abc", "5", None, "8"],
-        "region": ["north", "south", "north", "south", "north", "south", "north", "east"],
-    })
+    return pd.DataFrame(
+        {
+            "id": ["a1", "a2", "a3", "a4", "a5", "a6", "a7", "a8"],
+            "comment": [
+                "Absolutely love this dress, the fabric is gorgeous and it fits perfectly.",
+                "The parcel arrived two weeks late and customer service never answered my emails.",
+                "",
+                "   ",
+                "😀😀😀",
+                "The staff were lovely. The delivery was three weeks late and nobody answered.",
+                None,
+                "Where can I find the size guide?",
+            ],
+            "nps": ["10", "0", "7", "11", "abc", "5", None, "8"],
+            "region": ["north", "south", "north", "south", "north", "south", "north", "east"],
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +72,9 @@ def test_sentences_have_offsets_into_text(results):
     for s in results.sentences.itertuples():
         assert texts[s.row_id][s.start : s.end] == s.text
     assert results.sentences.loc[results.sentences.row_id == 5, "sentiment"].tolist() == [
-        "positive", "negative"]
+        "positive",
+        "negative",
+    ]
 
 
 def test_scores_parsed_and_invalid_ones_noted(results):

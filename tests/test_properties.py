@@ -29,10 +29,15 @@ from cxnlp import io as cxio
 from cxnlp.errors import CxnlpError
 from cxnlp.pipeline import Analyzer
 
-def fast(n: int) -> settings:
-    return settings(max_examples=n, deadline=None, suppress_health_check=list(HealthCheck),
-                    derandomize=True, database=None)
 
+def fast(n: int) -> settings:
+    return settings(
+        max_examples=n,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        derandomize=True,
+        database=None,
+    )
 
 
 N_MEMORY = int(os.environ.get("CXNLP_PROPERTY_MEMORY", 3000))
@@ -41,18 +46,35 @@ N_FILES = int(os.environ.get("CXNLP_PROPERTY_FILES", 2000))
 texts = st.one_of(
     st.text(max_size=80),
     st.text(alphabet=st.characters(codec="utf-8"), max_size=40),
-    st.sampled_from(["", "   ", "\x00", "😀😀", "=cmd|' /C calc'!A0", "<script>alert(1)</script>",
-                     "Great\r\nservice", "a,b;c\t\"d\"", "é’€", "0", "nan", "None"]),
+    st.sampled_from(
+        [
+            "",
+            "   ",
+            "\x00",
+            "😀😀",
+            "=cmd|' /C calc'!A0",
+            "<script>alert(1)</script>",
+            "Great\r\nservice",
+            'a,b;c\t"d"',
+            "é’€",
+            "0",
+            "nan",
+            "None",
+        ]
+    ),
     st.integers().map(str),
     st.floats(allow_nan=True, allow_infinity=True).map(str),
     st.none(),
 )
 scores = st.one_of(
-    st.integers(-5, 15).map(str), st.floats(allow_nan=True, allow_infinity=True).map(str),
-    st.sampled_from(["", "abc", "10 - Extremely likely", "7.5", "yes", "no", " 9 "]), st.none(),
+    st.integers(-5, 15).map(str),
+    st.floats(allow_nan=True, allow_infinity=True).map(str),
+    st.sampled_from(["", "abc", "10 - Extremely likely", "7.5", "yes", "no", " 9 "]),
+    st.none(),
 )
-rows = st.lists(st.tuples(texts, scores, st.sampled_from(["north", "south", "", None])),
-                min_size=0, max_size=12)
+rows = st.lists(
+    st.tuples(texts, scores, st.sampled_from(["north", "south", "", None])), min_size=0, max_size=12
+)
 
 
 @pytest.fixture(scope="module")
@@ -82,8 +104,9 @@ def _to_bytes(frame: pd.DataFrame, fmt: str, encoding: str, sep: str, newline: s
         text = frame.to_csv(index=False, sep=sep, lineterminator=newline)
         return text.encode(encoding, errors="replace")
     if fmt == "jsonl":
-        return "".join(json.dumps(r, ensure_ascii=False) + "\n"
-                       for r in frame.to_dict("records")).encode()
+        return "".join(
+            json.dumps(r, ensure_ascii=False) + "\n" for r in frame.to_dict("records")
+        ).encode()
     buf = stdio.BytesIO()
     if fmt == "parquet":
         frame.astype("string").to_parquet(buf)
@@ -114,8 +137,11 @@ files = st.tuples(
 @given(files)
 def test_files_on_disk_error_clearly_or_keep_every_row(cleaner, case):
     data, fmt, encoding, sep, newline, cut, ext, junk = case
-    frame = pd.DataFrame([[_safe_for_format(v, fmt) for v in r] for r in data],
-                         columns=["comment", "nps", "region"], dtype=object)
+    frame = pd.DataFrame(
+        [[_safe_for_format(v, fmt) for v in r] for r in data],
+        columns=["comment", "nps", "region"],
+        dtype=object,
+    )
     blob = _to_bytes(frame, fmt, encoding, sep, newline)
     if cut is not None:
         blob = blob[:cut]
@@ -138,18 +164,36 @@ def test_files_on_disk_error_clearly_or_keep_every_row(cleaner, case):
 
 def test_messy_export_through_the_real_models(analyzer, tmp_path):
     rng = np.random.default_rng(0)
-    pool = ["Loved it, fast delivery!", "", "   ", "😀", "\x00\x01", "x" * 120_000,
-            "Terrible. Never again.", "Call me on 07700 900123", "=SUM(A1:A3)", None, "ok",
-            "The app keeps crashing when I log in.", "Où est ma commande ?", "1234"]
-    frame = pd.DataFrame({
-        "comment": [pool[i] for i in rng.integers(0, len(pool), 300)],
-        "nps": [str(v) for v in rng.choice(["0", "10", "11", "-1", "x", "nan", "7", ""], 300)],
-    })
+    pool = [
+        "Loved it, fast delivery!",
+        "",
+        "   ",
+        "😀",
+        "\x00\x01",
+        "x" * 120_000,
+        "Terrible. Never again.",
+        "Call me on 07700 900123",
+        "=SUM(A1:A3)",
+        None,
+        "ok",
+        "The app keeps crashing when I log in.",
+        "Où est ma commande ?",
+        "1234",
+    ]
+    frame = pd.DataFrame(
+        {
+            "comment": [pool[i] for i in rng.integers(0, len(pool), 300)],
+            "nps": [str(v) for v in rng.choice(["0", "10", "11", "-1", "x", "nan", "7", ""], 300)],
+        }
+    )
     res = analyzer.analyze(frame, text_column="comment", score_columns={"nps": "nps"})
     r = res.responses
     assert len(r) == 300 and r["row_id"].tolist() == list(range(300))
     assert set(r.loc[r["sentiment"].isna(), "status"]) <= {
-        "empty text", "no words (only symbols or emoji)", "text too long"}
+        "empty text",
+        "no words (only symbols or emoji)",
+        "text too long",
+    }
     assert "[PHONE]" in " ".join(r["text"])
     res.save(tmp_path)
     assert len(pd.read_csv(tmp_path / "responses.csv")) == 300

@@ -34,12 +34,19 @@ def export(tmp_path_factory) -> Path:
 def test_killed_run_resumes_identically(export, tmp_path):
     env = {**os.environ, "CXNLP_CACHE": str(tmp_path / "cache")}
     full, broken = tmp_path / "full", tmp_path / "broken"
-    subprocess.run(_cli(str(export), "--out", str(full), "--chunk-size", "20"), env=env,
-                   check=True, capture_output=True)
+    subprocess.run(
+        _cli(str(export), "--out", str(full), "--chunk-size", "20"),
+        env=env,
+        check=True,
+        capture_output=True,
+    )
 
-    proc = subprocess.Popen(_cli(str(export), "--out", str(broken), "--chunk-size", "20"),
-                            env={**env, "CXNLP_CACHE": str(tmp_path / "cache2")},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        _cli(str(export), "--out", str(broken), "--chunk-size", "20"),
+        env={**env, "CXNLP_CACHE": str(tmp_path / "cache2")},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     parts = broken / ".cxnlp-parts"
     deadline = time.time() + 120
     while time.time() < deadline and not list(parts.glob("000001.responses.parquet")):
@@ -50,8 +57,12 @@ def test_killed_run_resumes_identically(export, tmp_path):
     assert 2 <= finished < 6, "the kill should land mid-run"
     assert not (broken / "responses.csv").exists()
 
-    res = subprocess.run(_cli(str(export), "--out", str(broken), "--chunk-size", "20", "--resume"),
-                         env=env, capture_output=True, text=True)
+    res = subprocess.run(
+        _cli(str(export), "--out", str(broken), "--chunk-size", "20", "--resume"),
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert res.returncode == 0, res.stderr
     assert "Resuming" in res.stderr
     for name in OUTPUTS:
