@@ -27,6 +27,9 @@ _PUBLIC = {
     "csat": "metrics",
     "ces": "metrics",
     "Codeframe": "themes",
+    "CodeframeClassifier": "themes",
+    "SentimentClassifier": "sentiment",
+    "redact_pii": "pii",
     "CxnlpError": "errors",
 }
 __all__ = sorted(_PUBLIC)
