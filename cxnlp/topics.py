@@ -179,9 +179,6 @@ class TopicModel:
             random_state=self.seed,
             n_jobs=1,
             low_memory=True,
-            # below 4,096 rows UMAP otherwise computes all pairwise distances through a
-            # per-pair Python callable (16 s of 22 on 2,900 tweets); NN-descent is seeded too
-            force_approximation_algorithm=True,
         )
         hdb = HDBSCAN(
             min_cluster_size=size,
