@@ -11,10 +11,12 @@ drivers; a journey built from the codeframe's theme → touchpoint map) the view
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections import Counter
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -96,15 +98,16 @@ def _ok(responses: pd.DataFrame) -> pd.DataFrame:
 
 
 def _codeframe(results: Results) -> Any:
-    """The run's codeframe (from the manifest's config) or ``None``."""
-    cfg = (results.manifest or {}).get("config") or {}
-    name = (cfg.get("themes") or {}).get("codeframe")
-    if not name:
-        return None
+    """The run's codeframe, from the manifest's config: the one saved with the trained head
+    (``themes.model``) when there is one, else ``themes.codeframe``; ``None`` if neither loads."""
+    cfg = ((results.manifest or {}).get("config") or {}).get("themes") or {}
     try:
         from .themes import Codeframe
 
-        return Codeframe.load(name)
+        if cfg.get("model"):  # a trained head carries its own codeframe
+            meta = json.loads((Path(cfg["model"]) / "themes.json").read_text(encoding="utf-8"))
+            return Codeframe.from_dict(meta["codeframe"])
+        return Codeframe.load(cfg["codeframe"]) if cfg.get("codeframe") else None
     except Exception:  # noqa: BLE001 - a codeframe that moved away only loses labels
         return None
 
@@ -267,8 +270,8 @@ def _first_score(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def journey(results: Results) -> pd.DataFrame:
-    """Touchpoints in journey order: ``touchpoint``, ``mentions``, ``sentiment_score``,
-    ``negative`` share, and score columns when known.
+    """Touchpoints in journey order: ``touchpoint``, ``mentions`` (responses mentioning the
+    stage), ``sentiment_score``, ``negative`` share, and score columns when known.
 
     From ``Results.touchpoints`` when present; otherwise derived from the mentions through the
     codeframe's theme → touchpoint map (``attrs["source"]`` says which), in the codeframe's
@@ -283,9 +286,11 @@ def journey(results: Results) -> pd.DataFrame:
         name = pick(df, "touchpoint", "stage", "name")
         if name and name != "touchpoint":
             df = df.rename(columns={name: "touchpoint"})
-        n = pick(df, "mentions", "n", "volume", "count", "responses")
+        # "mentions" here means responses that mention the stage (as derived below); the
+        # table's own "mentions" counts sentence-level mentions, several per response
+        n = pick(df, "responses", "n", "volume", "count", "mentions")
         if n and n != "mentions":
-            df = df.rename(columns={n: "mentions"})
+            df = df.drop(columns=["mentions"], errors="ignore").rename(columns={n: "mentions"})
         s = pick(df, "sentiment_score", "mean_sentiment", "sentiment")
         if s and s != "sentiment_score" and pd.api.types.is_numeric_dtype(df[s]):
             df = df.rename(columns={s: "sentiment_score"})

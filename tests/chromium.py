@@ -4,8 +4,9 @@ Starts Debian's ``chromium`` with a throw-away profile and ``--remote-debugging-
 to the page target over a WebSocket (``websocket-client``) and records console errors,
 uncaught exceptions and every network request while a page loads.
 
-Also a script: ``python tests/chromium.py out/demo/report.html docs/report.png [width]``
-writes a screenshot of the top of a page (used for the README's screenshot).
+Also a script: ``python tests/chromium.py out/demo/report.html docs/report.png [width
+[height [#section]]]`` writes a viewport screenshot of a page, scrolled to ``#section`` when
+given (used for the README's screenshots).
 """
 
 from __future__ import annotations
@@ -173,11 +174,12 @@ class Chromium:
         self.close()
 
 
-if __name__ == "__main__":  # python tests/chromium.py REPORT.html OUT.png [WIDTH [HEIGHT]]
+if __name__ == "__main__":  # python tests/chromium.py REPORT.html OUT.png [WIDTH [HEIGHT [#ID]]]
     src, dst = Path(sys.argv[1]).resolve(), Path(sys.argv[2])
     width = int(sys.argv[3]) if len(sys.argv) > 3 else 1280
     height = int(sys.argv[4]) if len(sys.argv) > 4 else 1600
+    anchor = sys.argv[5] if len(sys.argv) > 5 else ""  # e.g. "#drivers": start there
     with Chromium() as browser:
-        browser.load(src.as_uri(), width=width, height=height, settle=1.5)
+        browser.load(src.as_uri() + anchor, width=width, height=height, settle=1.5)
         browser.screenshot(dst, full=False)
         print(f"wrote {dst}; console errors: {browser.console_errors()}")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import zipfile
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -413,9 +415,19 @@ def test_excel_report_opens_with_openpyxl(tmp_path, full):
     themes = wb["themes"]
     assert [c.value for c in themes[1]][:3] == ["theme", "label", "parent"]
     assert themes["E2"].number_format == "0.0%"
-    assert wb["themes"]._charts and wb["summary"]._charts and wb["churn"]._charts
+    charted = {"summary", "themes", "drivers", "touchpoints", "churn", "topics"}
+    assert {ws.title for ws in wb if ws._charts} == charted  # native charts, read back
+    with zipfile.ZipFile(path) as z:
+        xml = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/charts/chart")]
+    assert len(xml) == len(charted)
+    assert sum("<c:scatterChart>" in x for x in xml) == 1  # the driver matrix
     drivers = wb["drivers"]
-    assert drivers._charts and drivers.freeze_panes == "A2"
+    assert drivers.freeze_panes == "A2" and drivers.auto_filter.ref
+    assert [c.value for c in drivers["A"][1:4]] == ["delivery", "service", "product"]
+    assert wb["summary"]["B3"].value == 12 and wb["summary"]["B3"].number_format == "#,##0"
+    assert wb["touchpoints"]["A2"].value == "purchase"  # journey order
+    verb = [c.value for c in wb["verbatims"][1]]
+    assert verb[:2] == ["theme", "row_id"] and "evidence" in verb
     texts = [c.value for row in wb["verbatims"].iter_rows() for c in row]
     inj = [t for t in texts if isinstance(t, str) and "HYPERLINK" in t]
     assert inj and all(t.startswith("'=") for t in inj)
@@ -436,7 +448,7 @@ def test_save_writes_report_xlsx(tmp_path, full):
     assert written["report.xlsx"].is_file() and written["report.html"].is_file()
 
 
-def test_renders_the_linking_and_drivers_schemas():
+def test_renders_the_linking_and_drivers_schemas(tmp_path):
     """Tables shaped as cxnlp.link / cxnlp.drivers / cxnlp.topics document them."""
     r = make_full()
     r.drivers = pd.DataFrame({
@@ -475,3 +487,27 @@ def test_renders_the_linking_and_drivers_schemas():
 
     assert "Poor service 100%" in figure_description(plot_churn(r))
     assert {t.name for t in plot_theme_trends(r).data} == {"service", "delivery"}
+    import openpyxl
+
+    drivers = openpyxl.load_workbook(r.to_excel(tmp_path / "r.xlsx"))["drivers"]
+    sentiment = [c.value for c in drivers["C"][1:]]  # overall rows first: the matrix plots them
+    assert [c.value for c in drivers[1]][2] == "sentiment"
+    assert sentiment == ["any", "any", "negative"]
+
+
+def test_notebooks_are_generated_and_output_free():
+    """The .ipynb files are what notebooks/make_notebooks.py writes: no outputs in git."""
+    import importlib.util
+
+    import nbformat
+
+    root = Path(__file__).parents[1] / "notebooks"
+    spec = importlib.util.spec_from_file_location("make_notebooks", root / "make_notebooks.py")
+    make = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make)
+    assert len(make.NOTEBOOKS) == 4
+    for name, cells in make.NOTEBOOKS.items():
+        nb = nbformat.read(root / f"{name}.ipynb", as_version=4)
+        assert nb == make.build(name, cells), "regenerate: python notebooks/make_notebooks.py"
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        assert all(not c.outputs and c.execution_count is None for c in code), name

@@ -1,5 +1,6 @@
 """The HTML report in a real headless Chromium: loads offline, no console errors, no network
-requests, key sections present, filters work, fits 1280 px and a 375 px phone; screenshots.
+requests, key sections present, filters work, fits 1280 px and a 390 x 844 phone without
+horizontal overflow, every chart has a text alternative; screenshots.
 
 Needs Debian's ``chromium`` (``.ci/run`` installs it) and ``websocket-client`` (dev extra).
 Screenshots go to ``out/test-screenshots/`` (or ``$CXNLP_SCREENSHOTS``) for a person to look at.
@@ -53,9 +54,14 @@ def allowed(url: str, page: str) -> bool:
     return url == page or url.startswith("data:") or url == "about:blank"
 
 
-@pytest.mark.parametrize("width", [1280, 375])
-def test_report_loads_offline_without_errors(browser, report_url, width):
-    browser.load(report_url, width=width, height=900, settle=0.5)
+#: A desktop window and a phone (iPhone 12-15 viewport, touch, 3x pixel ratio emulated as 1x).
+VIEWPORTS = {"desktop": (1280, 900), "phone": (390, 844)}
+
+
+@pytest.mark.parametrize("device", list(VIEWPORTS))
+def test_report_loads_offline_without_errors(browser, report_url, device):
+    width, height = VIEWPORTS[device]
+    browser.load(report_url, width=width, height=height, settle=0.5)
     assert browser.console_errors() == []
     requests = browser.requests()
     assert report_url in requests
@@ -65,10 +71,31 @@ def test_report_loads_offline_without_errors(browser, report_url, width):
     charts = browser.evaluate("document.querySelectorAll('.js-plotly-plot .main-svg').length")
     assert charts >= 8  # every figure rendered by the inlined plotly.js
     assert browser.evaluate("document.querySelectorAll('mark').length") > 0
-    scroll, inner = browser.evaluate("[document.documentElement.scrollWidth, innerWidth]")
-    assert scroll <= inner + 1, f"page is {scroll}px wide in a {inner}px viewport"
-    shot = browser.screenshot(SHOTS / f"report-{width}.png", max_height=4000)
+    assert browser.evaluate("innerWidth") == width
+    doc, body = browser.evaluate(
+        "[document.documentElement.scrollWidth, document.body.scrollWidth]"
+    )
+    assert max(doc, body) <= width + 1, f"page is {max(doc, body)}px wide in {width}px"
+    wide = browser.evaluate(
+        "Array.from(document.querySelectorAll('section, .js-plotly-plot'))"
+        f".filter(e => e.getBoundingClientRect().right > {width} + 1)"
+        ".map(e => e.id || e.className)"
+    )
+    assert wide == [], f"elements overflow the {width}px viewport: {wide}"
+    shot = browser.screenshot(SHOTS / f"report-{device}-{width}.png", max_height=4000)
     assert png_size(shot)[0] == width
+
+
+def test_charts_have_text_alternatives_in_the_browser(browser, report_url):
+    """Every rendered chart sits in a figure with an aria-label and a visible caption."""
+    browser.load(report_url, width=1280, height=900, settle=0.3)
+    bad = browser.evaluate("""Array.from(document.querySelectorAll('.js-plotly-plot')).filter(p => {
+        const fig = p.closest('figure'), img = p.closest('[role=img]');
+        const cap = fig && fig.querySelector('figcaption');
+        return !(img && img.getAttribute('aria-label').length > 20 && cap &&
+                 cap.textContent.trim().length > 20);
+      }).map(p => p.id)""")
+    assert bad == []
 
 
 def test_filters_hide_rows_and_update_the_chart(browser, report_url):

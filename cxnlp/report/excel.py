@@ -2,7 +2,11 @@
 
 Sheets: ``summary`` (rows, statuses, scores with intervals, sentiment mix), ``themes``,
 ``drivers``, ``touchpoints``, ``churn``, ``trends``, ``topics``, ``disagreements`` and
-``verbatims``; each table sheet is written only when its table has rows. Every text cell is
+``verbatims``; each table sheet is written only when its table has rows, with a bold header,
+number formats (percent, decimals, thousands), a frozen header row and filters. Native Excel
+charts sit beside the data: sentiment mix (summary), responses per theme, the driver matrix
+(volume × impact, one labelled point per theme), sentiment by touchpoint, churn reasons and
+responses per discovered topic; they stay live if a user edits the cells. Every text cell is
 written as a string (never a formula or a link) and neutralised like the CSV writer does
 (:func:`cxnlp.io._neutralise`: a leading ``=``, ``+``, ``-`` or ``@`` gets a ``'``), so a
 verbatim such as ``=HYPERLINK(...)`` stays inert even after a copy to CSV.
@@ -163,6 +167,32 @@ def _summary_rows(results: Results) -> list[tuple[str, Any]]:
     return rows
 
 
+def _overall_first(drivers: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """Driver rows of all mentions (``sentiment == "any"``) first, and how many there are.
+
+    The driver matrix plots one point per theme, so only those rows feed the chart; the
+    per-sentiment rows follow them in the sheet.
+    """
+    n = min(len(drivers), _MAX_ROWS)
+    if "sentiment" not in drivers:
+        return drivers, n
+    overall = drivers["sentiment"].astype(str) == "any"
+    ordered = pd.concat([drivers[overall], drivers[~overall]], ignore_index=True)
+    return ordered, min(int(overall.sum()), _MAX_ROWS)
+
+
+def _theme_labels(drivers: pd.DataFrame, n: int) -> dict[str, Any]:
+    """Point labels of the driver matrix read from the sheet's theme (or label) cells."""
+    col = views.pick(drivers, "label", "theme")
+    if col is None:
+        return {"value": False}
+    from xlsxwriter.utility import xl_rowcol_to_cell
+
+    j = drivers.columns.get_loc(col)
+    refs = [{"value": f"=drivers!{xl_rowcol_to_cell(i, j, True, True)}"} for i in range(1, n + 1)]
+    return {"custom": refs, "position": "right", "font": {"size": 8}}
+
+
 def write_excel(results: Results, path: str | Path) -> Path:
     """Write ``report.xlsx`` for ``results`` to ``path`` (parent folders created)."""
     path = Path(path)
@@ -217,14 +247,14 @@ def write_excel(results: Results, path: str | Path) -> Path:
             )
         drivers = views.optional_table(results, "drivers")
         if drivers is not None:
+            drivers, n = _overall_first(drivers)
             ws = book.table("drivers", drivers)
             x, y = (
                 views.pick(drivers, "n", "volume", "mentions", "count"),
                 views.pick(drivers, "impact"),
             )
-            if x and y:
+            if x and y and n:
                 chart = book.wb.add_chart({"type": "scatter"})
-                n = min(len(drivers), _MAX_ROWS)
                 chart.add_series({
                     "name": "Themes",
                     "categories": ["drivers", 1, drivers.columns.get_loc(x), n,
@@ -232,6 +262,7 @@ def write_excel(results: Results, path: str | Path) -> Path:
                     "values": ["drivers", 1, drivers.columns.get_loc(y), n,
                                drivers.columns.get_loc(y)],
                     "marker": {"type": "circle", "size": 7},
+                    "data_labels": _theme_labels(drivers, n),
                 })  # fmt: skip
                 chart.set_title({"name": "Driver matrix: volume × impact"})
                 chart.set_x_axis({"name": "Volume"})
@@ -266,10 +297,18 @@ def write_excel(results: Results, path: str | Path) -> Path:
                     len(churn),
                     color="#c0392b",
                 )
-        for name in ("trends", "topics"):
-            table = views.optional_table(results, name)
-            if table is not None:
-                book.table(name, table)
+        trends = views.optional_table(results, "trends")
+        if trends is not None:
+            book.table("trends", trends)
+        topics = views.optional_table(results, "topics")
+        if topics is not None:
+            ws = book.table("topics", topics)
+            name = views.pick(topics, "label", "name", "topic")
+            size = views.pick(topics, "size", "count", "n")
+            if name and size:
+                book.bar(ws, "topics", "Responses per discovered topic",
+                         topics.columns.get_loc(name), topics.columns.get_loc(size),
+                         min(len(topics), 30), color="#6c757d")  # fmt: skip
         dis = views.disagreements(results, limit=500)
         if not dis.empty:
             book.table("disagreements", dis, {"text": 80})

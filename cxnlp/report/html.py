@@ -345,8 +345,8 @@ def _table(
 
 
 #: Columns shown for the linking / drivers / topics tables (others stay in the CSV/XLSX).
-_JOURNEY_COLS = {"touchpoint": ("Touchpoint", ""), "responses": ("Responses", ""),
-                 "mentions": ("Mentions", ""), "share": ("Share", "pct"),
+_JOURNEY_COLS = {"touchpoint": ("Touchpoint", ""), "mentions": ("Responses", ""),
+                 "share": ("Share", "pct"),
                  "sentiment_score": ("Sentiment", "signed"), "negative": ("Negative", "pct"),
                  "score_metric": ("Metric", ""), "score": ("Score", ""),
                  "score_low": ("CI low", ""), "score_high": ("CI high", ""),
