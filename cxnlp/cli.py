@@ -321,6 +321,63 @@ def train_themes(
     out_console.print(f"  Use it: set `themes: {{model: {folder}}}` in your config.")
 
 
+@train_app.command(
+    "churn",
+    epilog=(
+        "Examples:\n\n"
+        "  cxnlp train churn --labels cancellations.csv --out models/churn-mine\n\n"
+        "  cxnlp train churn --labels coded.xlsx --reason-column Reason --codeframe telecom\n\n"
+        "Then set `link: {churn_model: models/churn-mine}` in your config."
+    ),
+)
+@friendly_errors
+def train_churn(
+    labels: Annotated[
+        Path,
+        typer.Option(
+            help="CSV/XLSX with a text column and a reason column (reason ids or labels; "
+            "'other' for none of them), one row per text."
+        ),
+    ],
+    out: Annotated[
+        Path, typer.Option(help="Folder for the head and its MODEL_CARD.md.")
+    ] = Path("models/churn"),
+    config: Annotated[
+        Path | None, typer.Option(help="YAML config whose link.churn_reasons to use.")
+    ] = None,
+    codeframe: Annotated[
+        str | None,
+        typer.Option(help="Codeframe whose churn_reasons to use (default: the ten defaults)."),
+    ] = None,
+    text_column: Annotated[
+        str | None, typer.Option(help="Text column (default: detected).")
+    ] = None,
+    reason_column: Annotated[
+        str | None,
+        typer.Option(help="Reason column (default: churn_reason, reason, label or code)."),
+    ] = None,
+    cv: Annotated[
+        int, typer.Option(help="Cross-validation folds for the model card (0: none).")
+    ] = 3,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+) -> None:
+    """Fit a churn-reason head on labelled texts, exactly like a theme head, and save it."""
+    from .config import load_config
+    from .training.themes import train_churn as train
+
+    reasons = load_config(config).link.churn_reasons if config else None
+    info = train(labels, out, reasons=reasons, codeframe=codeframe, text_column=text_column,
+                 reason_column=reason_column, cv=cv, seed=seed)  # fmt: skip
+    out_console.print(f"Saved churn-reason head to {out} ({info['texts']} texts).")
+    cvm = info["cv"]
+    if cvm:
+        out_console.print(
+            f"  {cvm['folds']}-fold CV: top-1 accuracy {cvm['top1_accuracy']}, "
+            f"macro-F1 {cvm['macro_f1']:.3f}"
+        )
+    out_console.print(f"  Use it: set `link: {{churn_model: {out}}}` in your config.")
+
+
 @codeframe_app.command(
     "suggest",
     epilog=(

@@ -43,7 +43,7 @@ import pandas as pd
 from scipy import stats
 
 from .link import primary_score
-from .metrics import _num, score_metric, score_values, wilson_interval
+from .metrics import _num, mean_interval, score_metric, score_values, wilson_interval
 
 __all__ = [
     "apply_corpus_stages",
@@ -61,8 +61,9 @@ __all__ = [
 
 ANALYSED = ("ok", "no theme")
 DRIVER_COLUMNS = ["theme", "label", "parent", "touchpoint", "sentiment", "n", "share", "score",
-                  "score_without", "overall", "impact", "impact_low", "impact_high", "p_value",
-                  "significant", "relative_weight", "relative_weight_pct", "outcome", "small"]
+                  "score_low", "score_high", "score_without", "overall", "impact", "impact_low",
+                  "impact_high", "p_value", "significant", "relative_weight",
+                  "relative_weight_pct", "outcome", "small"]
 TREND_COLUMNS = ["period", "period_start", "kind", "key", "n", "count", "value", "low", "high",
                  "small", "baseline_n", "baseline_count", "baseline_value", "p_value", "q_value",
                  "emerging", "new"]
@@ -208,7 +209,9 @@ def driver_table(
         The table, columns :data:`DRIVER_COLUMNS`: ``theme``, ``label``, ``parent``,
         ``touchpoint``, ``sentiment`` (``"any"`` or the aspect sentiment of the mentions),
         ``n`` (mentioners), ``share`` (fraction of the responses analysed), ``score``
-        (mentioners), ``score_without`` (the others), ``overall``, ``impact`` with
+        (mentioners) with ``score_low``/``score_high`` (the metric's own interval: normal for
+        NPS, Wilson for CSAT / recommend, t for means), ``score_without`` (the others),
+        ``overall``, ``impact`` with
         ``impact_low``/``impact_high`` (bootstrap percentile interval), ``p_value``
         (two-sided bootstrap), ``significant`` (interval excludes 0), ``relative_weight``
         (share of R² from Johnson's relative weights, ``"any"`` rows only) and
@@ -223,6 +226,14 @@ def driver_table(
     u_all, metric, kind = outcome_values(ok, columns, score_column)
     valid = np.isfinite(u_all)
     ok, u = ok[valid], u_all[valid]
+    col = primary_score(columns, score_column, ok)[0] if kind is not None else None
+
+    def interval(mask: np.ndarray) -> tuple[float, float]:
+        """The interval of the outcome among ``mask``, as the headline metric forms it."""
+        if col is not None:
+            est = score_metric(ok[col].to_numpy()[mask], kind, confidence)
+            return est.low, est.high
+        return mean_interval(u[mask], confidence)[1:]
     themes = list(codeframe.ids) if codeframe is not None else []
     for t in pd.unique(mentions["theme"]) if len(mentions) else []:
         if t not in themes:
@@ -264,11 +275,13 @@ def driver_table(
                     lo, hi = np.quantile(b, [alpha / 2, 1 - alpha / 2])
                     p = min(1.0, 2 * min((b <= 0).mean(), (b >= 0).mean()))
             theme = meta.get(t)
+            s_low, s_high = interval(M[:, j])
             rows.append({
                 "theme": t, "label": theme.label if theme else t,
                 "parent": theme.parent if theme else None, "touchpoint": tp.get(t),
                 "sentiment": s, "n": k, "share": k / len(u), "score": s_with,
-                "score_without": s_without, "overall": overall, "impact": imp,
+                "score_low": s_low, "score_high": s_high, "score_without": s_without,
+                "overall": overall, "impact": imp,
                 "impact_low": lo, "impact_high": hi, "p_value": p,
                 "significant": bool(np.isfinite(lo) and (lo > 0 or hi < 0)),
                 "relative_weight": rw[j] if s == "any" else np.nan,
@@ -318,7 +331,8 @@ def disagreement(responses: pd.DataFrame, columns: Mapping[str, Any],
     analysed = np.ones(len(responses), bool)
     if "status" in responses:
         analysed = responses["status"].astype(str).isin(ANALYSED).to_numpy()
-    raw = responses[col].to_numpy()
+    raw = [f"{v:g}" if isinstance(v, (int, float, np.number)) else str(v)
+           for v in responses[col].to_numpy()]
     for i in np.flatnonzero(analysed & high & (pn >= threshold)):
         out.iat[i] = f"{names[0]} score ({raw[i]}) with negative text (p={pn[i]:.2f})"
     for i in np.flatnonzero(analysed & low & (pp >= threshold)):

@@ -25,15 +25,19 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .errors import ConfigError, ModelError
 from .metrics import _as_numeric, mean_interval, score_metric, wilson_interval
 from .themes import DEFAULT_CHURN_REASONS, Codeframe, CodeframeClassifier
 
 __all__ = [
+    "CHURN_CODEFRAME",
+    "CHURN_PARAMS",
     "REASON_TEXT",
     "ChurnReasonClassifier",
     "assign_churn_reasons",
@@ -342,11 +346,20 @@ def churn_reasons_of(codeframe: Codeframe | None,
     return out
 
 
+#: Name of the flat codeframe a churn-reason head is built on (how a saved one is recognised).
+CHURN_CODEFRAME = "churn_reasons"
+#: Defaults of the churn head: one reason per sentence, no margin rule, a lower threshold.
+CHURN_PARAMS: dict[str, Any] = {"max_themes": 1, "margin": 1.0, "threshold": 0.35}
+
+
 class ChurnReasonClassifier:
     """Zero-shot (and trainable) churn-reason classifier over sentence embeddings.
 
-    A :class:`~cxnlp.themes.CodeframeClassifier` on a small codeframe with one theme per
-    reason (``other`` excluded: it is what remains when no reason is confident).
+    A churn-reason list is structurally a flat codeframe, so this is a
+    :class:`~cxnlp.themes.CodeframeClassifier` on a codeframe with one theme per reason
+    (``other`` excluded: it is what remains when no reason is confident). Zero-shot it scores
+    sentences against the reason descriptions; :meth:`fit` (or ``cxnlp train churn``, see
+    :func:`cxnlp.training.themes.train_churn`) trains it like a theme head.
 
     Parameters
     ----------
@@ -357,7 +370,7 @@ class ChurnReasonClassifier:
         The shared encoder.
     **params
         Passed to :class:`~cxnlp.themes.CodeframeClassifier` (``threshold``,
-        ``temperature``...). ``max_themes`` defaults to 1.
+        ``temperature``...) over :data:`CHURN_PARAMS`.
     """
 
     def __init__(self, reasons: Mapping[str, Mapping[str, Any]], encoder: Any = None,
@@ -372,15 +385,19 @@ class ChurnReasonClassifier:
             themes = [{"id": rid, "label": r["label"], "description": r["description"],
                        "examples": r.get("examples") or [], "keywords": r.get("keywords") or []}
                       for rid, r in self.reasons.items() if rid != "other"]
-            cf = Codeframe.from_dict({"name": "churn_reasons", "themes": themes},
+            cf = Codeframe.from_dict({"name": CHURN_CODEFRAME, "themes": themes},
                                      source="<churn reasons>")
-            params = {"max_themes": 1, "margin": 1.0, "threshold": 0.35, **self.params}
-            self._clf = CodeframeClassifier(cf, self.encoder, **params)
+            self._clf = CodeframeClassifier(cf, self.encoder, **{**CHURN_PARAMS, **self.params})
         return self._clf
 
     @property
     def reason_ids_(self) -> list[str]:
         return self.classifier_.theme_ids_
+
+    @property
+    def trained_(self) -> bool:
+        """Whether the head was fitted on labelled examples (else it is zero-shot)."""
+        return hasattr(self.classifier_, "coef_")
 
     def decision_scores(self, X: np.ndarray, texts: Sequence[str] | None = None) -> np.ndarray:
         """Confidence in [0, 1] per (embedding, reason), columns in :attr:`reason_ids_` order."""
@@ -393,19 +410,61 @@ class ChurnReasonClassifier:
         self.classifier_.fit(np.asarray(X, np.float32), labels, texts)
         return self
 
-    def save(self, path: Any) -> Any:
-        """Write the model (safetensors + JSON) like :meth:`CodeframeClassifier.save`."""
-        return self.classifier_.save(path)
+    def save(self, path: Any, card: str | None = None) -> Any:
+        """Write ``themes.safetensors`` + ``themes.json`` and a ``MODEL_CARD.md`` with their
+        SHA-256 (``card`` is its body; ``cxnlp train churn`` writes a full one)."""
+        from .training.cards import write_card
+
+        out = self.classifier_.save(path)
+        write_card(out, card or "# Churn-reason head\n", ["themes.safetensors", "themes.json"])
+        return out
 
     @classmethod
     def load(cls, path: Any, encoder: Any = None) -> ChurnReasonClassifier:
-        clf = CodeframeClassifier.load(path, encoder)
+        """Load a head written by :meth:`save` or ``cxnlp train churn``.
+
+        Raises
+        ------
+        ModelError
+            The folder is missing or is not a churn-reason head, or a file does not match
+            the SHA-256 in its model card.
+        """
+        from .training.cards import verify_checksums
+
+        folder = Path(path)
+        hint = "retrain it with `cxnlp train churn --labels FILE --out DIR`"
+        if not folder.is_dir():
+            raise ModelError(f"Churn-reason model folder not found: {folder}. Set "
+                             f"link.churn_model to the --out folder of `cxnlp train churn`.")
+        verify_checksums(folder, ["themes.safetensors", "themes.json"], "churn-reason model",
+                         hint)
+        clf = CodeframeClassifier.load(folder, encoder)
+        if clf.codeframe_.name != CHURN_CODEFRAME:
+            raise ModelError(
+                f"{folder} holds a theme head for codeframe '{clf.codeframe_.name}', not a "
+                f"churn-reason head: use it as themes.model, or {hint}.")
         reasons = {t.id: {"label": t.label, "description": t.description,
                           "examples": t.examples, "keywords": t.keywords}
                    for t in clf.codeframe_.themes}
         model = cls(reasons, encoder)
         model._clf = clf
         return model
+
+
+def _reasons_of_model(classifier: ChurnReasonClassifier, reasons: dict[str, dict[str, Any]],
+                      configured: bool) -> dict[str, dict[str, Any]]:
+    """The reason list of a run with a (trained) churn head: the head's own reasons, which
+    must match ``link.churn_reasons`` when those are configured too."""
+    have = [r for r in reasons if r != "other"]
+    if list(classifier.reason_ids_) == have:
+        return reasons
+    if configured:
+        raise ConfigError(
+            f"link.churn_model was trained on reasons {', '.join(classifier.reason_ids_)} but "
+            f"link.churn_reasons lists {', '.join(have)}. Remove link.churn_reasons (the model "
+            "brings its own) or retrain with `cxnlp train churn` on the configured list.")
+    return {**{r: dict(classifier.reasons[r]) for r in classifier.reason_ids_},
+            "other": reasons.get("other") or dict(REASON_TEXT["other"])}
 
 
 def assign_churn_reasons(
@@ -428,7 +487,9 @@ def assign_churn_reasons(
     - ``T_r`` = max over its mentions of a theme mapped to ``r`` of
       ``confidence × polarity`` (polarity 1 for negative, 0.7 mixed, 0.5 neutral, 0.15
       positive aspect sentiment: praise is not a reason to leave);
-    - ``D_r`` = max over its sentences of the direct classifier's confidence;
+    - ``D_r`` = max over its sentences of the direct classifier's confidence times
+      ``1 − p_positive`` of the sentence (when the sentences carry sentiment): a detractor
+      who praises the staff has not named poor service as the reason to leave;
 
     ``score_r = w·T_r + (1 − w)·D_r`` with ``w = theme_weight`` (``w = 0`` when no mention
     maps to a reason, ``w = 1`` without a classifier). The reason is the best ``r``, or
@@ -475,11 +536,16 @@ def assign_churn_reasons(
         if len(sel):
             texts = sel["text"].astype(str).tolist()
             if sentence_vectors is None:
+                from .encode import encoder_text  # the pipeline's cache keys: a lookup
+
                 enc = classifier.classifier_._encoder()
-                vecs = np.asarray(enc.encode(texts), np.float32)
+                vecs = np.asarray(enc.encode([encoder_text(t) for t in texts]), np.float32)
             else:
                 vecs = np.asarray(sentence_vectors, np.float32)[keep]
             conf = classifier.decision_scores(vecs, texts)
+            if "p_positive" in sel:
+                praise = pd.to_numeric(sel["p_positive"], errors="coerce").fillna(0.0)
+                conf = conf * (1.0 - praise.to_numpy(float))[:, None]
             rows = np.array([pos[int(r)] for r in sel["row_id"]])
             texts_arr = np.asarray(texts, dtype=object)
             for c, r in enumerate(classifier.reason_ids_):
@@ -686,6 +752,8 @@ def link_results(results: Any, config: Any, codeframe: Codeframe | None = None,
     if classifier is None and encoder is not None:
         classifier = (ChurnReasonClassifier.load(lc.churn_model, encoder) if lc.churn_model
                       else ChurnReasonClassifier(reasons, encoder))
+    if classifier is not None:
+        reasons = _reasons_of_model(classifier, reasons, bool(lc.churn_reasons))
     assigned = assign_churn_reasons(
         responses, mentions, risk, theme_reason, list(reasons), sentences=results.sentences,
         classifier=classifier, theme_weight=lc.theme_weight,

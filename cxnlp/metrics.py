@@ -600,13 +600,16 @@ def segment_summary(
     *,
     max_levels: int = 20,
     confidence: float = 0.95,
+    min_n: int = 30,
 ) -> dict[str, Any]:
     """Per-level sentiment and score metrics of one segment column.
 
     The ``max_levels − 1`` most frequent levels are kept and the rest pooled as ``"(other)"``;
-    missing values form ``"(missing)"``. Returns ``{level: {"rows", "sentiment", "scores"}}``
-    in descending order of rows, where ``scores`` maps each score column to
-    :meth:`Estimate.to_dict` without the distribution.
+    missing values form ``"(missing)"``. Returns ``{level: {"rows", "small", "sentiment",
+    "scores"}}`` in descending order of rows, where ``scores`` maps each score column to
+    :meth:`Estimate.to_dict` without the distribution (each with its own ``n`` and interval)
+    and ``small`` is 1 when the level has fewer than ``min_n`` rows: small cells are flagged
+    so readers discount them, never hidden.
     """
     if column not in responses:
         raise KeyError(
@@ -619,6 +622,7 @@ def segment_summary(
         part = responses[levels == level]
         entry: dict[str, Any] = {
             "rows": len(part),
+            "small": int(len(part) < min_n),
             "sentiment": sentiment_summary(part, confidence),
         }
         entry["scores"] = {}
@@ -646,6 +650,7 @@ def summarize(
     *,
     confidence: float = 0.95,
     max_segment_levels: int = 20,
+    min_n: int = 30,
 ) -> dict[str, Any]:
     """Build the ``metrics.json`` payload of a run.
 
@@ -660,6 +665,8 @@ def summarize(
         Confidence level of every interval.
     max_segment_levels : int, default 20
         Segment levels listed per segment column before pooling into ``"(other)"``.
+    min_n : int, default 30
+        Segment levels with fewer rows are flagged ``small`` (``drivers.min_n``).
 
     Returns
     -------
@@ -670,7 +677,10 @@ def summarize(
              "status_counts": {"ok": 10, "empty text": 2},
              "sentiment": {"n", "counts", "shares", "intervals", "mean_score"},
              "scores": {col: {"kind": "nps", **Estimate.to_dict()}},
-             "segments": {col: {level: {"rows", "sentiment", "scores"}}}}
+             "segments": {col: {level: {"rows", "small", "sentiment", "scores"}}}}
+
+        The layout is fixed by ``cxnlp/schemas/metrics.schema.json`` (documented field by
+        field in ``docs/metrics.md``); the corpus stages add optional sections to it.
 
     Notes
     -----
@@ -698,7 +708,8 @@ def summarize(
         scores[col] = {"kind": kind, **score_metric(responses[col], kind, confidence).to_dict()}
     segments = {
         col: segment_summary(
-            responses, col, score_cols, max_levels=max_segment_levels, confidence=confidence
+            responses, col, score_cols, max_levels=max_segment_levels, confidence=confidence,
+            min_n=min_n,
         )
         for col in (cols.get("segments") or [])
         if col in responses

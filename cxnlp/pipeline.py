@@ -387,7 +387,8 @@ class Analyzer:
             columns=columns.model_dump() if hasattr(columns, "model_dump") else dict(columns),
             manifest=self.manifest(digest, source),
         )
-        results.metrics = summarize(results)
+        dc = self.config.drivers
+        results.metrics = summarize(results, confidence=dc.confidence, min_n=dc.min_n)
         # corpus stages over the per-row results, each one call:
         results.topics = discover_topics(results, self)  # first: trends test topics too
         apply_corpus_stages(results, self.config, self.codeframe, self.encoder)
@@ -415,7 +416,8 @@ class Analyzer:
             "sentiment": getattr(self.sentiment, "model_id_", type(self.sentiment).__name__),
         }
         if self.themes is not None:
-            models["themes"] = getattr(self.themes, "model_id_", self.config.themes.codeframe)
+            t = self.config.themes  # a trained head (themes.model) wins over the codeframe
+            models["themes"] = getattr(self.themes, "model_id_", None) or t.model or t.codeframe
         return {
             "input": str(source) if not isinstance(source, pd.DataFrame) else "<DataFrame>",
             "input_sha256": digest,

@@ -63,6 +63,13 @@ def test_driver_table_fixture():
     assert row["impact"] == pytest.approx(10 - 400 / 7)
     assert row["impact_low"] <= row["impact"] <= row["impact_high"]
     assert row["significant"] == (row["impact_high"] < 0)
+    # the mentioners' score carries the headline metric's own interval
+    assert (row["score"], row["score_low"], row["score_high"]) == (-100.0, -100.0, -100.0)
+    staff = table[(table["theme"] == "staff") & (table["sentiment"] == "any")].iloc[0]
+    by_hand = nps([10, 10, 3])  # p = 2/3, d = 1/3: 33.3 +- 1.96*100*sqrt((1 - 1/9)/3)
+    assert (staff["score"], staff["score_low"], staff["score_high"]) == pytest.approx(
+        (by_hand.value, by_hand.low, by_hand.high))
+    assert staff["score_low"] == pytest.approx(100 / 3 - 196 * math.sqrt(8 / 27), abs=0.01)
     staff_neg = table[(table["theme"] == "staff") & (table["sentiment"] == "negative")]
     assert staff_neg["n"].tolist() == [1]
     assert summary["outcome"] == "nps" and summary["overall"] == pytest.approx(10.0)
@@ -89,6 +96,8 @@ def test_drivers_invariant_to_row_order_and_ci_contains_estimate(scores, flags, 
                         bootstrap=0, by_sentiment=False)
     assert a["impact"].iloc[0] == pytest.approx(b["impact"].iloc[0])
     assert -200 <= a["impact"].iloc[0] <= 200
+    row = a.iloc[0]  # the mentioners' NPS sits in its own interval, inside [-100, 100]
+    assert -100 <= row["score_low"] <= row["score"] + 1e-9 <= row["score_high"] + 2e-9 <= 100 + 2e-9
     lo, hi, est = a["impact_low"].iloc[0], a["impact_high"].iloc[0], a["impact"].iloc[0]
     if np.isfinite(lo):
         # a percentile interval can miss the estimate only by sampling noise at the edge
@@ -126,6 +135,25 @@ def test_disagreement_flags():
     assert disagreement(r, {"scores": {}}).isna().all()
 
 
+def test_disagreement_with_the_real_models(analyzer):
+    df = pd.DataFrame({
+        "comment": ["Absolutely furious. The engineer never came, nobody answers the phone and "
+                    "I am still paying for nothing.",
+                    "The staff were lovely and so helpful, thank you for sorting everything out.",
+                    "Great service, fast and friendly.",
+                    "Terrible, slow and rude."],
+        "nps": [10, 0, 10, 1]})
+    res = analyzer.analyze(df, score_columns={"nps": "nps"}, **{"topics.enabled": False})
+    r = res.responses
+    assert r["disagreement"][0].startswith("promoter score (10) with negative text")
+    assert r["disagreement"][1].startswith("detractor score (0) with positive text")
+    assert r["disagreement"][2:].isna().all()
+    assert res.metrics["disagreement"]["n"] == 2
+    # the detractor who praises the staff is at risk, but praise is not a reason to leave
+    assert r["at_risk"][1] == "detractor (NPS 0)" and r["churn_reason"][1] == "other"
+    assert r["churn_reason"][3] == "poor_service"
+
+
 def test_parse_dates_day_first_detection():
     d, note = parse_dates(pd.Series(["11/04/2018 20:09", "18/06/2018 19:38", None]))
     assert d[0] == pd.Timestamp("2018-04-11 20:09") and "day first" in note
@@ -145,6 +173,9 @@ def test_choose_period():
     assert choose_period(pd.Series(pd.to_datetime(["2018-01-01", "2018-04-01"]))) == "week"
     assert choose_period(pd.Series(pd.to_datetime(["2018-01-01", "2018-12-01"]))) == "month"
     assert choose_period(days, "quarter") == "quarter"
+    years = pd.Series(pd.to_datetime(["2015-01-01", "2019-01-01", None]))
+    assert choose_period(years) == "quarter"
+    assert choose_period(pd.Series(pd.to_datetime([None, None]))) == "month"
 
 
 def test_emerging_test_and_bh_on_constructed_counts():
@@ -186,6 +217,26 @@ def test_trend_table_flags_an_emerging_theme():
     # every share's interval contains it
     shares = table[table["kind"].isin(["theme", "sentiment"])]
     assert ((shares["low"] <= shares["value"]) & (shares["value"] <= shares["high"])).all()
+
+
+def test_trend_table_flags_a_new_discovered_topic():
+    # six weeks (a 39-day span: weekly periods); topic 0 runs throughout, topic 7 appears
+    # in the last week only
+    rows = []
+    for week in range(6):
+        for i in range(40):
+            topic = 7 if week == 5 and i < 6 else (0 if i < 20 else -1)
+            rows.append({"row_id": week * 40 + i, "status": "ok", "topic": topic,
+                         "date": (pd.Timestamp("2024-01-01") + pd.Timedelta(days=7 * week + i % 5))
+                         .strftime("%Y-%m-%d")})
+    table, summary = trend_table(pd.DataFrame(rows), pd.DataFrame(), {"date": "date"})
+    assert summary["period"] == "week" and summary["n_periods"] == 6
+    topics = table[table["kind"] == "topic"]
+    assert set(topics["key"]) == {"0", "7"}  # the outlier topic -1 is not a topic
+    last = topics[topics["period"] == topics["period"].max()].set_index("key")
+    assert last.loc["7", "new"] and last.loc["7", "count"] == 6
+    assert not last.loc["0", "new"] and not last.loc["0", "emerging"]
+    assert summary["new"] == [{"kind": "topic", "key": "7", "count": 6}]
 
 
 def test_no_date_no_trends():

@@ -91,7 +91,14 @@ def test_at_risk_rules():
     r["churned"] = ["no", "no", "yes", "no", "no", "no"]
     assert "churn column" in at_risk(r, cols, churn_column="churned")[2]
     cancel = at_risk(r, {"text": ["Why are you cancelling?"], "scores": {}})
-    assert cancel.notna().all()
+    assert cancel.notna().all() and "cancellation question" in cancel[2]
+    # a retained/active column is read inverted: "no" means churned, a blank is unknown
+    r["active"] = ["yes", "no", None, "yes", "no", "yes"]
+    inv = at_risk(r, {"text": ["text"], "scores": {}}, churn_column="active",
+                  churn_inverted=True, negative_text=False)
+    assert inv.notna().tolist() == [False, True, False, False, True, False]
+    # scores can be switched off: then only the churn column counts
+    assert at_risk(r, cols, churn_column="churned", scores=False).notna().sum() == 1
     # no score or churn column: negative text is the signal
     neg = at_risk(r, {"text": ["text"], "scores": {}})
     assert neg.notna().tolist() == [True, True, False, True, False, False]
@@ -122,6 +129,22 @@ def test_churn_assignment_from_theme_map_and_ranking():
     assert top["reason"].tolist() == ["price_value", "billing_problems", "delivery_problems"]
     assert (table["low"] <= table["share"]).all() and (table["share"] <= table["high"]).all()
     assert table["small"].all() and len(table) == len(DEFAULT_CHURN_REASONS)
+
+
+def test_unmapped_at_risk_text_is_other_and_ranked():
+    r = _responses()
+    risk = at_risk(r, {"text": ["text"], "scores": {"nps": "nps"}})
+    mentions = pd.DataFrame({"row_id": [0, 3], "theme": ["price_value", "unmapped_theme"],
+                             "confidence": [0.2, 0.9], "sentiment": ["negative", "negative"],
+                             "evidence": ["Too expensive.", "bill wrong"]})
+    out = assign_churn_reasons(r, mentions, risk, {"price_value": "price_value"},
+                               DEFAULT_CHURN_REASONS, min_confidence=0.35)
+    # a weak mapped mention (0.2 < 0.35) and a theme with no reason both give "other"
+    assert out["churn_reason"].tolist() == ["other", "other", None, "other", None, None]
+    assert out["churn_evidence"][:4].isna().all()
+    table = churn_table(pd.concat([r, out], axis=1), DEFAULT_CHURN_REASONS)
+    assert table.iloc[0]["reason"] == "other" and table.iloc[0]["count"] == 3
+    assert table.iloc[0]["share"] == 1.0 and table.iloc[0]["high"] == 1.0
 
 
 def test_churn_table_counts_and_wilson():

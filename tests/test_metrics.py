@@ -235,6 +235,16 @@ def test_ces_and_csat_intervals_contain_estimate(values):
         assert est.low >= 1 and est.high <= 7
 
 
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.sampled_from(["yes", "no", "Y", "n", 1, 0, True, None, "maybe"]),
+                max_size=60))
+def test_recommend_counts_and_interval_contains_estimate(values):
+    est = recommend(values)
+    assert est.n + est.n_invalid == len(values)
+    if est.n:
+        assert 0 <= est.low <= est.value <= est.high <= 100
+
+
 def test_mean_interval_clipped_to_scale():
     est = rating([1, 5])  # t(1) interval is about 3 +- 25
     assert (est.low, est.high) == (1.0, 5.0)
@@ -281,6 +291,9 @@ def test_summarize_payload():
     seg = m["segments"]["store"]
     assert list(seg) == ["A", "B", "(missing)"]
     assert seg["A"]["rows"] == 3 and seg["A"]["scores"]["ltr"]["n"] == 3
+    # small cells are flagged, never hidden
+    assert seg["A"]["small"] == 1 and summarize(_results(), min_n=3)["segments"]["store"]["A"][
+        "small"] == 0
 
 
 def test_summarize_accepts_a_frame_and_reports_missing_columns():
