@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+import pandas as pd
 import phonenumbers
 
 # The look-behind makes a match start only where a run of address characters starts, so a
@@ -21,7 +22,25 @@ EMAIL = re.compile(r"(?<![\w.+'-])[\w.+'-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 URL = re.compile(r"\b(?:https?://|www\.)[^\s<>\"]+?(?=[.,;:!?)\]'\"]*(?:\s|$))", re.IGNORECASE)
 _URL_TOKEN = re.compile(r"[?#&=]|[A-Za-z0-9_-]{16,}")
 CARD = re.compile(r"(?<![\w-])[2-6](?:[ -]?\d){12,18}(?![\w-])")
-IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b")
+#: Where an IBAN may start (any case: "gb82 west ..." is typed too); the country's length,
+#: the characters after it and mod-97 decide the rest.
+IBAN_START = re.compile(r"\b([A-Za-z]{2})\d{2}(?= ?[A-Za-z0-9])")
+#: IBAN length by country (ISO 13616 registry).
+IBAN_LENGTHS = {
+    **dict.fromkeys(["NO"], 15), "BE": 16,
+    **dict.fromkeys(["DK", "FI", "FO", "GL", "NL"], 18),
+    **dict.fromkeys(["MK", "SI"], 19),
+    **dict.fromkeys(["AT", "BA", "EE", "KZ", "LT", "LU", "XK"], 20),
+    **dict.fromkeys(["CH", "HR", "LI", "LV"], 21),
+    **dict.fromkeys(["BG", "BH", "CR", "DE", "GB", "GE", "IE", "ME", "RS"], 22),
+    **dict.fromkeys(["AE", "GI", "IL"], 23),
+    **dict.fromkeys(["AD", "CZ", "ES", "MD", "PK", "RO", "SA", "SE", "SK", "TN", "VG"], 24),
+    "PT": 25, **dict.fromkeys(["IS", "TR"], 26),
+    **dict.fromkeys(["FR", "GR", "IT", "MC", "MR", "SM"], 27),
+    **dict.fromkeys(["AL", "AZ", "CY", "DO", "GT", "HU", "LB", "PL"], 28),
+    **dict.fromkeys(["BR", "PS", "QA", "UA"], 29),
+    **dict.fromkeys(["JO", "KW", "MU"], 30), "MT": 31,
+}  # fmt: skip
 # Upper or lower case, not mixed: "PS5 2nd" is a console and an ordinal, not a postcode.
 _UK = r"(?:GIR ?0AA|[A-Z]{1,2}\d[A-Z\d]? ?\d[ABD-HJLNP-UW-Z]{2})"
 UK_POSTCODE = re.compile(rf"\b(?:{_UK}|{_UK.lower()})\b")
@@ -59,13 +78,34 @@ def luhn_ok(digits: str) -> bool:
 
 
 def iban_ok(candidate: str) -> bool:
-    """ISO 13616 mod-97 check of an IBAN (spaces ignored)."""
+    """ISO 13616 check of an IBAN (spaces ignored): the country's length and mod-97."""
     s = candidate.replace(" ", "").upper()
-    if not 15 <= len(s) <= 34:
+    if IBAN_LENGTHS.get(s[:2]) != len(s) or not s.isascii() or not s.isalnum():
         return False
     moved = s[4:] + s[:4]
     number = "".join(str(int(c, 36)) for c in moved)
     return int(number) % 97 == 1
+
+
+def _ibans(text: str) -> list[tuple[int, int]]:
+    """IBANs as typed: any case, in groups split by single spaces, checked by length and mod-97."""
+    spans = []
+    for m in IBAN_START.finditer(text):
+        need = IBAN_LENGTHS.get(m.group(1).upper())
+        if need is None:
+            continue
+        pos, count, end = m.start(), 0, m.start()
+        while pos < len(text) and count < need:
+            ch = text[pos]
+            if ch.isascii() and ch.isalnum():
+                count, end = count + 1, pos + 1
+            elif ch != " " or text[pos + 1 : pos + 2] in ("", " "):
+                break
+            pos += 1
+        after = text[end : end + 1]
+        if count == need and not after.isalnum() and iban_ok(text[m.start() : end]):
+            spans.append((m.start(), end))
+    return spans
 
 
 @dataclass
@@ -95,7 +135,7 @@ class PIIRedactor:
     def _steps(self) -> Iterable[tuple[str, Callable[[str], list[tuple[int, int]]]]]:
         yield "url", lambda t: [m.span() for m in URL.finditer(t) if _URL_TOKEN.search(m.group())]
         yield "email", lambda t: [m.span() for m in EMAIL.finditer(t)]
-        yield "iban", lambda t: [m.span() for m in IBAN.finditer(t) if iban_ok(m.group())]
+        yield "iban", _ibans
         yield (
             "id",
             lambda t: [
@@ -168,3 +208,103 @@ def redact_pii(text: str, redactor: PIIRedactor | None = None) -> tuple[str, Cou
 
 
 _DEFAULT = PIIRedactor()
+
+
+# --------------------------------------------------------------------------- columns
+
+#: Headers of columns that hold nothing but personal data (survey tools' recipient fields,
+#: CRM exports), tried in this order on the header split into lower-case words.
+PERSONAL_HEADERS = [
+    ("email", re.compile(r"\be ?mail(?: ?address)?$")),
+    ("ip", re.compile(r"\bip(?: ?address)?\b")),
+    (
+        "name",
+        re.compile(
+            r"\b(?:first|last|full|given|family|middle|sur|user) ?name\b|^(?:name|"
+            r"(?:customer|recipient|contact|respondent|client)'?s? ?name)$|"
+            r"\brecipient (?:first|last) ?name\b"
+        ),
+    ),
+    ("phone", re.compile(r"\b(?:phone|telephone|mobile|cell|tel)(?: ?(?:number|no))?$")),
+    ("location", re.compile(r"\b(?:latitude|longitude|lat|lon|lng|geo ?location)$")),
+    (
+        "address",
+        re.compile(
+            r"\b(?:street|home|postal|billing|shipping|mailing)? ?address$|"
+            r"\b(?:post ?code|zip(?: ?code)?)$"
+        ),
+    ),
+]
+
+
+def _header_words(header: object) -> str:
+    """``RecipientFirstName`` / ``recipient_first_name`` -> ``recipient first name``."""
+    text = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", str(header))
+    return " ".join(re.sub(r"[_\-./:]+", " ", text).lower().split())
+
+
+def personal_column_kind(header: object) -> str | None:
+    """The kind of personal data a column holds by its header (``email``, ``name``...), else None.
+
+    Examples
+    --------
+    >>> personal_column_kind("RecipientEmail"), personal_column_kind("IPAddress")
+    ('email', 'ip')
+    >>> personal_column_kind("Department Name") is None
+    True
+    """
+    words = _header_words(header)
+    return next((kind for kind, rx in PERSONAL_HEADERS if rx.search(words)), None)
+
+
+def redact_columns(
+    frame: pd.DataFrame,
+    redact: Sequence[str],
+    personal: Mapping[str, str],
+    redactor: PIIRedactor | None,
+    found: list[list[str]],
+) -> dict[str, list[object]]:
+    """Redact passed-through columns; returns the new cells by column, kinds appended to found.
+
+    A column in ``personal`` (column -> kind) has every non-empty cell replaced by ``[KIND]``;
+    a column in ``redact`` has its text cells run through ``redactor`` (each distinct value
+    once: such columns are mostly categories or dates). Numbers and empty cells stay as they
+    are, so scores, counts and dates keep their types.
+    """
+    out: dict[str, list[object]] = {}
+    for col, kind in personal.items():
+        cells = frame[col].tolist()
+        hit = [not _empty(v) for v in cells]
+        out[col] = [f"[{kind.upper()}]" if h else v for v, h in zip(cells, hit, strict=True)]
+        for i in (i for i, h in enumerate(hit) if h):
+            found[i].append(kind)
+    if redactor is None:
+        return out
+    for col in redact:
+        if col in personal:
+            continue
+        cells = frame[col].tolist()
+        memo: dict[str, tuple[str, Counter[str]]] = {}
+        new, changed = [], False
+        for i, v in enumerate(cells):
+            if not isinstance(v, str) or not any(ch.isdigit() or ch in "@:/." for ch in v):
+                new.append(v)  # no redactor pattern can match without a digit, @, : / or .
+                continue
+            if v not in memo:
+                memo[v] = redactor(v)
+            text, counts = memo[v]
+            new.append(text)
+            if counts:
+                changed = True
+                found[i].extend(sorted(counts.elements()))
+        if changed:
+            out[col] = new
+    return out
+
+
+def _empty(value: object) -> bool:
+    if value is None or value is pd.NA:
+        return True
+    if isinstance(value, float) and value != value:
+        return True
+    return isinstance(value, str) and not value.strip()
