@@ -56,15 +56,29 @@ def _resolve_model(name: str) -> tuple[str, str]:
     )
 
 
+#: Fewest tokens (rows x length) in one forward pass; see :meth:`Encoder._encode_by_length`.
+MIN_PASS_TOKENS = 64
+
+
+def _progress(total: int, show: bool):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, unit="texts", desc="encoding", disable=not show)
+
+
 class EmbeddingCache:
-    """SQLite store of float32 vectors keyed by (model id, sha1 of text)."""
+    """SQLite store of float32 vectors keyed by (model id, sha1 of text).
+
+    The table is ``vec2``: vectors of versions before batch-independent encoding (table
+    ``vec``) depended on their batch, so they are not reused.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as con:
             con.execute(
-                "CREATE TABLE IF NOT EXISTS vec "
+                "CREATE TABLE IF NOT EXISTS vec2 "
                 "(model TEXT, key TEXT, v BLOB, PRIMARY KEY(model, key))"
             )
 
@@ -82,7 +96,7 @@ class EmbeddingCache:
                 part = list(keys[i : i + 500])
                 marks = ",".join("?" * len(part))
                 rows = con.execute(
-                    f"SELECT key, v FROM vec WHERE model=? AND key IN ({marks})", [model, *part]
+                    f"SELECT key, v FROM vec2 WHERE model=? AND key IN ({marks})", [model, *part]
                 )
                 for k, v in rows:
                     found[k] = np.frombuffer(v, dtype=np.float32)
@@ -92,16 +106,16 @@ class EmbeddingCache:
         """Forget cached vectors (of one model, or all)."""
         with self._connect() as con:
             if model is None:
-                con.execute("DELETE FROM vec")
+                con.execute("DELETE FROM vec2")
             else:
-                con.execute("DELETE FROM vec WHERE model=?", [model])
+                con.execute("DELETE FROM vec2 WHERE model=?", [model])
 
     def put(self, model: str, items: dict[str, np.ndarray]) -> None:
-        # first vector wins: a text re-encoded in another batch (float noise ~1e-7) must not
-        # replace it, or topic discovery (UMAP amplifies such noise) stops being repeatable
+        # a text's vector does not depend on its batch (Encoder._encode_by_length): a second
+        # copy is the same bytes
         with self._connect() as con:
             con.executemany(
-                "INSERT OR IGNORE INTO vec VALUES (?, ?, ?)",
+                "INSERT OR IGNORE INTO vec2 VALUES (?, ?, ?)",
                 [(model, k, np.asarray(v, np.float32).tobytes()) for k, v in items.items()],
             )
 
@@ -117,7 +131,7 @@ class Encoder:
     device : str, optional
         ``"cuda"``, ``"cpu"``...; by default CUDA when present.
     batch_size : int
-        Texts per forward pass (sentence-transformers sorts them by length).
+        Most texts per forward pass; each pass holds texts of one token length.
     cache : bool
         Keep vectors on disk so a re-run does not encode again.
     cache_dir : path, optional
@@ -215,6 +229,47 @@ class Encoder:
             for i in range(0, len(offsets), step)
         ]
 
+    def _encode_by_length(self, pieces: list[str]) -> np.ndarray:
+        """Encode so that each vector depends on its own text only, never on its batch.
+
+        Batches of mixed lengths are padded, and padding changes the order of float sums:
+        the same text came out ~1e-7 apart in two chunkings, which made results depend on
+        the chunk size, the Dask partitions and what the cache already held. So each forward
+        pass holds texts of one token length only (no padding), and a pass with fewer than
+        :data:`MIN_PASS_TOKENS` tokens is filled with copies of its last text, because BLAS
+        takes another code path for tiny matrices (a lone 3-token text rounded differently).
+        Measured on CPU with 1 and 2 threads: bit-identical vectors for any batch companions.
+        """
+        model = self.model_
+        ids = model.tokenizer(
+            pieces, truncation=True, max_length=int(model.max_seq_length), verbose=False
+        )["input_ids"]
+        groups: dict[int, list[int]] = {}
+        for i, tokens in enumerate(ids):
+            groups.setdefault(len(tokens), []).append(i)
+        out: np.ndarray | None = None  # its width comes from the first pass (no extra call)
+        bar = _progress(len(pieces), self.show_progress)
+        for length, members in sorted(groups.items()):
+            for s in range(0, len(members), self.batch_size):
+                part = members[s : s + self.batch_size]
+                batch = [pieces[i] for i in part]
+                rows = max(len(batch), -(-MIN_PASS_TOKENS // length))
+                batch += [batch[-1]] * (rows - len(batch))
+                vecs = model.encode(
+                    batch,
+                    batch_size=rows,
+                    show_progress_bar=False,
+                    convert_to_numpy=True,
+                    normalize_embeddings=True,
+                )
+                vecs = np.asarray(vecs, np.float32)
+                if out is None:
+                    out = np.zeros((len(pieces), vecs.shape[1]), np.float32)
+                out[part] = vecs[: len(part)]
+                bar.update(len(part))
+        bar.close()
+        return out if out is not None else np.zeros((0, self.dim), np.float32)
+
     def _encode_unique(self, texts: list[str]) -> np.ndarray:
         """Encode distinct texts, averaging the windows of texts longer than the model's limit."""
         pieces: list[str] = []
@@ -223,18 +278,15 @@ class Encoder:
             w = self.windows(t) if len(t) > self.max_tokens else [t]  # a token is >= 1 char
             pieces.extend(w)
             owner.extend([i] * len(w))
-        vecs = self.model_.encode(
-            pieces,
-            batch_size=self.batch_size,
-            show_progress_bar=self.show_progress,
-            convert_to_numpy=True,
-            normalize_embeddings=True,
-        ).astype(np.float32)
+        vecs = self._encode_by_length(pieces)
         if len(pieces) == len(texts):
             return vecs
         out = np.zeros((len(texts), vecs.shape[1]), np.float32)
         np.add.at(out, np.asarray(owner), vecs)
-        out /= np.linalg.norm(out, axis=1, keepdims=True).clip(1e-12)
+        # re-normalise the averaged texts only: dividing a unit vector by its norm again moves
+        # its last bits, and a text's vector must not depend on another text being windowed
+        split = np.bincount(owner, minlength=len(texts)) > 1
+        out[split] /= np.linalg.norm(out[split], axis=1, keepdims=True).clip(1e-12)
         return out
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:

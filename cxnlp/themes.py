@@ -33,6 +33,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import ConfigError, ModelError
+from .linalg import row_dot
 from .paths import configs_dir
 from .results import MENTION_COLUMNS
 
@@ -59,6 +60,9 @@ DEFAULT_CHURN_REASONS = [
 ]
 
 _ID = r"^[a-z0-9][a-z0-9_.-]*$"
+#: Files of a saved head that its model card must list (``training.json`` is added, and
+#: checked too, when ``cxnlp train`` wrote the head).
+ARTIFACT_FILES = ("themes.safetensors", "themes.json")
 _SENTIMENTS = np.array(["negative", "neutral", "positive"], dtype=object)
 
 
@@ -327,6 +331,9 @@ class CodeframeClassifier:
         Weight of the trained score per theme (0 where no labels were seen).
     decision_thresholds_ : ndarray (n_themes,)
         Per-theme thresholds on the blended score, chosen by cross-validation in :meth:`fit`.
+    model_id_ : str
+        After :meth:`load` only: ``<folder>@<short hash>`` of the verified files, the name
+        the run manifest gives the head.
     """
 
     def __init__(
@@ -408,7 +415,7 @@ class CodeframeClassifier:
         """Cosine similarity of each embedding to each theme prototype (+ keyword boost)."""
         self._ensure_prototypes()
         X = np.asarray(X, dtype=np.float32)
-        sims = X @ self.prototypes_.T
+        sims = row_dot(X, self.prototypes_)
         if texts is not None and self.keyword_boost:
             if not hasattr(self, "_keyword_res"):
                 self._ensure_keywords()
@@ -443,7 +450,7 @@ class CodeframeClassifier:
         zs = self._zero_shot(sims)
         if not hasattr(self, "coef_"):
             return zs
-        p = _sigmoid(self._features(X, sims) @ self.coef_.T + self.intercept_)
+        p = _sigmoid(row_dot(self._features(X, sims), self.coef_) + self.intercept_)
         if texts is not None and getattr(self, "ngram_vocabulary_", None):
             T = self._ngram_vectorizer().transform(list(texts))
             pn = _sigmoid(np.asarray(T @ self.ngram_coef_.T) + self.ngram_intercept_)
@@ -697,7 +704,8 @@ class CodeframeClassifier:
             {
                 "row_id": best.index.get_level_values(0),
                 "theme": ids[best.index.get_level_values(1)],
-                "parent": parents[best.index.get_level_values(1)],
+                # str even when every parent is None: chunks must agree on dtypes
+                "parent": pd.array(parents[best.index.get_level_values(1)], dtype="str"),
                 "confidence": best["confidence"].to_numpy().round(4),
             }
         )
@@ -717,10 +725,17 @@ class CodeframeClassifier:
         ).reset_index(drop=True)
         return out[MENTION_COLUMNS]
 
-    # -- persistence (safetensors + JSON, never pickle)
-    def save(self, path: str | Path) -> Path:
-        """Write ``themes.safetensors`` + ``themes.json`` (codeframe included) to a folder."""
+    # -- persistence (safetensors + JSON + a model card with their SHA-256, never pickle)
+    def save(self, path: str | Path, card: str | None = None) -> Path:
+        """Write ``themes.safetensors`` + ``themes.json`` (codeframe included) to a folder.
+
+        A ``MODEL_CARD.md`` ending with both files' SHA-256 is written too (``card`` is its
+        body; ``cxnlp train themes`` writes a full one), so :meth:`load` can refuse a
+        corrupt or edited head.
+        """
         from safetensors.numpy import save_file
+
+        from .training.cards import write_card
 
         self._ensure_prototypes()
         path = Path(path)
@@ -754,12 +769,27 @@ class CodeframeClassifier:
             "ngram_vocabulary": list(getattr(self, "ngram_vocabulary_", []) or []),
         }
         (path / "themes.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        body = card or f"# Theme head for codeframe `{self.codeframe_.name}`\n"
+        write_card(path, body, ARTIFACT_FILES)
         return path
 
     @classmethod
     def load(cls, path: str | Path, encoder: Any = None) -> CodeframeClassifier:
-        """Load a classifier written by :meth:`save`."""
+        """Load a classifier written by :meth:`save` or ``cxnlp train themes``.
+
+        Every file is checked against the SHA-256 block of the folder's ``MODEL_CARD.md``
+        first, and ``model_id_`` (``<folder>@<short hash>``) names the head in the run
+        manifest.
+
+        Raises
+        ------
+        ModelError
+            The folder holds no head, a file is missing or does not match its model card, or
+            the head was trained on another encoder.
+        """
         from safetensors.numpy import load_file
+
+        from .training.cards import verify_checksums
 
         path = Path(path)
         meta_file, weights = path / "themes.json", path / "themes.safetensors"
@@ -768,6 +798,11 @@ class CodeframeClassifier:
                 f"No themes model in {path}: expected themes.json and themes.safetensors "
                 "(write them with CodeframeClassifier.save or `cxnlp train themes`)."
             )
+        model_id = verify_checksums(
+            path, ARTIFACT_FILES, "theme model",
+            "retrain it with `cxnlp train themes --labels FILE --out DIR` or re-save it with "
+            "CodeframeClassifier.save",
+        )  # fmt: skip
         meta = json.loads(meta_file.read_text(encoding="utf-8"))
         if meta.get("format") != "cxnlp.themes/1":
             raise ModelError(f"{meta_file}: unknown format {meta.get('format')!r}")
@@ -789,6 +824,7 @@ class CodeframeClassifier:
             )
         model.prototypes_ = t["prototypes"]
         model.thresholds_ = t["thresholds"]
+        model.model_id_ = model_id
         model._ensure_keywords()
         if "coef" in t:
             model.coef_, model.intercept_ = t["coef"], t["intercept"]

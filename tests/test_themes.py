@@ -267,8 +267,10 @@ def test_fit_save_load_round_trip(encoder, tmp_path):
     assert clf.blend_[clf.theme_ids_.index("billing")] > 0
     assert clf.blend_[clf.theme_ids_.index("trust_privacy")] == 0
     clf.save(tmp_path / "m")
-    assert {p.name for p in (tmp_path / "m").iterdir()} == {"themes.json", "themes.safetensors"}
+    assert {p.name for p in (tmp_path / "m").iterdir()} == {
+        "themes.json", "themes.safetensors", "MODEL_CARD.md"}  # fmt: skip
     back = CodeframeClassifier.load(tmp_path / "m", encoder)
+    assert back.model_id_.startswith("m@") and len(back.model_id_) == len("m@") + 12
     np.testing.assert_allclose(
         back.decision_scores(X, texts), clf.decision_scores(X, texts), atol=1e-6
     )
@@ -305,3 +307,42 @@ def test_calibrate_sets_thresholds(encoder):
 def test_load_missing_model(tmp_path):
     with pytest.raises(ModelError, match="themes.json"):
         CodeframeClassifier.load(tmp_path)
+
+
+@pytest.fixture()
+def saved_head(encoder, tmp_path):
+    texts, X, labels = _few_shot(encoder)
+    clf = CodeframeClassifier("generic", encoder).fit(X, labels, texts=texts)
+    return clf.save(tmp_path / "head")
+
+
+@pytest.mark.parametrize("victim", ["themes.safetensors", "themes.json"])
+def test_tampered_head_is_refused(saved_head, encoder, victim):
+    data = bytearray((saved_head / victim).read_bytes())
+    data[-2] ^= 0x01  # one flipped bit: still loadable, but other answers
+    (saved_head / victim).write_bytes(bytes(data))
+    with pytest.raises(ModelError, match=f"{victim} does not match its model card"):
+        CodeframeClassifier.load(saved_head, encoder)
+
+
+def test_head_without_card_or_hash_is_refused(saved_head, encoder):
+    card = saved_head / "MODEL_CARD.md"
+    text = card.read_text(encoding="utf-8")
+    card.write_text("\n".join(ln for ln in text.splitlines() if "themes.json" not in ln))
+    with pytest.raises(ModelError, match="lists no SHA-256 for themes.json"):
+        CodeframeClassifier.load(saved_head, encoder)
+    card.unlink()
+    with pytest.raises(ModelError, match="No MODEL_CARD.md .* train themes"):
+        CodeframeClassifier.load(saved_head, encoder)
+
+
+def test_model_id_follows_the_weights(saved_head, encoder, tmp_path):
+    import shutil
+
+    first = CodeframeClassifier.load(saved_head, encoder).model_id_
+    moved = shutil.copytree(saved_head, tmp_path / "elsewhere" / "head")
+    assert CodeframeClassifier.load(moved, encoder).model_id_ == first  # same files, same id
+    other = CodeframeClassifier.load(saved_head, encoder)
+    other.thresholds_ = other.thresholds_ + 0.01
+    other.save(tmp_path / "retuned" / "head")
+    assert CodeframeClassifier.load(tmp_path / "retuned" / "head", encoder).model_id_ != first
