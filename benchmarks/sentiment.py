@@ -35,7 +35,12 @@ from sklearn.metrics import accuracy_score, f1_score  # noqa: E402
 
 from cxnlp.clean import normalize  # noqa: E402
 from cxnlp.encode import Encoder, embed_documents  # noqa: E402
-from cxnlp.sentiment import SentimentClassifier, load_sentiment  # noqa: E402
+from cxnlp.sentiment import (  # noqa: E402
+    SentimentClassifier,
+    document_texts,
+    head_proba,
+    load_sentiment,
+)
 from cxnlp.training import load_airline, load_clothing, load_uci  # noqa: E402
 
 CARD_START = "<!-- benchmark:start -->"
@@ -45,7 +50,7 @@ CARD_END = "<!-- benchmark:end -->"
 def doc_proba(model: SentimentClassifier, encoder: Encoder, texts: list[str]) -> np.ndarray:
     """Probabilities of the documents' vectors, as the pipeline computes them."""
     emb = embed_documents(encoder, [normalize(t) for t in texts])
-    return model.predict_proba(emb.docs)
+    return head_proba(model, emb.docs, document_texts(emb.sentences, len(texts)))
 
 
 def score(name: str, y_true: np.ndarray, y_pred: np.ndarray) -> dict:
@@ -117,8 +122,12 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default=None, help="model folder (default: the shipped one)")
     ap.add_argument("--write-card", action="store_true", help="update the model card table")
-    ap.add_argument("--speed-n", type=int, default=1000,
-                    help="airline tweets timed in the speed section (0 skips it)")
+    ap.add_argument(
+        "--speed-n",
+        type=int,
+        default=1000,
+        help="airline tweets timed in the speed section (0 skips it)",
+    )
     args = ap.parse_args(argv)
 
     model = load_sentiment(args.model)

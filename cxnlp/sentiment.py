@@ -15,7 +15,6 @@ Documents get one of ``negative`` / ``neutral`` / ``positive`` / ``mixed``
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Sequence
@@ -28,16 +27,23 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .errors import ModelError
+from .linalg import row_dot
 from .paths import models_dir
+from .training.cards import CARD_FILE as CARD_FILE  # re-exported: the card's file name
+from .training.cards import verify_checksums, write_card
 
 if TYPE_CHECKING:
     from .encode import DocumentEmbeddings, Encoder
 
 __all__ = [
     "CLASSES",
+    "TEXT_CUES",
     "SentimentClassifier",
     "document_sentiment",
+    "document_texts",
+    "head_proba",
     "load_sentiment",
+    "text_cues",
     "train_sentiment",
 ]
 
@@ -48,10 +54,65 @@ MIXED = "mixed"
 
 WEIGHTS_FILE = "sentiment.safetensors"
 CONFIG_FILE = "config.json"
-CARD_FILE = "MODEL_CARD.md"
 FORMAT_VERSION = 1
+#: How to fix a sentiment artifact that fails its checks.
+_FIX = "reinstall cxnlp or retrain with `cxnlp train sentiment --out DIR`"
 
-_SHA_LINE = re.compile(r"^([0-9a-f]{64})\s+\*?(\S+)\s*$")
+#: Cheap lexical cues read beside the vector (``SentimentClassifier(text_cues=True)``).
+#: Mean-pooled MiniLM vectors put "no problems" next to "problems" and a question next to a
+#: complaint: these cues carry what the vector blurs (airline-dev figures in the model card).
+TEXT_CUES: dict[str, re.Pattern[str]] = {
+    "question": re.compile(r"\?"),
+    "exclaim": re.compile(r"!"),
+    "negated_problem": re.compile(
+        r"\b(?:no|never|not|zero|without|any|n't)\b(?:\W+\w+){0,3}?\W+(?:problems?|issues?"
+        r"|complaints?|troubles?|hassles?|faults?|worries)\b|\bnot (?:bad|too bad|a problem"
+        r"|an issue)\b|\bcan'?t (?:fault|complain)\b|\bno (?:problems?|issues?|complaints?)\b",
+        re.I,
+    ),
+    "negation": re.compile(
+        r"\b(?:not|no|never|nobody|nothing|none|neither|nor|cannot)\b|n't\b", re.I
+    ),
+    "request": re.compile(
+        r"^\W*(?:please|pls|can (?:you|i|we)|could (?:you|i)|would you|how (?:do|can|long|much)"
+        r"|where|when|what|which|who|why|is there|are there|do you|does|will|i need|i want"
+        r"|i would like|i'd like|any (?:update|news|info))\b",
+        re.I,
+    ),
+    "mild": re.compile(
+        r"\b(?:fine|ok|okay|alright|decent|adequate|acceptable|as expected)\b", re.I
+    ),
+}
+
+
+def text_cues(texts: Sequence[str]) -> np.ndarray:
+    """Lexical cue matrix of shape (n_texts, len(TEXT_CUES)), values in [0, 1].
+
+    Binary presence of each cue in :data:`TEXT_CUES`, except ``negation``, which counts
+    negators up to three (scaled to 1). ``@handles`` are dropped first, as for the encoder,
+    so that "@shop can you ..." still reads as a request.
+    """
+    from .encode import encoder_text
+
+    out = np.zeros((len(texts), len(TEXT_CUES)), np.float32)
+    for i, raw in enumerate(texts):
+        t = encoder_text(str(raw))
+        for j, (name, pat) in enumerate(TEXT_CUES.items()):
+            out[i, j] = (
+                min(len(pat.findall(t)), 3) / 3 if name == "negation" else bool(pat.search(t))
+            )
+    return out
+
+
+def head_proba(head: Any, X: np.ndarray, texts: Sequence[str]) -> np.ndarray:
+    """``head.predict_proba(X)``, passing ``texts`` along when the head reads text cues.
+
+    Lets the pipeline take any injected estimator with ``predict_proba(X)`` while the shipped
+    head also sees the texts its vectors came from.
+    """
+    if getattr(head, "text_cues", False):
+        return head.predict_proba(X, texts=texts)
+    return head.predict_proba(X)
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
@@ -76,15 +137,6 @@ def _fit_temperature(logits: np.ndarray, y: np.ndarray, weight: np.ndarray | Non
     return float(np.exp(res.x))
 
 
-def sha256_file(path: str | Path) -> str:
-    """SHA-256 hex digest of a file."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 class SentimentClassifier(ClassifierMixin, BaseEstimator):
     """Calibrated sentiment head on sentence embeddings (scikit-learn estimator).
 
@@ -107,6 +159,9 @@ class SentimentClassifier(ClassifierMixin, BaseEstimator):
         Iterations of the L-BFGS solver.
     random_state : int
         Seed of the calibration split.
+    text_cues : bool
+        Also read the lexical cues of :func:`text_cues` from the texts (passed as ``texts=``
+        to ``fit`` / ``predict*``): one small extra weight matrix, no second encoder pass.
 
     Attributes
     ----------
@@ -114,10 +169,15 @@ class SentimentClassifier(ClassifierMixin, BaseEstimator):
         ``["negative", "neutral", "positive"]`` for the shipped model.
     coef_ : ndarray of shape (n_classes, n_features)
     intercept_ : ndarray of shape (n_classes,)
+    cue_coef_ : ndarray of shape (n_classes, n_cues)
+        Weights of the text cues (``n_cues`` is 0 when ``text_cues`` is off).
     temperature_ : float
         Logits are divided by this before the softmax.
     encoder_model_id_ : str or None
         Exact encoder id (name and wheel version) recorded by :func:`train_sentiment`.
+    model_id_ : str
+        After :meth:`load` only: ``<folder>@<short hash>`` of the verified files, which the
+        run manifest names the head by.
 
     Examples
     --------
@@ -136,6 +196,7 @@ class SentimentClassifier(ClassifierMixin, BaseEstimator):
         encoder_model: str = "all-MiniLM-L6-v2",
         max_iter: int = 2000,
         random_state: int = 0,
+        text_cues: bool = False,
     ) -> None:
         self.C = C
         self.class_weight = class_weight
@@ -144,6 +205,7 @@ class SentimentClassifier(ClassifierMixin, BaseEstimator):
         self.encoder_model = encoder_model
         self.max_iter = max_iter
         self.random_state = random_state
+        self.text_cues = text_cues
 
     # ------------------------------------------------------------------ fit / predict
     def _validate_params(self) -> None:
@@ -156,7 +218,19 @@ class SentimentClassifier(ClassifierMixin, BaseEstimator):
         if not 0.5 <= self.mixed_threshold <= 1:
             raise ValueError(f"mixed_threshold must be in [0.5, 1], got {self.mixed_threshold!r}")
 
-    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> SentimentClassifier:
+    def _with_cues(self, X: np.ndarray, texts: Sequence[str] | None) -> np.ndarray:
+        if not self.text_cues:
+            return X
+        if texts is None or len(texts) != len(X):
+            raise ValueError(
+                "This sentiment head reads text cues besides the vectors: pass texts=[...] "
+                f"with one text per row of X ({len(X)} rows)."
+            )
+        return np.hstack([X, text_cues(texts).astype(X.dtype)])
+
+    def fit(
+        self, X: Any, y: Any, sample_weight: Any = None, texts: Sequence[str] | None = None
+    ) -> SentimentClassifier:
         """Fit the logistic head, then the temperature on a stratified held-out part.
 
         Parameters
@@ -167,6 +241,8 @@ class SentimentClassifier(ClassifierMixin, BaseEstimator):
             Labels; the shipped model uses ``negative`` / ``neutral`` / ``positive``.
         sample_weight : array-like of shape (n_samples,), optional
             Per-row weights, multiplied with ``class_weight``.
+        texts : sequence of str, optional
+            The texts of the rows; required when ``text_cues`` is on.
         """
         from sklearn.linear_model import LogisticRegression
         from sklearn.model_selection import train_test_split
@@ -174,6 +250,8 @@ class SentimentClassifier(ClassifierMixin, BaseEstimator):
 
         self._validate_params()
         X, y = validate_data(self, X, y, dtype=np.float64)
+        n_vec = X.shape[1]
+        X = self._with_cues(X, texts)
         check_classification_targets(y)
         classes, y_idx = np.unique(y, return_inverse=True)
         if len(classes) < 2:
@@ -207,7 +285,8 @@ class SentimentClassifier(ClassifierMixin, BaseEstimator):
         full_int[lr.classes_] = intercept
 
         self.classes_ = classes
-        self.coef_ = full_coef.astype(np.float32)
+        self.coef_ = full_coef[:, :n_vec].astype(np.float32)
+        self.cue_coef_ = full_coef[:, n_vec:].astype(np.float32)
         self.intercept_ = full_int.astype(np.float32)
         self.temperature_ = 1.0
         if calibrate:
@@ -229,25 +308,30 @@ class SentimentClassifier(ClassifierMixin, BaseEstimator):
         return np.ones(k)
 
     def _logits(self, X: np.ndarray) -> np.ndarray:
-        return np.asarray(X, np.float32) @ self.coef_.T + self.intercept_
+        """Logits of vectors, with their text cues appended when the head reads them."""
+        W = np.hstack([self.coef_, getattr(self, "cue_coef_", self.coef_[:, :0])])
+        return row_dot(np.asarray(X, np.float32), W) + self.intercept_
 
-    def _scaled_logits(self, X: Any) -> np.ndarray:
+    def _scaled_logits(self, X: Any, texts: Sequence[str] | None = None) -> np.ndarray:
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=np.float32)
-        return self._logits(X) / self.temperature_
+        return self._logits(self._with_cues(X, texts)) / self.temperature_
 
-    def decision_function(self, X: Any) -> np.ndarray:
+    def decision_function(self, X: Any, texts: Sequence[str] | None = None) -> np.ndarray:
         """Temperature-scaled logits, shape (n_samples, n_classes); (n_samples,) if binary."""
-        z = self._scaled_logits(X)
+        z = self._scaled_logits(X, texts)
         return z[:, 1] - z[:, 0] if z.shape[1] == 2 else z
 
-    def predict_proba(self, X: Any) -> np.ndarray:
-        """Calibrated class probabilities, columns in the order of ``classes_``."""
-        return _softmax(self._scaled_logits(X).astype(np.float64))
+    def predict_proba(self, X: Any, texts: Sequence[str] | None = None) -> np.ndarray:
+        """Calibrated class probabilities, columns in the order of ``classes_``.
 
-    def predict(self, X: Any) -> np.ndarray:
-        """Most probable class of each row."""
-        z = self._scaled_logits(X)
+        ``texts`` (one per row of ``X``) is required when the head reads ``text_cues``.
+        """
+        return _softmax(self._scaled_logits(X, texts).astype(np.float64))
+
+    def predict(self, X: Any, texts: Sequence[str] | None = None) -> np.ndarray:
+        """Most probable class of each row (``texts`` as in :meth:`predict_proba`)."""
+        z = self._scaled_logits(X, texts)
         return self.classes_[np.argmax(z, axis=1)]
 
     # ------------------------------------------------------------------ documents
@@ -265,11 +349,15 @@ class SentimentClassifier(ClassifierMixin, BaseEstimator):
         n_docs = len(emb.docs)
         sent = emb.sentences.copy()
         sp = (
-            self.predict_proba(emb.sentence_vectors)
+            self.predict_proba(emb.sentence_vectors, texts=sent["text"].tolist())
             if len(sent)
             else np.zeros((0, len(self.classes_)))
         )
-        dp = self.predict_proba(emb.docs) if n_docs else np.zeros((0, len(self.classes_)))
+        dp = (
+            self.predict_proba(emb.docs, texts=document_texts(sent, n_docs))
+            if n_docs
+            else np.zeros((0, len(self.classes_)))
+        )
         labels = document_sentiment(
             dp,
             sp,
@@ -311,8 +399,11 @@ class SentimentClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "coef_")
         out = Path(path)
         out.mkdir(parents=True, exist_ok=True)
+        tensors = {"coef": np.ascontiguousarray(self.coef_), "intercept": self.intercept_}
+        if self.text_cues:
+            tensors["cue_coef"] = np.ascontiguousarray(self.cue_coef_)
         save_file(
-            {"coef": np.ascontiguousarray(self.coef_), "intercept": self.intercept_},
+            tensors,
             str(out / WEIGHTS_FILE),
             metadata={"format": f"cxnlp-sentiment-v{FORMAT_VERSION}"},  # one key: stable bytes
         )
@@ -324,15 +415,12 @@ class SentimentClassifier(ClassifierMixin, BaseEstimator):
             "encoder_model": self.encoder_model,
             "encoder_model_id": self.encoder_model_id_,
             "n_features_in": int(self.n_features_in_),
+            "text_cues": list(TEXT_CUES) if self.text_cues else [],
             "params": self.get_params(),
         }
         (out / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
         body = card if card is not None else "# Sentiment model\n"
-        sums = "\n".join(f"{sha256_file(out / f)}  {f}" for f in (WEIGHTS_FILE, CONFIG_FILE))
-        body = body.rstrip() + (
-            "\n\n## Files (SHA-256, checked on load)\n\n```sha256\n" + sums + "\n```\n"
-        )
-        (out / CARD_FILE).write_text(body, encoding="utf-8")
+        write_card(out, body, (WEIGHTS_FILE, CONFIG_FILE))
         return out
 
     @classmethod
@@ -347,27 +435,7 @@ class SentimentClassifier(ClassifierMixin, BaseEstimator):
         from safetensors.numpy import load_file
 
         folder = Path(path)
-        expected = _card_checksums(folder)
-        for name in (WEIGHTS_FILE, CONFIG_FILE):
-            if name not in expected:
-                raise ModelError(
-                    f"{folder / CARD_FILE} lists no SHA-256 for {name}. Re-save the model with "
-                    "SentimentClassifier.save() or retrain with `cxnlp train sentiment`."
-                )
-        for name, digest in expected.items():
-            f = folder / name
-            if not f.is_file():
-                raise ModelError(
-                    f"Sentiment model file {f} is missing (expected by {CARD_FILE}). Reinstall "
-                    "cxnlp or retrain with `cxnlp train sentiment --out DIR`."
-                )
-            got = sha256_file(f)
-            if got != digest:
-                raise ModelError(
-                    f"Sentiment model file {f} does not match its model card: SHA-256 {got}, "
-                    f"expected {digest}. The file is corrupt or was modified; reinstall cxnlp or "
-                    "retrain with `cxnlp train sentiment --out DIR`."
-                )
+        model_id = verify_checksums(folder, (WEIGHTS_FILE, CONFIG_FILE), "sentiment model", _FIX)
         try:
             config = json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8"))
             tensors = load_file(str(folder / WEIGHTS_FILE))
@@ -376,9 +444,11 @@ class SentimentClassifier(ClassifierMixin, BaseEstimator):
             model.classes_ = np.asarray(config["classes"], dtype=object)
             model.coef_ = tensors["coef"].astype(np.float32)
             model.intercept_ = tensors["intercept"].astype(np.float32)
+            model.cue_coef_ = _cue_coef(config, tensors, len(model.classes_), model.text_cues)
             model.temperature_ = float(config["temperature"])
             model.encoder_model_id_ = config.get("encoder_model_id")
             model.n_features_in_ = int(config["n_features_in"])
+            model.model_id_ = model_id  # names this head in the run manifest
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelError(f"Sentiment model in {folder} has an invalid config: {exc}") from exc
         if model.coef_.shape != (len(model.classes_), model.n_features_in_):
@@ -389,19 +459,21 @@ class SentimentClassifier(ClassifierMixin, BaseEstimator):
         return model
 
 
-def _card_checksums(folder: Path) -> dict[str, str]:
-    card = folder / CARD_FILE
-    if not card.is_file():
-        raise ModelError(
-            f"No {CARD_FILE} in {folder}: cannot verify the sentiment model. Point to a folder "
-            "written by SentimentClassifier.save() or `cxnlp train sentiment --out DIR`."
-        )
-    sums: dict[str, str] = {}
-    for line in card.read_text(encoding="utf-8").splitlines():
-        m = _SHA_LINE.match(line.strip())
-        if m:
-            sums[m.group(2)] = m.group(1)
-    return sums
+def _cue_coef(config: dict, tensors: dict, n_classes: int, on: bool) -> np.ndarray:
+    """Cue weights of a saved head, checked against this version's :data:`TEXT_CUES`."""
+    cues = config.get("text_cues", [])
+    if cues != (list(TEXT_CUES) if on else []):
+        raise ValueError(f"text cues {cues} differ from this cxnlp's {list(TEXT_CUES)}")
+    coef = tensors.get("cue_coef", np.zeros((n_classes, 0), np.float32)).astype(np.float32)
+    if coef.shape != (n_classes, len(cues)):
+        raise ValueError(f"cue_coef has shape {coef.shape}, expected ({n_classes}, {len(cues)})")
+    return coef
+
+
+def document_texts(sentences: pd.DataFrame, n_docs: int) -> list[str]:
+    """Each document's sentences joined by a space (what its text cues are read from)."""
+    joined = sentences.groupby("doc")["text"].agg(" ".join) if len(sentences) else pd.Series()
+    return [str(joined.get(i, "")) for i in range(n_docs)]
 
 
 def load_sentiment(path: str | Path | None = None) -> SentimentClassifier:

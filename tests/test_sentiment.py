@@ -22,10 +22,12 @@ from cxnlp.paths import models_dir  # noqa: E402
 from cxnlp.sentiment import (  # noqa: E402
     CARD_FILE,
     CONFIG_FILE,
+    TEXT_CUES,
     WEIGHTS_FILE,
     SentimentClassifier,
     document_sentiment,
     load_sentiment,
+    text_cues,
 )
 
 SHIPPED = models_dir() / "sentiment"
@@ -104,22 +106,65 @@ def test_no_pickle_in_artifact() -> None:
 
 # ---------------------------------------------------------------------------- predictions
 def test_probabilities_are_calibrated_shaped(model, encoder) -> None:
-    X = encoder.encode(POSITIVE + NEGATIVE + NEUTRAL)
-    p = model.predict_proba(X)
+    texts = POSITIVE + NEGATIVE + NEUTRAL
+    X = encoder.encode(texts)
+    p = model.predict_proba(X, texts=texts)
     assert p.shape == (9, 3)
     np.testing.assert_allclose(p.sum(axis=1), 1.0, atol=1e-6)
     assert (p > 0).all() and (p < 1).all()
     # confident on clear cases, yet not saturated the way an uncalibrated head can be
     assert np.median(p.max(axis=1)) > 0.5
     assert p.max() < 0.9999
-    np.testing.assert_array_equal(model.predict(X), model.classes_[p.argmax(axis=1)])
+    np.testing.assert_array_equal(model.predict(X, texts=texts), model.classes_[p.argmax(axis=1)])
 
 
 @pytest.mark.parametrize(
     "texts,label", [(POSITIVE, "positive"), (NEGATIVE, "negative"), (NEUTRAL, "neutral")]
 )
 def test_obvious_sentences(model, encoder, texts, label) -> None:
-    assert list(model.predict(encoder.encode(texts))) == [label] * len(texts)
+    assert list(model.predict(encoder.encode(texts), texts=texts)) == [label] * len(texts)
+
+
+@pytest.mark.parametrize(
+    "text,allowed",
+    [  # the reported NPS false alarms; neither sentence is in the training data
+        ("I've had no problems", {"positive", "neutral"}),
+        ("It was fine.", {"positive", "neutral"}),
+        ("I have never had any problems with the product.", {"positive"}),
+        ("I've had problems ever since I switched.", {"negative"}),
+    ],
+)
+def test_negated_problems_and_mild_acceptance(model, encoder, text, allowed) -> None:
+    docs, _ = model.predict_documents(embed_documents(encoder, [text]))
+    assert docs["sentiment"].iloc[0] in allowed
+
+
+def test_text_cues() -> None:
+    row = text_cues(["@shop can you help? No problems so far, it's fine!"])[0]
+    cues = dict(zip(TEXT_CUES, row, strict=True))
+    assert cues == {
+        "question": 1,
+        "exclaim": 1,
+        "negated_problem": 1,
+        "negation": 1 / 3,
+        "request": 1,
+        "mild": 1,
+    }
+    assert not text_cues(["I had problems with the app."])[0, 2]
+
+
+def test_cue_head_needs_texts(tmp_path) -> None:
+    X, y = _random_data()
+    texts = [f"{lab} sample?" if i % 2 else f"{lab} sample" for i, lab in enumerate(y)]
+    clf = SentimentClassifier(text_cues=True).fit(X, y, texts=texts)
+    assert clf.coef_.shape == (3, 8) and clf.cue_coef_.shape == (3, 6)
+    with pytest.raises(ValueError, match="texts="):
+        clf.predict_proba(X)
+    clf.save(tmp_path)
+    again = load_sentiment(tmp_path)
+    np.testing.assert_array_equal(
+        again.predict_proba(X, texts=texts), clf.predict_proba(X, texts=texts)
+    )
 
 
 def test_mixed_document_and_empty(model, encoder) -> None:
@@ -158,10 +203,13 @@ def test_document_sentiment_rules() -> None:
 
 # ---------------------------------------------------------------------------- estimator
 def test_save_load_round_trip(tmp_path, model, encoder) -> None:
-    X = encoder.encode(POSITIVE + NEGATIVE + NEUTRAL)
+    texts = POSITIVE + NEGATIVE + NEUTRAL
+    X = encoder.encode(texts)
     model.save(tmp_path / "m", card="# test copy\n")
     again = load_sentiment(tmp_path / "m")
-    np.testing.assert_array_equal(again.predict_proba(X), model.predict_proba(X))
+    np.testing.assert_array_equal(
+        again.predict_proba(X, texts=texts), model.predict_proba(X, texts=texts)
+    )
     assert again.get_params() == model.get_params()
     assert again.temperature_ == model.temperature_
 

