@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -175,9 +176,11 @@ def analyze(
         from .io import ColumnMap
 
         results = run_cli(input, cfg, scheduler, dask_workers)
+        # results.columns also records the link stage's columns (touchpoint, churn)
+        mapping = {k: v for k, v in results.columns.items() if k in ColumnMap.model_fields}
         console.print(
             f"Analysed {len(results.responses):,} rows on Dask.\n"
-            f"{ColumnMap(**results.columns).describe()}",
+            f"{ColumnMap(**mapping).describe()}",
             highlight=False,
         )
         written = results.save(out)
@@ -186,20 +189,21 @@ def analyze(
             from .errors import InputError
 
             raise InputError(f"Input file not found: {input}. Check the path.")
-        analyzer = Analyzer(cfg)
-        frame, columns, digest = analyzer.read(input)
-        console.print(
-            f"Read {len(frame):,} rows from {input} (layout: "
-            f"{frame.attrs.get('layout', 'plain')}).\n{columns.describe()}",
-            highlight=False,
-        )
-        store = analyzer.checkpoint(out / ".cxnlp-parts", digest, resume=resume)
-        if resume and store.done():
-            console.print(f"Resuming: {len(store.done())} finished chunk(s) in {store.folder}.")
-        chunks = list(analyzer._progress(analyzer.pipe(frame, columns, store=store), len(frame)))
-        results = analyzer.assemble(chunks, columns, digest, source=input)
+
+        def opened(src: Any, store: Any) -> None:
+            rows = f"{src.total:,} rows" if src.total is not None else "a large export in pieces"
+            layout = src.attrs.get("layout", "plain")
+            console.print(
+                f"Reading {rows} from {input} (layout: {layout}).\n{src.columns.describe()}",
+                highlight=False,
+            )
+            if resume and store.done():
+                console.print(f"Resuming: {len(store.done())} finished chunk(s) in {store.folder}.")
+
+        parts = out / ".cxnlp-parts"
+        results = Analyzer(cfg).analyze(input, parts, resume=resume, on_open=opened)
         written = results.save(out)
-        store.remove()
+        shutil.rmtree(parts, ignore_errors=True)
     _summary(results, written, time.perf_counter() - started)
 
 
@@ -339,9 +343,9 @@ def train_churn(
             "'other' for none of them), one row per text."
         ),
     ],
-    out: Annotated[
-        Path, typer.Option(help="Folder for the head and its MODEL_CARD.md.")
-    ] = Path("models/churn"),
+    out: Annotated[Path, typer.Option(help="Folder for the head and its MODEL_CARD.md.")] = Path(
+        "models/churn"
+    ),
     config: Annotated[
         Path | None, typer.Option(help="YAML config whose link.churn_reasons to use.")
     ] = None,

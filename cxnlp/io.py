@@ -27,7 +27,7 @@ import re
 import tempfile
 import warnings
 import zipfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, Literal
@@ -233,6 +233,185 @@ def read_feedback(
         "delimiter": None if delim == _NO_DELIMITER else delim,
     }
     return _finish(header, body, attrs, name)
+
+
+#: Size of the pieces :func:`iter_feedback` cuts text exports into.
+PIECE_BYTES = 32 * 2**20
+
+
+def iter_feedback(
+    path: str | os.PathLike[str],
+    *,
+    piece_bytes: int = PIECE_BYTES,
+    sheet: str | int | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+) -> Iterator[pd.DataFrame]:
+    """Read an export piece by piece, so memory holds one piece and not the whole file.
+
+    Delimited text and JSON Lines are cut at record boundaries (CSV quoting respected) into
+    pieces of about ``piece_bytes``; each piece is read exactly as :func:`read_feedback` reads
+    a file (same decoding, survey layouts, checks, and errors that name the file's own line
+    numbers). Parquet is read by row batches. XLSX, JSON arrays, UTF-16 text and files
+    smaller than one piece are read whole. Concatenated, the pieces equal
+    ``read_feedback(path)``: no row is lost or repeated.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The export file.
+    piece_bytes : int
+        About how many bytes of the file each piece holds.
+    sheet, encoding, delimiter
+        As for :func:`read_feedback`.
+
+    Yields
+    ------
+    pandas.DataFrame
+        Consecutive pieces of the table, each with the attrs :func:`read_feedback` sets.
+    """
+    p = Path(path)
+    whole = dict(sheet=sheet, encoding=encoding, delimiter=delimiter)
+    if not p.is_file() or p.stat().st_size <= piece_bytes:
+        yield read_feedback(p, **whole)
+        return
+    with open(p, "rb") as fh:
+        head = fh.read(65536)
+    name, ext = p.name, p.suffix.lower()
+    found = _sniff_binary_kind(head, name, ext)
+    if found == "parquet":
+        yield from _iter_parquet(p, name, piece_bytes)
+        return
+    if found == "xlsx" or head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        yield read_feedback(p, **whole)
+        return
+    cut = head[: head.rfind(b"\n") + 1] or head
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the pieces give their own warnings
+        text, _ = _decode(cut, name, encoding)
+    kind = _sniff_text_kind(text, name)
+    _check_extension(name, ext, _EXT_KIND.get(ext), kind)
+    lines = text.lstrip().splitlines()
+    if kind == "json" and not (lines and _json_line(lines[0]) is not None and len(lines) > 1):
+        yield read_feedback(p, **whole)  # a JSON array (or one object): not line-based
+        return
+    delim = (
+        None
+        if kind == "json"
+        else (_resolve_delimiter(delimiter, name) or _detect_delimiter(text, _TEXT_EXT.get(ext)))
+    )
+    columns: list[str] | None = None
+    header = b""
+    for raw, first_line, ends in _record_pieces(p, delim, piece_bytes):
+        if columns is None:  # the first piece holds the header rows
+            frame = _read_piece(raw, name, encoding, delim, 1, 0)
+            skip = frame.attrs.get("header_rows", 1) - 1
+            header = b"" if delim is None else raw[: ends[min(skip, len(ends) - 1)]]
+            columns = list(frame.columns)
+        else:
+            n_header = header.count(b"\n")
+            frame = _read_piece(header + raw, name, encoding, delim, first_line, n_header)
+            if frame is None:
+                continue
+            extra = [c for c in frame.columns if c not in columns]
+            if extra and delim is not None:
+                raise InputError(
+                    f"{name}: rows from line {first_line} on fill column(s) {extra} that are "
+                    "empty above. Read the file whole (set io.stream_above_mb higher) or "
+                    "give those columns a header."
+                )
+            columns += extra
+            frame = frame.reindex(columns=columns)
+        yield frame
+
+
+def _read_piece(
+    raw: bytes, name: str, encoding: str | None, delim: str | None, first_line: int, n_header: int
+) -> pd.DataFrame | None:
+    """One piece as a table (None when a later piece holds no responses, e.g. blank lines)."""
+    text, used = _decode(raw, name, encoding)
+    if delim is None:
+        if first_line > 1 and not text.strip():
+            return None
+        return _read_json(text, name, ".jsonl", first_line)
+    head, body = _parse_delimited(text, name, delim, shift=first_line - 1 - n_header)
+    if first_line > 1 and not any(c.strip() for row in body for c in row if c):
+        return None
+    attrs = {"format": "csv", "encoding": used,
+             "delimiter": None if delim == _NO_DELIMITER else delim}  # fmt: skip
+    return _finish(head, body, attrs, name)
+
+
+def _record_pieces(
+    path: Path, delim: str | None, piece_bytes: int
+) -> Iterator[tuple[bytes, int, list[int]]]:
+    """Cut a text file into pieces of whole records: (bytes, first line, record ends).
+
+    Record boundaries come from the same ``csv`` reader the parser uses (over the bytes read
+    as latin-1, in which quotes, delimiters and newlines keep their byte values), so a quoted
+    field with line breaks is never cut. ``record ends`` (first piece only) are the byte
+    offsets where the first four records end, to find the header rows.
+    """
+    with open(path, "rb") as fh:
+        piece: list[bytes] = []
+        size = lines = piece_line = 0
+        ends: list[int] = []
+
+        def feed() -> Iterator[str]:
+            nonlocal size, lines
+            for raw in fh:
+                piece.append(raw)
+                size += len(raw)
+                lines += 1
+                yield raw.decode("latin-1")
+
+        records: Iterator[Any] = (
+            iter(feed()) if delim is None
+            else csv.reader(feed(), delimiter=delim, quotechar='"', doublequote=True, strict=False)
+        )  # fmt: skip
+        try:
+            for _ in records:
+                if len(ends) < 4 and piece_line == 0:
+                    ends.append(size)
+                # the first piece keeps the header rows and at least one response
+                if size >= piece_bytes and (piece_line or len(ends) == 4):
+                    yield b"".join(piece), piece_line + 1, ends
+                    piece.clear()
+                    size, piece_line, ends = 0, lines, []
+        except csv.Error:
+            piece.extend(fh.readlines())  # let the parser report the problem with its line
+        if piece:
+            yield b"".join(piece), piece_line + 1, ends
+
+
+def _iter_parquet(path: Path, name: str, piece_bytes: int) -> Iterator[pd.DataFrame]:
+    import pyarrow.parquet as pq
+
+    try:
+        pf = pq.ParquetFile(path)
+        meta = pf.metadata
+        size = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+        rows = int(piece_bytes / max(1.0, size / max(1, meta.num_rows)))
+        batches = pf.iter_batches(batch_size=min(max(rows, 1000), 200_000))
+        first = next(batches, None)
+    except Exception:  # noqa: BLE001 - read_feedback gives the full, clear error
+        yield read_feedback(path)
+        return
+    if first is None:
+        yield read_feedback(path)
+        return
+    head = first.to_pandas()
+    header = [str(c).strip() for c in head.columns]
+    rows2 = [[_none_if_na(v) for v in r] for r in head.head(2).astype(object).values.tolist()]
+    if _detect_layout(header, rows2)[0] != "plain" or not isinstance(head.index, pd.RangeIndex):
+        yield read_feedback(path)
+        return
+    columns = _dedupe(header)
+    for batch in [first, *batches]:
+        df = batch.to_pandas() if batch is not first else head
+        df.columns = columns
+        df.attrs.update(source=name, layout="plain", questions={}, format="parquet")
+        yield df.reset_index(drop=True)
 
 
 # --- format sniffing --------------------------------------------------------------------------
@@ -521,7 +700,10 @@ def _detect_delimiter(text: str, preferred: str | None) -> str:
     return max(stats, key=lambda d: (round(stats[d][0], 1), stats[d][1]))
 
 
-def _parse_delimited(text: str, name: str, delim: str) -> tuple[list[str], list[list[Any]]]:
+def _parse_delimited(
+    text: str, name: str, delim: str, shift: int = 0
+) -> tuple[list[str], list[list[Any]]]:
+    """Header and rows of delimited text; ``shift`` is added to line numbers in messages."""
     f = io.StringIO(text, newline="")
     reader = csv.reader(f, delimiter=delim, quotechar='"', doublequote=True, strict=False)
     records: list[list[str]] = []
@@ -543,8 +725,8 @@ def _parse_delimited(text: str, name: str, delim: str) -> tuple[list[str], list[
             starts.append(start)
     except csv.Error as e:
         raise InputError(
-            f"{name} cannot be parsed as delimited text near line {reader.line_num}: {e}. Check "
-            "the quoting on that line, or pass the delimiter explicitly."
+            f"{name} cannot be parsed as delimited text near line {reader.line_num + shift}: "
+            f"{e}. Check the quoting on that line, or pass the delimiter explicitly."
         ) from None
     if records and last_line > starts[-1]:
         # The last record spans lines: was its quote ever closed?
@@ -555,15 +737,15 @@ def _parse_delimited(text: str, name: str, delim: str) -> tuple[list[str], list[
         except csv.Error as e:
             if "unexpected end of data" in str(e):
                 raise InputError(
-                    f"{name}: the quoted field that starts on line {starts[-1]} is never closed "
-                    f"(it runs to the end of the file, line {last_line}). Add the missing '\"' "
-                    "or re-export the file with proper quoting."
+                    f"{name}: the quoted field that starts on line {starts[-1] + shift} is never "
+                    f"closed (it runs to the end of the file, line {last_line + shift}). Add the "
+                    "missing '\"' or re-export the file with proper quoting."
                 ) from None
     if long_records:
         warnings.warn(
             f"{name}: the record(s) starting on line(s) "
-            f"{', '.join(map(str, long_records[:5]))} span more than {_MAX_RECORD_LINES} lines; "
-            "check for an unmatched quote.",
+            f"{', '.join(str(s + shift) for s in long_records[:5])} span more than "
+            f"{_MAX_RECORD_LINES} lines; check for an unmatched quote.",
             ReadWarning,
             3,
         )
@@ -581,11 +763,11 @@ def _parse_delimited(text: str, name: str, delim: str) -> tuple[list[str], list[
         n = len(row)
         if n > width:
             if any(c.strip() for c in row[width:]):
-                too_long.append((line, n))
+                too_long.append((line + shift, n))
                 continue
             row = row[:width]
         elif n < width:
-            too_short.append(line)
+            too_short.append(line + shift)
             row = row + [""] * (width - n)
         body.append(row)
     if too_long:
@@ -786,7 +968,7 @@ def _none_if_na(v: Any) -> Any:
     return _cell_str(v)
 
 
-def _read_json(text: str, name: str, ext: str) -> pd.DataFrame:
+def _read_json(text: str, name: str, ext: str, first_line: int = 1) -> pd.DataFrame:
     records: list[Any]
     fmt = "json"
     stripped = text.strip()
@@ -814,7 +996,7 @@ def _read_json(text: str, name: str, ext: str) -> pd.DataFrame:
     else:
         fmt = "jsonl"
         records = []
-        for i, line in enumerate(text.splitlines(), start=1):
+        for i, line in enumerate(text.splitlines(), start=first_line):
             if not line.strip():
                 continue
             try:
@@ -836,7 +1018,7 @@ def _read_json(text: str, name: str, ext: str) -> pd.DataFrame:
         )
     for i, r in enumerate(records):
         if not isinstance(r, dict):
-            where = f"line {i + 1}" if fmt == "jsonl" else f"item {i}"
+            where = f"line {i + first_line}" if fmt == "jsonl" else f"item {i}"
             raise InputError(
                 f"{name}: {where} is a JSON {type(r).__name__}, not an object; expected one "
                 'object per response, like {"id": 1, "comment": "..."}.'
@@ -1009,7 +1191,7 @@ def _finish(
     df = pd.DataFrame(data, columns=columns)
     df.index = pd.RangeIndex(len(df))
     _check_rows(df, name, layout, skip)
-    df.attrs.update(source=name, layout=layout, questions=questions, **attrs)
+    df.attrs.update(source=name, layout=layout, questions=questions, header_rows=skip + 1, **attrs)
     return df
 
 
@@ -1560,7 +1742,7 @@ def detect_link_columns(
         if given is not None and given != "" and given not in columns:
             raise InputError(
                 f"Column {given!r} not found in {source} (columns: {_list_columns(columns)}). "
-                f"Set link.{key}_column in your config to an existing column (or \"\" for none)."
+                f'Set link.{key}_column in your config to an existing column (or "" for none).'
             )
     excluded = set(map(str, exclude))
     profiles = {
