@@ -23,7 +23,12 @@ class _Strict(BaseModel):
 
 
 class IOConfig(_Strict):
-    """Which columns mean what. ``None`` means: detect it and print the guess."""
+    """Which columns mean what. ``None`` means: detect it and print the guess.
+
+    ``stream_above_mb``: text and Parquet exports larger than this are read piece by piece
+    (pieces of this size; columns are detected on the first piece), so memory holds one
+    piece of the input, not the file.
+    """
 
     text_column: list[str] | str | None = None
     score_columns: dict[str, ScoreKind | None] | None = None  # None kind = detect it
@@ -33,6 +38,7 @@ class IOConfig(_Strict):
     encoding: str | None = None
     delimiter: str | None = None
     sheet: str | int | None = None
+    stream_above_mb: float = Field(32, gt=0)
 
 
 class CleanConfig(_Strict):
@@ -40,6 +46,11 @@ class CleanConfig(_Strict):
 
     ``id_patterns``: regexes for order/account numbers (named group ``id`` is redacted);
     ``None`` uses :data:`cxnlp.pii.DEFAULT_ID_PATTERNS`.
+    ``redact_columns``: other columns passed through to ``responses`` whose text is redacted
+    too; ``None`` = every column but the score, date and id columns.
+    ``personal_columns``: columns whose every value is replaced by a placeholder (``[EMAIL]``,
+    ``[NAME]``...); ``None`` = detected by header (e-mail, name, phone, IP address, address,
+    latitude/longitude, as in Qualtrics' recipient fields); ``[]`` = none.
     """
 
     normalize: bool = True
@@ -56,6 +67,8 @@ class CleanConfig(_Strict):
     ]
     phone_regions: list[str] = ["GB", "US"]
     id_patterns: list[str] | None = None
+    redact_columns: list[str] | None = None
+    personal_columns: list[str] | None = None
 
 
 class EncoderConfig(_Strict):
@@ -91,6 +104,19 @@ class TopicsConfig(_Strict):
     ``outlier_threshold``: cosine similarity above which an outlier joins its nearest topic;
     ``match_threshold``: similarity of a topic to a codeframe theme below which the topic is
     reported as missing from the codeframe.
+
+    Both defaults were measured on train splits only (``python benchmarks/themes.py --only
+    thresholds``). Outliers: on 6,000 clothing train reviews, HDBSCAN left 51 % as outliers
+    and nearly all of them sit above 0.5 of some centroid (review vectors are close to each
+    other), so the former 0.35 pulled every one in. Outliers at >= 0.70 share their new
+    topic's majority ``Class Name`` / ``Department Name`` at least halfway between chance
+    and the topic members' own purity; those at 0.65-0.70 fall below that, hence 0.70.
+    Matches: topics fitted on SemEval-2014 and MAMS-ACSA train sentences against
+    ``restaurant.yaml``; a topic should match when its nearest theme is one of its own
+    categories (97 cases) and stay unmatched when its categories' themes are taken out of
+    the codeframe (141 cases). At 0.45, 56 % of those uncovered topics were still "matched";
+    0.50 rejects 70 % and keeps 85 % of the right matches (balanced accuracy 0.77, the best
+    of 0.30-0.75; 0.68 at 0.45).
     """
 
     enabled: bool = True
@@ -98,8 +124,8 @@ class TopicsConfig(_Strict):
     min_topic_size: int = Field(10, ge=2)
     max_fit_docs: int = Field(20_000, ge=10)
     min_docs: int = Field(50, ge=10)
-    outlier_threshold: float | None = Field(0.35, ge=-1, le=1)
-    match_threshold: float = Field(0.45, ge=-1, le=1)
+    outlier_threshold: float | None = Field(0.70, ge=-1, le=1)
+    match_threshold: float = Field(0.50, ge=-1, le=1)
 
 
 class RunConfig(_Strict):

@@ -122,6 +122,7 @@ def _bootstrap_impacts(u: np.ndarray, M: np.ndarray, B: int, seed: int,
                        chunk: int = 200) -> np.ndarray:
     """(B, K) bootstrap replicates of the impact of each column of ``M`` (resampled rows)."""
     n, K = M.shape
+    chunk = max(1, min(chunk, 20_000_000 // max(n, 1)))  # (chunk, n) weights stay ~160 MB
     rng = np.random.default_rng(seed)
     Mf = M.astype(np.float64)
     notM = 1.0 - Mf

@@ -10,10 +10,11 @@ from __future__ import annotations
 import hashlib
 import platform
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timezone
 from functools import cached_property
 from importlib.metadata import version
+from itertools import chain
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -26,7 +27,7 @@ from .clean import normalize
 from .config import Config, apply_overrides, load_config
 from .encode import Encoder, embed_documents
 from .errors import InputError
-from .pii import DEFAULT_ID_PATTERNS, PIIRedactor
+from .pii import DEFAULT_ID_PATTERNS, PIIRedactor, personal_column_kind, redact_columns
 from .results import MENTION_COLUMNS, SENTENCE_COLUMNS, Results
 
 #: Row statuses. Rows with a sentiment are "ok" or "no theme"; the others say why not.
@@ -35,6 +36,44 @@ EMPTY, NO_WORDS, TOO_LONG = "empty text", "no words (only symbols or emoji)", "t
 
 _WORD = re.compile(r"[^\W_]", re.UNICODE)
 PROBA = ["p_negative", "p_neutral", "p_positive"]
+#: Columns the run writes into ``responses``: an input column of that name becomes input_<name>.
+OUTPUT_COLUMNS = {"row_id", "status", "text", "pii", "notes", "sentiment", "sentiment_score",
+                  *PROBA, "themes", "topic"}  # fmt: skip
+
+
+class Source(NamedTuple):
+    """An opened input: its pieces in order, the column mapping, and what identifies it."""
+
+    frames: Iterator[pd.DataFrame]
+    columns: cxio.ColumnMap
+    digest: str
+    total: int | None  # rows, when known before reading everything
+    attrs: dict[str, Any]
+
+
+def rechunk(frames: pd.DataFrame | Iterable[pd.DataFrame], size: int) -> Iterator[pd.DataFrame]:
+    """Cut a table, or consecutive pieces of one, into chunks of exactly ``size`` rows."""
+    if isinstance(frames, pd.DataFrame):
+        frames = [frames]
+    buf: list[pd.DataFrame] = []
+    have = 0
+    for frame in frames:
+        at = 0
+        while at < len(frame):
+            part = frame.iloc[at : at + size - have]
+            buf.append(part)
+            have += len(part)
+            at += len(part)
+            if have == size:
+                yield buf[0] if len(buf) == 1 else pd.concat(buf, ignore_index=True)
+                buf, have = [], 0
+    if buf:
+        yield buf[0] if len(buf) == 1 else pd.concat(buf, ignore_index=True)
+
+
+def _missing(value: Any) -> bool:
+    """None, NaN or pd.NA: an empty cell, read as an empty text."""
+    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
 
 
 class ChunkResult(NamedTuple):
@@ -67,7 +106,8 @@ class Analyzer:
     encoder : Encoder, optional
         Shared sentence encoder; built from ``config.encoder`` when omitted.
     sentiment : estimator, optional
-        Head with ``predict_proba(X) -> (n, 3)`` over negative/neutral/positive.
+        Head with ``predict_proba(X) -> (n, 3)`` over negative/neutral/positive; a head with
+        ``text_cues`` set also gets ``texts=`` (see :func:`cxnlp.sentiment.head_proba`).
     themes : object, optional
         Theme classifier with ``mentions(sentences, vectors, proba)``; built from
         ``config.themes`` when omitted, ``False`` to switch themes off.
@@ -150,18 +190,33 @@ class Analyzer:
         }
 
     # --- reading ------------------------------------------------------------------------
-    def read(self, data: str | Path | pd.DataFrame) -> tuple[pd.DataFrame, cxio.ColumnMap, str]:
-        """Read ``data`` and decide the column mapping; returns (frame, columns, input hash)."""
+    def open(self, data: str | Path | pd.DataFrame) -> Source:
+        """Start reading ``data``: the first piece decides the column mapping.
+
+        Exports larger than ``io.stream_above_mb`` come in pieces
+        (:func:`cxnlp.io.iter_feedback`), so the input is never in memory whole.
+        """
         c = self.config.io
         if isinstance(data, pd.DataFrame):
-            frame, digest = data, frame_hash(data)
-        else:
-            path = Path(data)
-            frame = cxio.read_feedback(
-                path, sheet=c.sheet, encoding=c.encoding, delimiter=c.delimiter
-            )
-            digest = file_hash(path)
-        return frame, self.detect(frame), digest
+            return Source(iter([data]), self.detect(data), frame_hash(data), len(data), data.attrs)
+        path = Path(data)
+        piece = int(c.stream_above_mb * 2**20)
+        pieces = cxio.iter_feedback(
+            path, piece_bytes=piece, sheet=c.sheet, encoding=c.encoding, delimiter=c.delimiter
+        )
+        first = next(pieces)
+        total = len(first) if path.stat().st_size <= piece else None
+        return Source(
+            chain([first], pieces), self.detect(first), file_hash(path), total, dict(first.attrs)
+        )
+
+    def read(self, data: str | Path | pd.DataFrame) -> tuple[pd.DataFrame, cxio.ColumnMap, str]:
+        """Read ``data`` whole and decide the column mapping: (frame, columns, input hash)."""
+        src = self.open(data)
+        frames = list(src.frames)
+        frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+        frame.attrs = src.attrs
+        return frame, src.columns, src.digest
 
     def detect(self, frame: pd.DataFrame) -> cxio.ColumnMap:
         """The column mapping: configured columns win, the rest is detected."""
@@ -210,17 +265,45 @@ class Analyzer:
             found.extend(sorted(counts.elements()))
         return text
 
+    def _passthrough(
+        self, frame: pd.DataFrame, columns: cxio.ColumnMap
+    ) -> tuple[list[str], dict[str, str]]:
+        """Passed-through columns to redact, and those masked whole (column -> kind of PII)."""
+        c = self.config.clean
+        # segments too: a category holding an address is merged into [POSTCODE], not kept
+        claimed = {*columns.text, *columns.scores, columns.date, columns.id}
+        rest = [col for col in frame.columns if col not in claimed]
+        for key in ("redact_columns", "personal_columns"):
+            missing = [col for col in getattr(c, key) or [] if col not in frame.columns]
+            if missing:
+                raise InputError(
+                    f"clean.{key} names {missing}, not columns of the export (columns: "
+                    f"{', '.join(map(str, frame.columns[:12]))}). Fix or remove them in the config."
+                )
+        if c.personal_columns is None:
+            personal = {col: kind for col in rest if (kind := personal_column_kind(col))}
+        else:
+            personal = {col: personal_column_kind(col) or "personal" for col in c.personal_columns}
+        redact = rest if c.redact_columns is None else list(c.redact_columns)
+        return redact, personal
+
     def clean_chunk(self, frame: pd.DataFrame, columns: cxio.ColumnMap, start: int) -> pd.DataFrame:
-        """Input columns + ``row_id``, ``text``, ``status``, ``notes``; scores parsed to numbers."""
-        out = frame.copy()
+        """``row_id``, ``status``, the input columns, ``text``, ``pii``, ``notes``.
+
+        Scores are parsed to numbers; text columns are normalised and redacted, and so are the
+        other passed-through columns (``clean.redact_columns`` / ``clean.personal_columns``),
+        so no output carries the PII that the text column lost. An input column named like
+        an output column (``status``, ``text``...) is kept as ``input_<name>``.
+        """
         pii: list[list[str]] = [[] for _ in range(len(frame))]
-        parts = []
+        new: dict[str, Any] = {}
         for col in columns.text:
-            cells = frame[col].astype("string").fillna("").astype(str).tolist()
-            cells = [self._clean_text(t, found) for t, found in zip(cells, pii, strict=True)]
-            out[col] = cells  # the passed-through column carries no PII either
-            parts.append(cells)
-        texts = ["\n".join(p for p in row if p) for row in zip(*parts, strict=True)]
+            cells = ["" if _missing(v) else str(v) for v in frame[col].tolist()]
+            new[col] = [self._clean_text(t, found) for t, found in zip(cells, pii, strict=True)]
+        texts = ["\n".join(p for p in row if p) for row in zip(*new.values(), strict=True)]
+        if self.redactor is not None:
+            redact, personal = self._passthrough(frame, columns)
+            new.update(redact_columns(frame, redact, personal, self.redactor, pii))
         max_chars = self.config.clean.max_chars
         status = [
             EMPTY
@@ -240,19 +323,23 @@ class Analyzer:
             values, invalid = cxio.parse_scores(frame[col], kind)
             for i in np.flatnonzero(np.asarray(invalid)):
                 notes[i].append(f"invalid {kind} value {str(frame[col].iloc[i])!r} in '{col}'")
-            out[col] = np.asarray(values, dtype=float)
-        out.insert(0, "row_id", np.arange(start, start + len(frame)))
-        out.insert(1, "status", status)
-        out["text"] = texts
-        out["pii"] = pii
-        out["notes"] = ["; ".join(n) for n in notes]
-        return out.reset_index(drop=True)
+            new[col] = np.asarray(values, dtype=float)
+        body = frame.reset_index(drop=True)
+        for col, cells in new.items():
+            body[col] = cells  # the passed-through columns carry no PII either
+        if "text" in columns.text:  # the output's text column holds it (cleaned, joined)
+            body = body.drop(columns=["text"])
+        if clash := OUTPUT_COLUMNS.intersection(body.columns):
+            body = body.rename(columns={c: f"input_{c}" for c in clash})
+        head = pd.DataFrame({"row_id": np.arange(start, start + len(frame)), "status": status})
+        tail = pd.DataFrame({"text": texts, "pii": pii, "notes": ["; ".join(n) for n in notes]})
+        return pd.concat([head, body, tail], axis=1)
 
     def analyze_chunk(
         self, frame: pd.DataFrame, columns: cxio.ColumnMap, start: int = 0
     ) -> ChunkResult:
         """Run the per-row stages on one chunk whose first row is input row ``start``."""
-        from .sentiment import document_sentiment
+        from .sentiment import document_sentiment, document_texts, head_proba
 
         responses = self.clean_chunk(frame, columns, start)
         todo = np.flatnonzero(responses["status"].to_numpy() == OK)
@@ -260,9 +347,13 @@ class Analyzer:
         sents = emb.sentences.rename(columns={"doc": "row_id"})
         sents["row_id"] = responses["row_id"].to_numpy()[todo][sents["row_id"].to_numpy()]
 
-        doc_p = self.sentiment.predict_proba(emb.docs) if len(todo) else np.zeros((0, 3))
+        head = self.sentiment
+        doc_texts = document_texts(emb.sentences, len(todo))
+        doc_p = head_proba(head, emb.docs, doc_texts) if len(todo) else np.zeros((0, 3))
         sent_p = (
-            self.sentiment.predict_proba(emb.sentence_vectors) if len(sents) else np.zeros((0, 3))
+            head_proba(head, emb.sentence_vectors, emb.sentences["text"].tolist())
+            if len(sents)
+            else np.zeros((0, 3))
         )
         labels = document_sentiment(
             doc_p,
@@ -298,28 +389,30 @@ class Analyzer:
 
     def pipe(
         self,
-        frame: pd.DataFrame,
+        frames: pd.DataFrame | Iterable[pd.DataFrame],
         columns: cxio.ColumnMap,
         chunk_size: int | None = None,
         store: ChunkStore | None = None,
     ) -> Iterator[ChunkResult]:
         """Yield results chunk by chunk (spaCy ``Language.pipe`` style) in input order.
 
-        With a :class:`~cxnlp.checkpoint.ChunkStore`, finished chunks are written to disk and
+        ``frames`` is the input table or its pieces in order (e.g. :attr:`Source.frames`);
+        either way it is cut into chunks of exactly ``chunk_size`` rows. With a
+        :class:`~cxnlp.checkpoint.ChunkStore`, finished chunks are written to disk and
         chunks already there are read back instead of analysed again; every chunk is then
         yielded as read from disk, so a resumed run and an uninterrupted one are identical.
         """
         size = chunk_size or self.config.run.chunk_size
         done = store.done() if store else set()
-        for index, start in enumerate(range(0, len(frame), size)):
+        start = 0
+        for index, chunk in enumerate(rechunk(frames, size)):
             if store is None:
-                yield self.analyze_chunk(frame.iloc[start : start + size], columns, start)
-                continue
-            if index not in done:
-                store.save(
-                    index, self.analyze_chunk(frame.iloc[start : start + size], columns, start)
-                )
-            yield ChunkResult(**store.load(index))
+                yield self.analyze_chunk(chunk, columns, start)
+            else:
+                if index not in done:
+                    store.save(index, self.analyze_chunk(chunk, columns, start))
+                yield ChunkResult(**store.load(index))
+            start += len(chunk)
 
     def checkpoint(self, folder: str | Path, digest: str, resume: bool = False) -> ChunkStore:
         """A chunk store for this run: resuming requires the same input, config and models."""
@@ -342,21 +435,25 @@ class Analyzer:
         data: str | Path | pd.DataFrame,
         checkpoint_dir: str | Path | None = None,
         resume: bool = False,
+        on_open: Callable[[Source, ChunkStore | None], None] | None = None,
         **overrides: Any,
     ) -> Results:
         """Analyse an export (path or DataFrame) and return :class:`~cxnlp.results.Results`.
 
         ``checkpoint_dir`` keeps finished chunks on disk; ``resume=True`` skips the chunks an
-        interrupted run already finished.
+        interrupted run already finished. ``on_open(source, store)`` is called once the
+        column mapping is known, before any chunk runs (the CLI prints the mapping there).
         """
         if overrides:
-            return self.with_overrides(**overrides).analyze(data, checkpoint_dir, resume)
-        frame, columns, digest = self.read(data)
-        store = self.checkpoint(checkpoint_dir, digest, resume) if checkpoint_dir else None
-        chunks = self._progress(self.pipe(frame, columns, store=store), len(frame))
-        return self.assemble(list(chunks), columns, digest, source=data)
+            return self.with_overrides(**overrides).analyze(data, checkpoint_dir, resume, on_open)
+        src = self.open(data)
+        store = self.checkpoint(checkpoint_dir, src.digest, resume) if checkpoint_dir else None
+        if on_open is not None:
+            on_open(src, store)
+        chunks = self._progress(self.pipe(src.frames, src.columns, store=store), src.total)
+        return self.assemble(list(chunks), src.columns, src.digest, source=data)
 
-    def _progress(self, chunks: Iterable[ChunkResult], total: int) -> Iterable[ChunkResult]:
+    def _progress(self, chunks: Iterable[ChunkResult], total: int | None) -> Iterable[ChunkResult]:
         if not self.config.run.progress:
             yield from chunks
             return

@@ -18,8 +18,9 @@ import yaml
 from typer.testing import CliRunner
 
 from cxnlp.cli import app
+from cxnlp.config import TopicsConfig
 from cxnlp.encode import embed_documents
-from cxnlp.errors import InputError
+from cxnlp.errors import InputError, ModelError
 from cxnlp.themes import Codeframe, CodeframeClassifier
 
 DATA = Path(__file__).parent / "data"
@@ -116,7 +117,7 @@ def test_pipeline_fills_topics_table(results, feedback):
     by_id = topics.set_index("topic")
     app_topic = _topic_of("app", feedback, col.to_numpy())
     assert by_id.loc[app_topic, "matched_theme"] == "digital_bugs"
-    assert by_id.loc[app_topic, "theme_similarity"] >= 0.45
+    assert by_id.loc[app_topic, "theme_similarity"] >= TopicsConfig().match_threshold
     late = _topic_of("delivery", feedback, col.to_numpy())
     assert by_id.loc[late, "matched_theme"] in {"delivery_speed", "delivery"}
 
@@ -254,6 +255,16 @@ def test_train_themes_round_trip(tmp_path, encoder, analyzer):
     trained = analyzer.with_overrides(**{"themes.model": str(out)})
     res = trained.analyze(pd.DataFrame({"comment": ["The app keeps crashing."]}))
     assert res.responses["themes"].iloc[0][0] == "digital_bugs"
+    # the run manifest names the trained head exactly (folder + hash of its verified files)
+    head_id = res.manifest["models"]["themes"]
+    assert head_id == clf.model_id_ and head_id.startswith(f"{out.name}@")
+    # the card also covers training.json: an edited record of the training is refused too
+    import shutil
+
+    edited = shutil.copytree(out, tmp_path / "edited")
+    (edited / "training.json").write_text(json.dumps({**info, "texts": 1000}))
+    with pytest.raises(ModelError, match="training.json does not match its model card"):
+        CodeframeClassifier.load(edited, encoder=encoder)
 
 
 def test_train_themes_unknown_theme_is_one_clear_error(tmp_path):
