@@ -313,16 +313,20 @@ def train_themes(
         cv=cv,
         seed=seed,
     )
-    out_console.print(
-        f"Saved theme head for codeframe '{info['codeframe']}' to {folder} ({info['texts']} texts)."
-    )
+    what = f"theme head for codeframe '{info['codeframe']}'"
+    _saved(what, folder, info, "micro-F1", "micro_f1", f"themes: {{model: {folder}}}")
+
+
+def _saved(what: str, folder: Path, info: dict, name: str, key: str, use: str) -> None:
+    """What a `train` command wrote, its cross-validated figures, and how to use it."""
+    out_console.print(f"Saved {what} to {folder} ({info['texts']} texts).")
     cvm = info["cv"]
     if cvm:
         out_console.print(
-            f"  {cvm['folds']}-fold CV: micro-F1 {cvm['micro_f1']:.3f}, "
+            f"  {cvm['folds']}-fold CV: {name} {float(cvm[key]):.3f}, "
             f"macro-F1 {cvm['macro_f1']:.3f}"
         )
-    out_console.print(f"  Use it: set `themes: {{model: {folder}}}` in your config.")
+    out_console.print(f"  Use it: set `{use}` in your config.")
 
 
 @train_app.command(
@@ -372,14 +376,8 @@ def train_churn(
     reasons = load_config(config).link.churn_reasons if config else None
     info = train(labels, out, reasons=reasons, codeframe=codeframe, text_column=text_column,
                  reason_column=reason_column, cv=cv, seed=seed)  # fmt: skip
-    out_console.print(f"Saved churn-reason head to {out} ({info['texts']} texts).")
-    cvm = info["cv"]
-    if cvm:
-        out_console.print(
-            f"  {cvm['folds']}-fold CV: top-1 accuracy {cvm['top1_accuracy']}, "
-            f"macro-F1 {cvm['macro_f1']:.3f}"
-        )
-    out_console.print(f"  Use it: set `link: {{churn_model: {out}}}` in your config.")
+    _saved("churn-reason head", out, info, "top-1 accuracy", "top1_accuracy",
+           f"link: {{churn_model: {out}}}")  # fmt: skip
 
 
 @codeframe_app.command(
