@@ -11,7 +11,7 @@ setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -c constraints.txt -e '.[dev,dask,onnx,topics]'
+	$(BIN)/pip install -q -c constraints.txt -e '.[dev,dask,onnx,topics,names]'
 	touch $@
 
 demo: setup

@@ -32,12 +32,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from cxnlp.pii import redact_pii  # noqa: E402
+from cxnlp.errors import ModelError  # noqa: E402
+from cxnlp.pii import PIIRedactor, redact_pii  # noqa: E402
 
 DATA = ROOT / "tests" / "data" / "pii" / "pii_labelled.jsonl"
-KINDS = ["email", "phone", "card", "iban", "postcode", "id", "url"]
+KINDS = ["email", "phone", "card", "iban", "postcode", "id", "url", "name"]
 STRUCTURED = ["email", "phone", "card", "iban", "postcode"]
-PLACEHOLDER = re.compile(r"\[(EMAIL|URL|IBAN|CARD|PHONE|POSTCODE|ID)\]")
+PLACEHOLDER = re.compile(r"\[(EMAIL|URL|IBAN|CARD|PHONE|POSTCODE|ID|NAME)\]")
 
 
 def load(path: Path = DATA) -> list[dict]:
@@ -46,6 +47,7 @@ def load(path: Path = DATA) -> list[dict]:
 
 
 BLIND = ROOT / "tests" / "data" / "pii" / "pii_blind.txt"
+NAMES = ROOT / "tests" / "data" / "pii" / "pii_names.txt"
 _MARK = re.compile(r"\{\{(\w+):(.+?)\}\}")
 
 
@@ -209,6 +211,15 @@ def main() -> None:
     blind = load_marked()
     print(f"\n== blind set ({BLIND.name}: other countries' formats and phrasings) ==")
     report(score(blind), throughput(blind), args.show)
+    names = load_marked(NAMES)
+    print(f"\n== person names ({NAMES.name}; optional kind 'name', spaCy en_core_web_sm NER) ==")
+    try:
+        with_names = PIIRedactor(kinds={*PIIRedactor().kinds, "name"})
+        with_names("Thanks Sarah")
+    except ModelError as exc:
+        print(f"skipped: {exc}")
+        return
+    report(score(names, with_names), throughput(names, with_names), args.show)
 
 
 if __name__ == "__main__":

