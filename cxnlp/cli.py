@@ -179,8 +179,7 @@ def analyze(
         # results.columns also records the link stage's columns (touchpoint, churn)
         mapping = {k: v for k, v in results.columns.items() if k in ColumnMap.model_fields}
         console.print(
-            f"Analysed {len(results.responses):,} rows on Dask.\n"
-            f"{ColumnMap(**mapping).describe()}",
+            f"Analysed {len(results.responses):,} rows on Dask.\n{ColumnMap(**mapping).describe()}",
             highlight=False,
         )
         written = results.save(out)
@@ -232,6 +231,12 @@ def _summary(results: Any, written: dict[str, Path], seconds: float) -> None:
     out_dir = next(iter(written.values())).parent if written else Path(".")
     table.add_row("written to", f"{out_dir}/ ({', '.join(sorted(written))})")
     out_console.print(table)
+
+
+# options shared by the `train` commands
+TextColumn = Annotated[str | None, typer.Option(help="Text column (default: detected).")]
+Folds = Annotated[int, typer.Option(help="Cross-validation folds for the model card (0: none).")]
+Seed = Annotated[int, typer.Option(help="Random seed.")]
 
 
 @train_app.command(
@@ -288,17 +293,13 @@ def train_themes(
             help="Folder for the head and its MODEL_CARD.md (default models/themes-<codeframe>)."
         ),
     ] = None,
-    text_column: Annotated[
-        str | None, typer.Option(help="Text column (default: detected).")
-    ] = None,
+    text_column: TextColumn = None,
     theme_column: Annotated[
         str | None,
         typer.Option(help="Theme column (default: theme, themes, label, code or category)."),
     ] = None,
-    cv: Annotated[
-        int, typer.Option(help="Cross-validation folds for the model card (0: none).")
-    ] = 3,
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    cv: Folds = 3,
+    seed: Seed = 0,
 ) -> None:
     """Fit a theme head on labelled examples (8-16 per theme already help) and save it."""
     from .training.themes import train_themes as train
@@ -357,17 +358,13 @@ def train_churn(
         str | None,
         typer.Option(help="Codeframe whose churn_reasons to use (default: the ten defaults)."),
     ] = None,
-    text_column: Annotated[
-        str | None, typer.Option(help="Text column (default: detected).")
-    ] = None,
+    text_column: TextColumn = None,
     reason_column: Annotated[
         str | None,
         typer.Option(help="Reason column (default: churn_reason, reason, label or code)."),
     ] = None,
-    cv: Annotated[
-        int, typer.Option(help="Cross-validation folds for the model card (0: none).")
-    ] = 3,
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    cv: Folds = 3,
+    seed: Seed = 0,
 ) -> None:
     """Fit a churn-reason head on labelled texts, exactly like a theme head, and save it."""
     from .config import load_config
