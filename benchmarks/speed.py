@@ -30,7 +30,6 @@ import argparse
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 from _common import machine, median_time, need_data, peak_rss_mib
@@ -45,17 +44,15 @@ def airline_texts(n: int) -> pd.DataFrame:
     return test[["tweet_id", "text", "airline"]].head(n).reset_index(drop=True)
 
 
-def hand_built_stack(st: Any, codeframe: str) -> Callable[[list[str]], None]:
+def hand_built_stack(encoder: Encoder, codeframe: str) -> Callable[[list[str]], None]:
     """Sentiment pipeline + BERTopic with its own embedding pass + zero-shot theme scores."""
-    import numpy as np
     from bertopic import BERTopic
     from transformers import AutoModelForSequenceClassification, AutoTokenizer, pipeline
     from transformers.utils import logging as hf_logging
 
-    from cxnlp.encode import _resolve_model
     from cxnlp.themes import Codeframe
 
-    folder = _resolve_model("all-MiniLM-L6-v2")[0]
+    st, folder = encoder.model_, encoder.folder
     hf_logging.set_verbosity_error()  # "some weights are newly initialised": on purpose
     model = AutoModelForSequenceClassification.from_pretrained(folder, num_labels=3)
     tokenizer = AutoTokenizer.from_pretrained(folder)
@@ -70,8 +67,7 @@ def hand_built_stack(st: Any, codeframe: str) -> Callable[[list[str]], None]:
         topic_model = BERTopic(embedding_model=st, verbose=False)
         topic_model.fit_transform(texts)
         emb = st.encode(texts, batch_size=64, normalize_embeddings=True)  # for theme scores
-        _ = (emb @ theme_vecs.T) > 0.3
-        np.asarray(_)
+        (emb @ theme_vecs.T) > 0.3  # noqa: B015 - the themes each text would get
 
     return run
 
@@ -111,7 +107,7 @@ def main(argv: list[str] | None = None) -> None:
     def run_warm() -> None:
         an.analyze(frame, text_column="text").to_html(report)
 
-    hand_built = hand_built_stack(st, args.codeframe)
+    hand_built = hand_built_stack(plain, args.codeframe)
     hand_built(texts[:64])  # load the classifier once
 
     fast = an.with_overrides(backend="onnx-int8")

