@@ -417,22 +417,25 @@ class CodeframeClassifier:
         X = np.asarray(X, dtype=np.float32)
         sims = row_dot(X, self.prototypes_)
         if texts is not None and self.keyword_boost:
-            if not hasattr(self, "_keyword_res"):
+            if not hasattr(self, "_any_keyword"):
                 self._ensure_keywords()
+            # one pass of the union first: most sentences name no keyword at all
+            any_hit = [i for i, t in enumerate(texts) if t and self._any_keyword.search(t)]
             for k, rx in enumerate(self._keyword_res):
                 if rx is None:
                     continue
-                hit = np.fromiter((bool(rx.search(t or "")) for t in texts), bool, len(texts))
+                hit = [i for i in any_hit if rx.search(texts[i])]
                 sims[hit, k] += self.keyword_boost
         return sims
 
     def _ensure_keywords(self) -> None:
-        self._keyword_res = [
-            re.compile(r"\b(?:" + "|".join(re.escape(k) for k in t.keywords) + r")\b", re.I)
-            if t.keywords
-            else None
-            for t in self.codeframe_.themes
-        ]
+        def union(words: Sequence[str]) -> re.Pattern[str]:
+            return re.compile(r"\b(?:" + "|".join(re.escape(k) for k in words) + r")\b", re.I)
+
+        themes = self.codeframe_.themes
+        self._keyword_res = [union(t.keywords) if t.keywords else None for t in themes]
+        words = [k for t in themes for k in t.keywords]
+        self._any_keyword = union(words) if words else re.compile(r"(?!)")  # never matches
 
     def _zero_shot(self, sims: np.ndarray) -> np.ndarray:
         conf = _sigmoid((sims - self.thresholds_) / self.temperature)
