@@ -473,7 +473,7 @@ def bench_topics(encoder: Encoder, n: int = 20_000) -> None:
         f"{model.fit_outlier_share_:.1%}/{np.mean(topics == -1):.1%}",
     )
     t = time.perf_counter()
-    table = topic_table(model, texts, docs, topics, CodeframeClassifier("retail", encoder),
+    table = topic_table(model, topics, CodeframeClassifier("retail", encoder),
                         cfg.match_threshold)  # fmt: skip
     report(
         "Topics: table + codeframe match", "retail codeframe", f"{time.perf_counter() - t:.1f} s"

@@ -27,7 +27,7 @@ import logging
 import re
 import unicodedata
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -248,6 +248,9 @@ class TopicModel:
             n_components=int(max(2, min(self.n_components, n - 2))),
             min_dist=0.0,
             random_state=self.seed,
+            # UMAP's default is 500 epochs up to 10,000 points and 200 above: 200 always,
+            # so a 10k-review layout takes ~4 s instead of ~10 s
+            n_epochs=200,
         )
         hdb = HDBSCAN(
             min_cluster_size=size,
@@ -299,10 +302,7 @@ class TopicModel:
         docs, emb = self._check(docs, embeddings)
         if len(docs) < 10:
             raise ValueError(f"Topic discovery needs at least 10 documents, got {len(docs)}")
-        idx = np.arange(len(docs))
-        if len(docs) > self.max_fit_docs:
-            rng = np.random.default_rng(self.seed)
-            idx = np.sort(rng.choice(len(docs), self.max_fit_docs, replace=False))
+        idx = self.sample(len(docs))
         fit_docs = [docs[i] for i in idx]
         fit_emb = emb[idx]
         model = self._build(len(idx))
@@ -323,6 +323,13 @@ class TopicModel:
         self.labels_ = self._labels()
         self.n_features_in_ = dim
         return self
+
+    def sample(self, n: int) -> np.ndarray:
+        """Indices of the documents a fit uses: all ``n``, or ``max_fit_docs`` of them (seeded)."""
+        if n <= self.max_fit_docs:
+            return np.arange(n)
+        rng = np.random.default_rng(self.seed)
+        return np.sort(rng.choice(n, self.max_fit_docs, replace=False))
 
     def _keywords(self, topic: int, n: int) -> list[str]:
         words = self.bertopic_.get_topic(topic) or []
@@ -399,14 +406,38 @@ class TopicModel:
     def fit_transform(self, docs: Sequence[str], embeddings: np.ndarray) -> np.ndarray:
         """Fit on a bounded sample, assign every document, reduce outliers."""
         docs, emb = self._check(docs, embeddings)
-        self.fit(docs, emb)
+        return self.fit_assign(docs, lambda rows: emb[rows])
+
+    def fit_assign(
+        self,
+        docs: Sequence[str],
+        embed: Callable[[np.ndarray], np.ndarray],
+        batch_size: int = 10_000,
+    ) -> np.ndarray:
+        """:meth:`fit_transform` asking ``embed(rows)`` for the vectors of ``docs[rows]``.
+
+        Only the fit sample's vectors and one batch of the others are held at a time, so
+        assigning a million documents costs the memory of ``max_fit_docs`` (e.g. vectors read
+        back from the encoder's cache). Also sets ``representatives_`` (from the fit sample).
+        """
+        docs = [str(d) for d in docs]
+        idx = self.sample(len(docs))
+        fit_docs, fit_emb = [docs[i] for i in idx], np.asarray(embed(idx), np.float32)
+        self.fit(fit_docs, fit_emb)
+        self.fit_index_ = idx
         topics = np.full(len(docs), -1, dtype=int)
-        topics[self.fit_index_] = self.fit_topics_
-        rest = np.setdiff1d(np.arange(len(docs)), self.fit_index_)
-        if len(rest):
-            topics[rest] = self.transform([docs[i] for i in rest], emb[rest])
-        fit = self.fit_index_
-        topics[fit] = self.reduce_outliers([docs[i] for i in fit], emb[fit], topics[fit])
+        topics[idx] = self.reduce_outliers(fit_docs, fit_emb, self.fit_topics_)
+        self.representatives_ = self.representatives(fit_docs, fit_emb, topics[idx])
+        rest = np.setdiff1d(np.arange(len(docs)), idx)
+        # a text repeated in the rest is assigned once (assignment is row by row, so equal
+        # texts get equal topics): exports repeat "great service" thousands of times
+        first: dict[str, int] = {}
+        owner = np.array([first.setdefault(docs[i], i) for i in rest], dtype=int)
+        distinct = np.unique(owner)
+        for s in range(0, len(distinct), batch_size):
+            rows = distinct[s : s + batch_size]
+            topics[rows] = self.transform([docs[i] for i in rows], embed(rows), batch_size)
+        topics[rest] = topics[owner]
         return topics
 
     # -- description --------------------------------------------------------------------
@@ -461,8 +492,6 @@ def _distinct(words: Sequence[str], n: int) -> list[str]:
 
 def topic_table(
     model: TopicModel,
-    docs: Sequence[str],
-    embeddings: np.ndarray,
     topics: np.ndarray,
     classifier: Any = None,
     match_threshold: float = 0.50,
@@ -470,14 +499,16 @@ def topic_table(
 ) -> pd.DataFrame:
     """One row per topic: label, keywords, size, share, sentiment mix, representatives, match.
 
-    ``responses`` (aligned with ``docs``) supplies ``sentiment`` and ``sentiment_score``;
+    ``topics`` is what :meth:`TopicModel.fit_transform` returned (representatives come from
+    its fit sample); ``responses`` (aligned with ``topics``) supplies ``sentiment`` and
+    ``sentiment_score``;
     ``classifier`` (a :class:`~cxnlp.themes.CodeframeClassifier`) matches each topic centroid
     to the nearest codeframe theme prototype; ``matched_theme`` is empty below
     ``match_threshold`` (the codeframe misses that topic).
     """
     topics = np.asarray(topics, dtype=int)
     n = max(len(topics), 1)
-    reps = model.representatives(docs, embeddings, topics)
+    reps = model.representatives_
     ids = model.topic_ids_
     matched: list[str | None] = [None] * len(ids)
     msim = np.full(len(ids), np.nan)
@@ -532,6 +563,20 @@ def _doc_embeddings(encoder: Any, texts: list[str], batch: int = 2000) -> np.nda
     return np.vstack(parts) if parts else np.zeros((0, encoder.dim), np.float32)
 
 
+def _fit_topics(analyzer: Any, texts: list[str]) -> tuple[TopicModel, np.ndarray]:
+    """A :class:`TopicModel` per ``analyzer.config.topics`` fitted on ``texts``, and their topics.
+
+    Document vectors are asked for batch by batch (:meth:`TopicModel.fit_assign`), so the
+    memory they take is bounded by ``topics.max_fit_docs`` however long the export.
+    """
+    cfg = analyzer.config.topics
+    model = TopicModel(seed=cfg.seed, min_topic_size=cfg.min_topic_size,
+                       max_fit_docs=cfg.max_fit_docs, outlier_threshold=cfg.outlier_threshold,
+                       encoder=analyzer.encoder)  # fmt: skip
+    embed = lambda rows: _doc_embeddings(analyzer.encoder, [texts[i] for i in rows])  # noqa: E731
+    return model, model.fit_assign(texts, embed)
+
+
 def discover_topics(results: Any, analyzer: Any) -> pd.DataFrame:
     """Corpus stage: discover topics over the analysed responses of a run.
 
@@ -567,14 +612,10 @@ def discover_topics(results: Any, analyzer: Any) -> pd.DataFrame:
         return _empty_topics()
     texts = responses["text"].astype(str).to_numpy()[rows].tolist()
     try:
-        emb = _doc_embeddings(analyzer.encoder, texts)
-        model = TopicModel(
-            seed=cfg.seed, min_topic_size=cfg.min_topic_size, max_fit_docs=cfg.max_fit_docs,
-            outlier_threshold=cfg.outlier_threshold, encoder=analyzer.encoder,
-        )  # fmt: skip
-        topics = model.fit_transform(texts, emb)
-        table = topic_table(model, texts, emb, topics, analyzer.themes, cfg.match_threshold,
-                            responses.iloc[rows].reset_index(drop=True))  # fmt: skip
+        model, topics = _fit_topics(analyzer, texts)
+        mix = responses[[c for c in ("sentiment", "sentiment_score") if c in responses]]
+        table = topic_table(model, topics, analyzer.themes, cfg.match_threshold,
+                            mix.iloc[rows].reset_index(drop=True))  # fmt: skip
     except Exception as exc:  # noqa: BLE001 - a corpus stage must not lose a finished run
         warnings.warn(f"Topic discovery failed and was skipped: {exc!r}", stacklevel=2)
         note.update(status="failed", reason=f"{type(exc).__name__}: {exc}")
@@ -667,14 +708,10 @@ def suggest_codeframe(
             f"{len(texts)} non-empty responses in {_source(data)}; suggesting a codeframe "
             f"needs at least topics.min_docs={cfg.min_docs}. Use a larger export."
         )
-    emb = _doc_embeddings(analyzer.encoder, texts)
-    model = TopicModel(seed=cfg.seed, min_topic_size=cfg.min_topic_size,
-                       max_fit_docs=cfg.max_fit_docs, outlier_threshold=cfg.outlier_threshold,
-                       encoder=analyzer.encoder)  # fmt: skip
-    topics = model.fit_transform(texts, emb)
+    model, topics = _fit_topics(analyzer, texts)
     base_cf = Codeframe.load(base) if base else None
     clf = CodeframeClassifier(base_cf, analyzer.encoder) if base_cf else None
-    table = topic_table(model, texts, emb, topics, clf, cfg.match_threshold)
+    table = topic_table(model, topics, clf, cfg.match_threshold)
     if table.empty:
         raise InputError(
             f"No topic found in {_source(data)} ({len(texts)} responses, all outliers). "

@@ -149,8 +149,6 @@ def test_unmatched_topic_has_empty_theme(encoder, feedback, doc_vectors, fitted)
     )
     table = topic_table(
         model,
-        feedback["comment"].tolist(),
-        doc_vectors,
         topics,
         CodeframeClassifier(cf, encoder),
         match_threshold=0.45,
