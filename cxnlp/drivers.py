@@ -122,14 +122,17 @@ def _bootstrap_impacts(u: np.ndarray, M: np.ndarray, B: int, seed: int,
                        chunk: int = 200) -> np.ndarray:
     """(B, K) bootstrap replicates of the impact of each column of ``M`` (resampled rows)."""
     n, K = M.shape
-    chunk = max(1, min(chunk, 20_000_000 // max(n, 1)))  # (chunk, n) weights stay ~160 MB
+    chunk = max(1, min(chunk, 4_000_000 // max(n, 1)))  # (chunk, n) arrays stay ~32 MB each
     rng = np.random.default_rng(seed)
     Mf = M.astype(np.float64)
     notM = 1.0 - Mf
     out = np.empty((B, K))
     for start in range(0, B, chunk):
         b = min(chunk, B - start)
-        W = rng.multinomial(n, np.full(n, 1.0 / n), size=b).astype(np.float64)
+        # how often each row is drawn in n draws with replacement (multinomial counts;
+        # drawing indices is ~10x faster than rng.multinomial over n categories)
+        draws = rng.integers(0, n, size=(b, n)) + n * np.arange(b)[:, None]
+        W = np.bincount(draws.ravel(), minlength=b * n).reshape(b, n).astype(np.float64)
         tot_w, tot_u = W.sum(1), W @ u
         ow = W @ notM
         ou = W @ (notM * u[:, None])
