@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -71,6 +72,65 @@ class ChunkStore:
 
     def load(self, index: int) -> dict[str, pd.DataFrame]:
         return {t: pd.read_parquet(self._path(index, t)) for t in TABLES}
+
+    def _parts(self, table: str) -> list[Path]:
+        return [self._path(i, table) for i in sorted(self.done())]
+
+    def tables(self, names: Sequence[str] = TABLES) -> dict[str, pd.DataFrame]:
+        """Every finished chunk's tables (of ``names``), concatenated in chunk order.
+
+        The parts are joined as Arrow tables (strings packed, no Python object per cell) and
+        converted one table at a time, so a million rows take little more than the pandas
+        tables themselves (issue 7: bounded memory).
+        """
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        out = {}
+        for t in names:
+            parts = [pq.read_table(p) for p in self._parts(t)]
+            if not parts:
+                out[t] = pd.DataFrame()
+                continue
+            # a part whose column is all empty has type null: unify it with the others
+            table = pa.concat_tables(parts, promote_options="permissive")
+            del parts
+            out[t] = table.to_pandas(split_blocks=True, self_destruct=True)
+            del table
+        return out
+
+    def rows(self, table: str, row_ids: Iterable[int]) -> pd.DataFrame:
+        """The rows of ``table`` whose ``row_id`` is in ``row_ids``, read part by part."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        ids = pa.array(sorted({int(i) for i in row_ids}), pa.int64())
+        parts = [pq.read_table(p, filters=[("row_id", "in", ids)]) for p in self._parts(table)]
+        if not parts:
+            return pd.DataFrame()
+        return pa.concat_tables(parts, promote_options="permissive").to_pandas()
+
+    def export(self, table: str, out_dir: str | Path) -> dict[str, Path]:
+        """Write ``table`` to ``OUT/<table>.parquet`` and ``.csv`` a part at a time.
+
+        The same files :meth:`cxnlp.results.Results.save` writes for an in-memory table,
+        without ever holding the whole table.
+        """
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        from .io import write_table_pieces
+
+        paths = self._parts(table)
+        if not paths:
+            raise CxnlpError(f"No finished chunks in {self.folder} to export {table} from.")
+        schema = pa.unify_schemas([pq.read_schema(p) for p in paths], promote_options="permissive")
+
+        def pieces():
+            for p in paths:
+                yield pq.read_table(p).cast(schema)
+
+        return write_table_pieces(pieces(), schema, Path(out_dir), table)
 
     def remove(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -199,10 +198,7 @@ def analyze(
             if resume and store.done():
                 console.print(f"Resuming: {len(store.done())} finished chunk(s) in {store.folder}.")
 
-        parts = out / ".cxnlp-parts"
-        results = Analyzer(cfg).analyze(input, parts, resume=resume, on_open=opened)
-        written = results.save(out)
-        shutil.rmtree(parts, ignore_errors=True)
+        results, written = Analyzer(cfg).run(input, out, resume=resume, on_open=opened)
     _summary(results, written, time.perf_counter() - started)
 
 

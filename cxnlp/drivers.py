@@ -628,19 +628,19 @@ def _records(df: pd.DataFrame, cols: Sequence[str], limit: int | None = None) ->
 
 
 def apply_corpus_stages(results: Any, config: Any, codeframe: Any = None,
-                        encoder: Any = None) -> Any:
+                        encoder: Any = None, sentences: Any = None) -> Any:
     """Link, drivers, disagreement and trends over a run (one call in ``Analyzer.assemble``).
 
     Fills ``results.touchpoints``, ``churn``, ``drivers``, ``trends``; adds ``touchpoint``,
     ``at_risk``, ``churn_reason``, ``churn_confidence``, ``churn_evidence`` and
     ``disagreement`` to ``responses`` and ``touchpoint`` to ``mentions``; and their summaries
     to ``results.metrics`` (``touchpoints``, ``churn``, ``drivers``, ``disagreement``,
-    ``trends``).
+    ``trends``). ``sentences`` is passed to :func:`~cxnlp.link.link_results`.
     """
     from .link import link_results
 
     dc = config.drivers
-    link_results(results, config, codeframe, encoder)
+    link_results(results, config, codeframe, encoder, sentences=sentences)
     r, cols = results.responses, results.columns
     r["disagreement"] = disagreement(r, cols, dc.score_column, dc.disagreement_threshold)
     results.drivers, dsum = driver_table(

@@ -2007,6 +2007,8 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _EXCEL_MAX_CHARS = 32767
 _EXCEL_MAX_ROWS = 1_048_576
+#: Rows per slice when writing Parquet (bounds the Arrow copy of a large table).
+WRITE_ROWS = 100_000
 
 
 def _neutralise(v: Any) -> Any:
@@ -2085,6 +2087,44 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike[str], *, bom: bool = F
     return p
 
 
+def flatten_lists(df: pd.DataFrame) -> pd.DataFrame:
+    """Lists become ``a; b`` strings so CSV cells stay readable."""
+    out = df.copy()
+    seq = (list, tuple, np.ndarray)
+    for col in out.columns:
+        if out[col].dtype == object and out[col].map(lambda v: isinstance(v, seq)).any():
+            out[col] = out[col].map(lambda v: "; ".join(map(str, v)) if isinstance(v, seq) else v)
+    return out
+
+
+def write_table_pieces(
+    pieces: Iterable[Any], schema: Any, out_dir: Path, name: str
+) -> dict[str, Path]:
+    """Write Arrow tables of one ``schema`` in order as ``name.parquet`` and ``name.csv``.
+
+    What :func:`write_table` gives for the whole table (CSV cells protected, lists joined),
+    holding one piece at a time; both files are moved into place when complete.
+    """
+    import pyarrow.parquet as pq
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    final = {ext: out_dir / f"{name}.{ext}" for ext in ("parquet", "csv")}
+    tmp = {ext: p.with_name(f".{p.name}.tmp") for ext, p in final.items()}
+    try:
+        with pq.ParquetWriter(tmp["parquet"], schema) as writer, open(
+            tmp["csv"], "w", encoding="utf-8", newline=""
+        ) as csv_file:
+            for k, piece in enumerate(pieces):
+                writer.write_table(piece)
+                _write_csv(flatten_lists(piece.to_pandas()), csv_file, header=k == 0)
+        for ext, p in final.items():
+            os.replace(tmp[ext], p)
+    finally:
+        for p in tmp.values():
+            p.unlink(missing_ok=True)
+    return {p.name: p for p in final.values()}
+
+
 def _text_columns(df: pd.DataFrame) -> list[Any]:
     return [
         c
@@ -2093,18 +2133,24 @@ def _text_columns(df: pd.DataFrame) -> list[Any]:
     ]
 
 
-def _write_csv(df: pd.DataFrame, path: Path, sep: str = ",", bom: bool = False) -> None:
+def _write_csv(
+    df: pd.DataFrame, path: Any, sep: str = ",", bom: bool = False, header: bool = True
+) -> None:
     out = df.copy()
     out.attrs = {}
     for c in _text_columns(out):
         out[c] = out[c].astype(object).map(_neutralise)
     out.columns = [_neutralise(str(c)) for c in out.columns]
     out.to_csv(
-        path, index=False, sep=sep, encoding="utf-8-sig" if bom else "utf-8", lineterminator="\n"
+        path, index=False, sep=sep, encoding="utf-8-sig" if bom else "utf-8", lineterminator="\n",
+        header=header,
     )
 
 
 def _write_parquet(df: pd.DataFrame, path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     out = df.copy()
     out.attrs = _json_safe(df.attrs)
     out.columns = [str(c) for c in out.columns]
@@ -2114,7 +2160,20 @@ def _write_parquet(df: pd.DataFrame, path: Path) -> None:
             mixed = len(types) > 1 or (types and not types <= {str, bytes})
             if mixed and not all(issubclass(t, (list, tuple, dict, np.ndarray)) for t in types):
                 out[c] = out[c].map(lambda v: v if v is None or pd.isna(v) is True else str(v))
-    out.reset_index(drop=True).to_parquet(path, index=False)
+    out = out.reset_index(drop=True)
+    # one schema for the whole table, written in slices: a million rows never exist twice
+    # (as pandas and as Arrow) at once; attrs go where pandas.read_parquet looks for them
+    schema = pa.Schema.from_pandas(out, preserve_index=False)
+    if out.attrs:
+        schema = schema.with_metadata(
+            {**(schema.metadata or {}), b"PANDAS_ATTRS": json.dumps(out.attrs).encode()}
+        )
+    with pq.ParquetWriter(path, schema) as writer:
+        for s in range(0, len(out), WRITE_ROWS):
+            part = out.iloc[s : s + WRITE_ROWS]
+            writer.write_table(pa.Table.from_pandas(part, schema=schema, preserve_index=False))
+        if not len(out):
+            writer.write_table(schema.empty_table())
 
 
 def _json_safe(attrs: dict[str, Any]) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -705,8 +705,12 @@ def touchpoint_table(
 
 
 def link_results(results: Any, config: Any, codeframe: Codeframe | None = None,
-                 encoder: Any = None, classifier: ChurnReasonClassifier | None = None) -> Any:
+                 encoder: Any = None, classifier: ChurnReasonClassifier | None = None,
+                 sentences: Callable[[np.ndarray], pd.DataFrame] | None = None) -> Any:
     """The link stage over a run: adds touchpoint and churn columns and tables to ``results``.
+
+    ``sentences(row_ids)``, when given, supplies the sentences of the at-risk responses
+    (a run whose sentences stay on disk); otherwise ``results.sentences`` is used.
 
     ``responses`` gains ``touchpoint`` (normalised export value, when a touchpoint column
     exists), ``at_risk`` (why the customer counts as churned/at risk, else empty),
@@ -755,7 +759,9 @@ def link_results(results: Any, config: Any, codeframe: Codeframe | None = None,
     if classifier is not None:
         reasons = _reasons_of_model(classifier, reasons, bool(lc.churn_reasons))
     assigned = assign_churn_reasons(
-        responses, mentions, risk, theme_reason, list(reasons), sentences=results.sentences,
+        responses, mentions, risk, theme_reason, list(reasons),
+        sentences=(sentences(responses["row_id"].to_numpy()[risk.notna().to_numpy()])
+                   if sentences is not None else results.sentences),
         classifier=classifier, theme_weight=lc.theme_weight,
         min_confidence=lc.min_reason_confidence)
     for c in assigned.columns:

@@ -84,6 +84,21 @@ class ChunkResult(NamedTuple):
     mentions: pd.DataFrame
 
 
+def concat_chunks(chunks: Iterable[ChunkResult]) -> dict[str, pd.DataFrame]:
+    """Each table of the chunks concatenated in order, the chunks freed table by table."""
+    parts: dict[str, list[pd.DataFrame]] = {t: [] for t in ChunkResult._fields}
+    for chunk in chunks:
+        for t in parts:
+            frame = getattr(chunk, t)
+            if len(frame):
+                parts[t].append(frame)
+    out = {}
+    for t in ChunkResult._fields:
+        frames = parts.pop(t)
+        out[t] = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return out
+
+
 def file_hash(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -451,7 +466,13 @@ class Analyzer:
         if on_open is not None:
             on_open(src, store)
         chunks = self._progress(self.pipe(src.frames, src.columns, store=store), src.total)
-        return self.assemble(list(chunks), src.columns, src.digest, source=data)
+        if store is None:
+            tables = concat_chunks(chunks)
+        else:  # read back from the parts, so a resumed run and a whole one are the same
+            for _ in chunks:
+                pass
+            tables = store.tables()
+        return self.assemble(tables, src.columns, src.digest, source=data)
 
     def _progress(self, chunks: Iterable[ChunkResult], total: int | None) -> Iterable[ChunkResult]:
         if not self.config.run.progress:
@@ -465,22 +486,31 @@ class Analyzer:
                 yield chunk
 
     def assemble(
-        self, chunks: list[ChunkResult], columns: cxio.ColumnMap, digest: str, source: Any = None
+        self,
+        tables: dict[str, pd.DataFrame],
+        columns: cxio.ColumnMap,
+        digest: str,
+        source: Any = None,
+        sentences: Callable[[np.ndarray], pd.DataFrame] | None = None,
     ) -> Results:
-        """Concatenate chunk results and run the corpus stages (metrics, manifest)."""
+        """Run the corpus stages (metrics, topics, links, drivers) over the run's tables.
+
+        ``tables`` holds ``responses``, ``sentences`` and ``mentions`` of every row in input
+        order (:func:`concat_chunks` or :meth:`~cxnlp.checkpoint.ChunkStore.tables`);
+        ``sentences(row_ids)`` stands in for a sentence table left on disk.
+        """
         from .drivers import apply_corpus_stages
         from .metrics import summarize
         from .topics import discover_topics
 
-        def cat(frames: list[pd.DataFrame], cols: list[str]) -> pd.DataFrame:
-            frames = [f for f in frames if len(f)]
-            return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
+        def table(name: str, cols: list[str]) -> pd.DataFrame:
+            frame = tables.get(name)
+            return frame if frame is not None and len(frame) else pd.DataFrame(columns=cols)
 
-        responses = cat([c.responses for c in chunks], [])
         results = Results(
-            responses=responses,
-            sentences=cat([c.sentences for c in chunks], SENTENCE_COLUMNS),
-            mentions=cat([c.mentions for c in chunks], MENTION_COLUMNS),
+            responses=table("responses", []),
+            sentences=table("sentences", SENTENCE_COLUMNS),
+            mentions=table("mentions", MENTION_COLUMNS),
             columns=columns.model_dump() if hasattr(columns, "model_dump") else dict(columns),
             manifest=self.manifest(digest, source),
         )
@@ -488,8 +518,40 @@ class Analyzer:
         results.metrics = summarize(results, confidence=dc.confidence, min_n=dc.min_n)
         # corpus stages over the per-row results, each one call:
         results.topics = discover_topics(results, self)  # first: trends test topics too
-        apply_corpus_stages(results, self.config, self.codeframe, self.encoder)
+        apply_corpus_stages(results, self.config, self.codeframe, self.encoder, sentences)
         return results
+
+    def run(
+        self,
+        data: str | Path,
+        out: str | Path,
+        resume: bool = False,
+        on_open: Callable[[Source, ChunkStore | None], None] | None = None,
+    ) -> tuple[Results, dict[str, Path]]:
+        """Analyse ``data`` and write every output under ``out`` in bounded memory (the CLI).
+
+        Finished chunks are kept as Parquet parts in ``out/.cxnlp-parts`` (``resume=True``
+        skips them after an interruption) and removed at the end. The corpus stages read
+        back responses and mentions only: the sentences stay on disk (the churn stage reads
+        those of at-risk responses) and ``sentences.*`` is written part by part, so a million
+        rows fit in a few GiB. Returns the results, without their sentences
+        (:meth:`Results.load` reads everything back), and the files written.
+        """
+        out = Path(out)
+        src = self.open(data)
+        store = self.checkpoint(out / ".cxnlp-parts", src.digest, resume)
+        if on_open is not None:
+            on_open(src, store)
+        for _ in self._progress(self.pipe(src.frames, src.columns, store=store), src.total):
+            pass
+        results = self.assemble(
+            store.tables(("responses", "mentions")), src.columns, src.digest, source=data,
+            sentences=lambda ids: store.rows("sentences", ids),
+        )  # fmt: skip
+        written = store.export("sentences", out)
+        written.update(results.save(out, skip=("sentences",)))
+        store.remove()
+        return results, written
 
     def manifest(self, digest: str, source: Any = None) -> dict[str, Any]:
         """Versions, model ids and hashes that make a run reproducible."""

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 #: Columns of the sentence table (one row per sentence of an analysed response).
@@ -98,23 +97,28 @@ class Results:
         )
 
     # --- persistence -------------------------------------------------------------------
-    def save(self, out_dir: str | Path, report: bool = True) -> dict[str, Path]:
+    def save(
+        self, out_dir: str | Path, report: bool = True, skip: tuple[str, ...] = ()
+    ) -> dict[str, Path]:
         """Write every table (CSV and Parquet), ``metrics.json``, ``manifest.json``, the report.
 
         CSV cells are protected against formula injection; list columns are joined with ``; ``.
+        Tables named in ``skip`` are not written (:meth:`Analyzer.run` streams them itself).
         """
-        from .io import write_table
+        from .io import flatten_lists, write_table
 
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         written: dict[str, Path] = {}
         for name in ("responses", "sentences", "mentions", *CORPUS_TABLES):
+            if name in skip:
+                continue
             table = getattr(self, name)
             if name in CORPUS_TABLES and table.empty:
                 continue
             for ext in ("parquet", "csv"):
                 path = out / f"{name}.{ext}"
-                write_table(_flat(table) if ext == "csv" else table, path)
+                write_table(flatten_lists(table) if ext == "csv" else table, path)
                 written[f"{name}.{ext}"] = path
         for name in ("metrics", "manifest"):
             path = out / f"{name}.json"
@@ -173,11 +177,3 @@ class Results:
         return Path(path)
 
 
-def _flat(df: pd.DataFrame) -> pd.DataFrame:
-    """Lists become ``a; b`` strings so CSV cells stay readable."""
-    out = df.copy()
-    seq = (list, tuple, np.ndarray)
-    for col in out.columns:
-        if out[col].dtype == object and out[col].map(lambda v: isinstance(v, seq)).any():
-            out[col] = out[col].map(lambda v: "; ".join(map(str, v)) if isinstance(v, seq) else v)
-    return out

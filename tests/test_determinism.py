@@ -8,6 +8,7 @@ discovery needs 50 rows and is skipped here; it is a corpus stage fitted on the 
 
 from __future__ import annotations
 
+import io
 import shutil
 from pathlib import Path
 
@@ -114,3 +115,22 @@ def test_results_byte_identical_across_chunk_sizes_with_cold_caches(
     assert len(keys) > 20 and not EmbeddingCache(codeframe_cache / "embeddings.sqlite").get(
         model, keys
     )
+
+
+def test_streamed_run_writes_what_an_in_memory_run_saves(
+    encoder, export, codeframe_cache, tmp_path
+):
+    """``Analyzer.run`` (the CLI: parts on disk, sentences never loaded whole) writes the
+    same tables and metrics as ``analyze(...).save(...)``."""
+    memory = _run(encoder, export, tmp_path / "memory", 11, codeframe_cache)
+    shutil.copytree(codeframe_cache, tmp_path / "disk" / "cache")
+    analyzer = _analyzer(encoder, tmp_path / "disk" / "cache", 11)
+    results, written = analyzer.run(export, tmp_path / "disk" / "results")
+    assert results.sentences.empty and not (tmp_path / "disk" / "results" / ".cxnlp-parts").exists()
+    assert memory.keys() <= written.keys()
+    for name, data in memory.items():
+        path = written[name]
+        if name.endswith(".parquet"):
+            pd.testing.assert_frame_equal(pd.read_parquet(path), pd.read_parquet(io.BytesIO(data)))
+        else:
+            assert path.read_bytes() == data, name

@@ -36,7 +36,7 @@ import pandas as pd
 from .. import io as cxio
 from ..config import Config
 from ..errors import ConfigError, InputError
-from ..pipeline import Analyzer, ChunkResult, file_hash
+from ..pipeline import Analyzer, ChunkResult, concat_chunks, file_hash
 
 try:
     import dask
@@ -407,8 +407,8 @@ def analyze(
         except BaseException:
             cl.cancel(futures)
             raise
-    chunks = [chunk for part in per_partition for chunk in part]
-    return an.assemble(chunks, columns, digest, source=_source(data))
+    tables = concat_chunks(chunk for part in per_partition for chunk in part)
+    return an.assemble(tables, columns, digest, source=_source(data))
 
 
 def _gather(client: distributed.Client, futures: list[Any],
