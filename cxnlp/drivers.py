@@ -119,25 +119,32 @@ def impact(u: np.ndarray, mention: np.ndarray) -> tuple[float, float, float, flo
 
 
 def _bootstrap_impacts(u: np.ndarray, M: np.ndarray, B: int, seed: int,
-                       chunk: int = 200) -> np.ndarray:
-    """(B, K) bootstrap replicates of the impact of each column of ``M`` (resampled rows)."""
+                       chunk: int = 200, columns: int = 8) -> np.ndarray:
+    """(B, K) bootstrap replicates of the impact of each column of ``M`` (resampled rows).
+
+    Memory stays flat in the number of rows: replicates come ``chunk`` at a time as
+    (chunk, n) weights of ~32 MB, and ``M`` is turned into floats ``columns`` at a time,
+    each block replaying the same seeded draws (so every column sees the same replicates).
+    """
     n, K = M.shape
-    chunk = max(1, min(chunk, 4_000_000 // max(n, 1)))  # (chunk, n) arrays stay ~32 MB each
-    rng = np.random.default_rng(seed)
-    Mf = M.astype(np.float64)
-    notM = 1.0 - Mf
+    chunk = max(1, min(chunk, 4_000_000 // max(n, 1)))
+    u = np.asarray(u, np.float64)
     out = np.empty((B, K))
-    for start in range(0, B, chunk):
-        b = min(chunk, B - start)
-        # how often each row is drawn in n draws with replacement (multinomial counts;
-        # drawing indices is ~10x faster than rng.multinomial over n categories)
-        draws = rng.integers(0, n, size=(b, n)) + n * np.arange(b)[:, None]
-        W = np.bincount(draws.ravel(), minlength=b * n).reshape(b, n).astype(np.float64)
-        tot_w, tot_u = W.sum(1), W @ u
-        ow = W @ notM
-        ou = W @ (notM * u[:, None])
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out[start:start + b] = (tot_u / tot_w)[:, None] - ou / ow
+    for c in range(0, K, columns):
+        notM = 1.0 - M[:, c : c + columns].astype(np.float64)
+        notMu = notM * u[:, None]
+        rng = np.random.default_rng(seed)
+        for start in range(0, B, chunk):
+            b = min(chunk, B - start)
+            # how often each row is drawn in n draws with replacement (multinomial counts;
+            # drawing indices is ~10x faster than rng.multinomial over n categories)
+            draws = rng.integers(0, n, size=(b, n)) + n * np.arange(b)[:, None]
+            W = np.bincount(draws.ravel(), minlength=b * n).reshape(b, n).astype(np.float64)
+            tot_w, tot_u = W.sum(1), W @ u
+            with np.errstate(invalid="ignore", divide="ignore"):
+                out[start : start + b, c : c + columns] = (
+                    (tot_u / tot_w)[:, None] - (W @ notMu) / (W @ notM)
+                )
     return out
 
 
@@ -149,17 +156,23 @@ def relative_weights(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
     each predictor gets the share of R² it carries into ``Z``. The weights are ≥ 0 and sum
     to R² (of the OLS fit of ``y`` on all of ``X``). Constant columns get weight 0.
     """
-    X = np.asarray(X, float)
     y = np.asarray(y, float)
     n, k = X.shape
     w = np.zeros(k)
-    keep = X.std(axis=0) > 0
+    # centred cross-products a block of rows at a time: no (n, k) float copy of X
+    mean, ym = X.mean(axis=0, dtype=np.float64), y.mean()
+    G, g = np.zeros((k, k)), np.zeros(k)
+    for s in range(0, n, 65_536):
+        Xb = np.asarray(X[s : s + 65_536], float) - mean
+        G += Xb.T @ Xb
+        g += Xb.T @ (y[s : s + 65_536] - ym)
+    sd = np.sqrt(np.clip(np.diag(G), 0, None) / max(n, 1))
+    keep = sd > 1e-12 * np.maximum(np.abs(mean), 1)
     if n < 3 or keep.sum() == 0 or np.std(y) == 0:
         return w, math.nan if n < 3 or np.std(y) == 0 else 0.0
-    Xs = (X[:, keep] - X[:, keep].mean(0)) / X[:, keep].std(0)
-    ys = (y - y.mean()) / y.std()
-    R = np.atleast_2d(np.corrcoef(Xs, rowvar=False))
-    rxy = Xs.T @ ys / n
+    sk = sd[keep]
+    R = np.atleast_2d(G[np.ix_(keep, keep)] / n / np.outer(sk, sk))
+    rxy = g[keep] / n / (sk * y.std())
     evals, evecs = np.linalg.eigh(R)
     evals = np.clip(evals, 1e-10, None)
     lam = evecs @ np.diag(np.sqrt(evals)) @ evecs.T  # R^(1/2): corr(X_j, Z_k)
@@ -256,7 +269,7 @@ def driver_table(
         return pd.DataFrame(columns=DRIVER_COLUMNS), summary
     splits = ["any"] + (["negative", "neutral", "positive"] if by_sentiment else [])
     mats = {s: _indicators(ok, mentions, themes, None if s == "any" else s) for s in splits}
-    rw, r2 = relative_weights(mats["any"].astype(float), u)
+    rw, r2 = relative_weights(mats["any"], u)
     summary["r2"] = _num(r2)
     rows = []
     alpha = 1 - confidence
