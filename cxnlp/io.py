@@ -2136,15 +2136,24 @@ def _text_columns(df: pd.DataFrame) -> list[Any]:
 def _write_csv(
     df: pd.DataFrame, path: Any, sep: str = ",", bom: bool = False, header: bool = True
 ) -> None:
-    out = df.copy()
-    out.attrs = {}
-    for c in _text_columns(out):
-        out[c] = out[c].astype(object).map(_neutralise)
-    out.columns = [_neutralise(str(c)) for c in out.columns]
-    out.to_csv(
-        path, index=False, sep=sep, encoding="utf-8-sig" if bom else "utf-8", lineterminator="\n",
-        header=header,
-    )
+    """CSV of ``df`` to a path or an open text file, ``WRITE_ROWS`` rows at a time.
+
+    Slices keep the protected copy small (text cells become Python strings here); the
+    column dtypes are the whole table's, so the text is the same as one ``to_csv``.
+    """
+    if isinstance(path, (str, os.PathLike)):
+        with open(path, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as f:
+            _write_csv(df, f, sep=sep, header=header)
+        return
+    names = [_neutralise(str(c)) for c in df.columns]
+    text = _text_columns(df)
+    for s in range(0, max(len(df), 1), WRITE_ROWS):
+        out = df.iloc[s : s + WRITE_ROWS].copy()
+        out.attrs = {}
+        for c in text:
+            out[c] = out[c].astype(object).map(_neutralise)
+        out.columns = names
+        out.to_csv(path, index=False, sep=sep, lineterminator="\n", header=header and s == 0)
 
 
 def _write_parquet(df: pd.DataFrame, path: Path) -> None:
