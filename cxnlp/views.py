@@ -15,7 +15,7 @@ import json
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -90,11 +90,15 @@ def pick(df: pd.DataFrame | None, *names: str) -> str | None:
     return None
 
 
-def _ok(responses: pd.DataFrame) -> pd.DataFrame:
+def _ok(responses: pd.DataFrame, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """The analysed rows (``ok`` / ``no theme``), of ``columns`` only when given.
+
+    Picking the columns first keeps a million-row export from being copied whole.
+    """
+    r = responses if columns is None else responses[[c for c in columns if c in responses]]
     if "status" not in responses:
-        return responses
-    status = responses["status"].astype(str)
-    return responses[status.isin([_OK, "no theme"])]
+        return r
+    return r[responses["status"].astype(str).isin([_OK, "no theme"]).to_numpy()]
 
 
 def _codeframe(results: Results) -> Any:
@@ -139,15 +143,20 @@ def periods(results: Results) -> pd.Series | None:
     col = date_column(results)
     if col is None:
         return None
-    raw = results.responses[col]
+    # parse each distinct value once: exports repeat a few hundred dates a million times
+    codes, uniq = pd.factorize(results.responses[col], use_na_sentinel=True)
+    weight = np.bincount(codes[codes >= 0], minlength=len(uniq))
+    raw = pd.Series(uniq)
     dates = raw if pd.api.types.is_datetime64_any_dtype(raw) else None
     if dates is None:
         text = raw.astype("string")
         dates = pd.to_datetime(text, errors="coerce", format="mixed")
-        iso = text.str.match(r"^\d{4}-\d{2}-\d{2}", na=False).mean()
+        iso = (text.str.match(r"^\d{4}-\d{2}-\d{2}", na=False) * weight).sum() / max(
+            weight.sum(), 1
+        )
         if iso < 0.5:  # day-first exports (dd/mm/yyyy) are the norm outside the US
             day_first = pd.to_datetime(text, errors="coerce", dayfirst=True, format="mixed")
-            if day_first.notna().sum() >= dates.notna().sum():
+            if (day_first.notna() * weight).sum() >= (dates.notna() * weight).sum():
                 dates = day_first
     if getattr(dates.dt, "tz", None) is not None:
         dates = dates.dt.tz_localize(None)
@@ -164,7 +173,8 @@ def periods(results: Results) -> pd.Series | None:
             + "-W"
             + iso_week["week"].astype("string").str.zfill(2)
         ).where(dates.notna())
-    out = pd.Series(labels.to_numpy(dtype=object), index=results.responses.index, name="period")
+    per_value = np.append(labels.to_numpy(dtype=object), np.nan)  # code -1: no date
+    out = pd.Series(per_value[codes], index=results.responses.index, name="period")
     out.attrs["freq"] = {"W": "week", "M": "month", "Q": "quarter"}[freq]
     return out
 
@@ -218,7 +228,7 @@ def theme_summary(results: Results) -> pd.DataFrame:
     if m is None or m.empty or "theme" not in m:
         return pd.DataFrame(columns=cols)
     m = m.dropna(subset=["theme"])
-    analysed = max(len(_ok(results.responses)), 1)
+    analysed = max(len(_ok(results.responses, ["row_id"])), 1)
     g = m.groupby("theme", sort=False)
     out = pd.DataFrame({"mentions": g["row_id"].nunique() if "row_id" in m else g.size()})
     out["share"] = out["mentions"] / analysed
@@ -359,7 +369,7 @@ def theme_trends(results: Results, top: int = 8) -> pd.DataFrame:
     m = results.mentions
     if per is None or m is None or m.empty:
         return pd.DataFrame(columns=["period", "theme", "share", "mentions"])
-    ok = _ok(results.responses)
+    ok = _ok(results.responses, ["row_id"])
     base = per.loc[ok.index].groupby(per.loc[ok.index]).size()
     row_period = pd.Series(per.to_numpy(), index=results.responses["row_id"].to_numpy())
     mm = m.assign(period=m["row_id"].map(row_period)).dropna(subset=["period"])
@@ -404,20 +414,26 @@ def theme_verbatims(results: Results, per_theme: int = 5, themes: int = 12) -> l
     r = results.responses
     if m is None or m.empty or "text" not in r:
         return []
-    texts = dict(zip(r["row_id"], r["text"].astype(str), strict=False))
-    seg_col = next((c for c in (results.columns or {}).get("segments") or [] if c in r), None)
-    segs = dict(zip(r["row_id"], r[seg_col], strict=False)) if seg_col else {}
-    per = periods(results)
-    pers = dict(zip(r["row_id"], per, strict=False)) if per is not None else {}
     labels = theme_labels(results)
     summary = theme_summary(results).head(themes)
-    out = []
-    for _, trow in summary.iterrows():
-        rows = m[m["theme"] == trow["theme"]]
+    picked = {}
+    for theme in summary["theme"]:
+        rows = m[m["theme"] == theme]
         if "confidence" in rows:
             rows = rows.sort_values("confidence", ascending=False, kind="stable")
+        picked[theme] = rows.head(per_theme)
+    # text, segment and period of the picked rows only: not a dict of every response
+    need = r["row_id"].isin({i for rows in picked.values() for i in rows["row_id"]}).to_numpy()
+    sel = r[need]
+    texts = dict(zip(sel["row_id"], sel["text"].astype(str), strict=False))
+    seg_col = next((c for c in (results.columns or {}).get("segments") or [] if c in r), None)
+    segs = dict(zip(sel["row_id"], sel[seg_col], strict=False)) if seg_col else {}
+    per = periods(results)
+    pers = dict(zip(sel["row_id"], per[need], strict=False)) if per is not None else {}
+    out = []
+    for _, trow in summary.iterrows():
         items = []
-        for _, row in rows.head(per_theme).iterrows():
+        for _, row in picked[trow["theme"]].iterrows():
             text = texts.get(row["row_id"], "")
             start, end = _span(row, text)
             items.append({
@@ -505,7 +521,7 @@ def disagreements(results: Results, limit: int = 20) -> pd.DataFrame:
         return out
     kind = scores[score_col]
     top, bottom = {"nps": (9, 6), "rating": (5, 1), "csat": (5, 1), "ces": (7, 2)}[kind]
-    ok = _ok(r)
+    ok = _ok(r, ["row_id", score_col, "p_negative", "p_positive", "sentiment", "text"])
     score = pd.to_numeric(ok[score_col], errors="coerce")
     pneg = pd.to_numeric(ok["p_negative"], errors="coerce")
     ppos = pd.to_numeric(ok["p_positive"], errors="coerce")

@@ -11,6 +11,7 @@ import datetime as _dt
 import functools
 import json
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -161,17 +162,42 @@ def _confidence(frame: pd.DataFrame, label: str) -> pd.Series:
     return prob(label)
 
 
+def _row_meta(
+    r: pd.DataFrame, seg_col: str | None, per: pd.Series | None
+) -> Callable[[Any], dict[str, str]]:
+    """Segment and period of a response by ``row_id``, looked up when a view shows it
+    (a dict for every row cost ~400 MB on a million responses)."""
+    index = pd.Index(r["row_id"] if "row_id" in r else range(len(r)))
+
+    def meta(rid: Any) -> dict[str, str]:
+        at = int(index.get_indexer([rid])[0])
+        if at < 0:
+            return {"segment": "", "period": ""}
+        seg = r[seg_col].iloc[at] if seg_col else None
+        period = per.iloc[at] if per is not None else None
+        return {
+            "segment": "" if seg is None or pd.isna(seg) else str(seg),
+            "period": "" if period is None or pd.isna(period) else period,
+        }
+
+    return meta
+
+
 def _verbatims(results: Results, per_label: int) -> list[dict[str, Any]]:
     """Up to ``per_label`` most confident examples of each sentiment (text left unescaped:
     the template escapes it)."""
     r = results.responses
     if per_label <= 0 or "sentiment" not in r or "text" not in r:
         return []
-    ok = r[(r["status"].astype(str) == "ok")] if "status" in r else r
-    ok = ok[ok["sentiment"].notna() & ok["text"].notna()]
     cols = results.columns or {}
     score_col = next(iter(cols.get("scores") or {}), None)
     seg_col = next(iter(cols.get("segments") or []), None)
+    keep = ["row_id", "sentiment", "text", "p_negative", "p_neutral", "p_positive", score_col,
+            seg_col]
+    ok = r[[c for c in dict.fromkeys(keep) if c and c in r]]  # no copy of the whole table
+    if "status" in r:
+        ok = ok[(r["status"].astype(str) == "ok").to_numpy()]
+    ok = ok[ok["sentiment"].notna() & ok["text"].notna()]
     groups = []
     for label in SENTIMENT_LABELS:
         part = ok[ok["sentiment"].astype(str) == label]
@@ -244,7 +270,7 @@ def _context(results: Results, title: str, examples_per_sentiment: int) -> dict[
     verbatims = _verbatims(results, examples_per_sentiment)
     for group in verbatims:
         for item in group["items"]:
-            item.update(extra["row_meta"].get(item["row_id"], {"segment": "", "period": ""}))
+            item.update(extra["row_meta"](item["row_id"]))
     return {
         **extra,
         "title": title,
@@ -471,25 +497,18 @@ def _sections(results: Results, segments: list[str], charts: dict[str, Any]) -> 
     r = results.responses
     seg_values = sorted(r[seg_col].dropna().astype(str).unique())[:60] if seg_col else []
     period_values = sorted(per.dropna().unique()) if per is not None else []
-    row_meta = {}
-    for i, rid in enumerate(r["row_id"] if "row_id" in r else range(len(r))):
-        seg = r[seg_col].iloc[i] if seg_col else None
-        row_meta[rid] = {
-            "segment": "" if seg is None or pd.isna(seg) else str(seg),
-            "period": "" if per is None or pd.isna(per.iloc[i]) else per.iloc[i],
-        }
+    row_meta = _row_meta(r, seg_col, per)
     if not dis.empty:
         dis = dis.assign(
-            segment=dis["row_id"].map(lambda x: row_meta.get(x, {}).get("segment")),
-            period=dis["row_id"].map(lambda x: row_meta.get(x, {}).get("period")),
+            segment=dis["row_id"].map(lambda x: row_meta(x)["segment"]),
+            period=dis["row_id"].map(lambda x: row_meta(x)["period"]),
         )
     counts = []
     if "sentiment" in r:
-        ok = (
-            r[(r["status"].astype(str) == "ok") & r["sentiment"].notna()]
-            if "status" in r
-            else r[r["sentiment"].notna()]
-        )
+        keep = r["sentiment"].notna()
+        if "status" in r:
+            keep &= r["status"].astype(str) == "ok"
+        ok = r[[c for c in ("sentiment", seg_col) if c]][keep.to_numpy()]  # two columns only
         key = pd.DataFrame(
             {
                 "s": ok[seg_col].astype(object).where(ok[seg_col].notna(), "").astype(str)
@@ -517,7 +536,7 @@ def _sections(results: Results, segments: list[str], charts: dict[str, Any]) -> 
         "disagreements_total": dis.attrs.get("total", len(dis)),
         "disagreements_source": dis.attrs.get("source", ""),
         "theme_verbatims": [
-            {**g, "items": [{**it, **row_meta.get(it["row_id"], {})} for it in g["items"]]}
+            {**g, "items": [{**it, **row_meta(it["row_id"])} for it in g["items"]]}
             for g in views.theme_verbatims(results)
         ],
         "invalid_scores": views.invalid_scores(results).to_dict("records"),
