@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument(
         "--dask", type=int, default=10_000, help="rows for the Dask 1 vs 2 workers run (0: skip)"
     )
-    ap.add_argument("--backend", default="torch", choices=["torch", "onnx-int8"])
+    ap.add_argument("--backend", default="torch", choices=["torch", "onnx", "onnx-int8"])
     args = ap.parse_args(argv)
     print(f"machine: {machine()}")
     folder = Path(tempfile.mkdtemp(prefix="cxnlp-scale-"))

@@ -75,7 +75,7 @@ class EncoderConfig(_Strict):
     """The one sentence encoder every head shares."""
 
     model: str = "all-MiniLM-L6-v2"
-    backend: Literal["torch", "onnx-int8"] = "torch"
+    backend: Literal["torch", "onnx", "onnx-int8"] = "torch"
     device: str | None = None
     batch_size: int = Field(64, gt=0)
     cache: bool = True

@@ -56,6 +56,9 @@ def _resolve_model(name: str) -> tuple[str, str]:
     )
 
 
+#: Encoder backends: torch (sentence-transformers), onnx (exact fp32), onnx-int8 (fastest).
+_BACKENDS = "torch, onnx or onnx-int8"
+
 #: Fewest tokens (rows x length) in one forward pass; see :meth:`Encoder._encode_by_length`.
 MIN_PASS_TOKENS = 64
 
@@ -138,6 +141,10 @@ class Encoder:
         Where the cache lives (default ``$CXNLP_CACHE`` or ``~/.cache/cxnlp``).
     show_progress : bool
         Show a progress bar while encoding.
+    backend : str
+        ``"torch"`` (sentence-transformers), ``"onnx"`` (the same fp32 graph in ONNX Runtime,
+        ~2x faster on CPU) or ``"onnx-int8"`` (per-token int8, ~4x faster, cosine ~0.998 to
+        fp32). Every backend gives each text the same vector in any batch.
     """
 
     def __init__(
@@ -170,7 +177,13 @@ class Encoder:
     @property
     def model_id(self) -> str:
         """Model name, the exact package version that carried its weights, and the backend."""
-        return self._resolved[1] + ("" if self.backend == "torch" else f"+{self.backend}")
+        if self.backend == "torch":
+            return self._resolved[1]
+        from .onnx_backend import GRAPHS
+
+        if self.backend not in GRAPHS:
+            raise ValueError(f"Unknown encoder backend '{self.backend}': use {_BACKENDS}.")
+        return f"{self._resolved[1]}+{GRAPHS[self.backend].model_id}"
 
     @cached_property
     def model_(self):
@@ -182,14 +195,15 @@ class Encoder:
         transformers.logging.set_verbosity_error()
         transformers.logging.disable_progress_bar()
 
-        if self.backend == "onnx-int8":
-            from .onnx_backend import OnnxSentenceModel, build_int8
+        if self.backend in ("onnx", "onnx-int8"):
+            from .onnx_backend import GRAPHS, OnnxSentenceModel, build_graph
 
             folder = self.folder
             where = Path(self.cache_dir or default_cache_dir()) / "onnx" / self._resolved[1]
-            return OnnxSentenceModel(folder, build_int8(folder, where))
+            graph = build_graph(folder, where, self.backend)
+            return OnnxSentenceModel(folder, graph, skip_fusions=GRAPHS[self.backend].skip_fusions)
         if self.backend != "torch":
-            raise ValueError(f"Unknown encoder backend '{self.backend}': use torch or onnx-int8.")
+            raise ValueError(f"Unknown encoder backend '{self.backend}': use {_BACKENDS}.")
         device = self.device or ("cuda" if torch.cuda.is_available() else "cpu")
         return SentenceTransformer(self.folder, device=device)
 

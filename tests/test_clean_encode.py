@@ -93,4 +93,4 @@ def test_onnx_int8_backend_matches_torch(encoder, tmp_path_factory):
     got, want = fast.encode(texts), encoder.encode(texts)
     assert got.shape == want.shape
     assert ((got * want).sum(1) > 0.95).all()
-    assert fast.model_id.endswith("+onnx-int8") and fast.model_id != encoder.model_id
+    assert "+onnx-int8" in fast.model_id and fast.model_id != encoder.model_id
