@@ -77,7 +77,8 @@ class EncoderConfig(_Strict):
     model: str = "all-MiniLM-L6-v2"
     backend: Literal["torch", "onnx", "onnx-int8"] = "torch"
     device: str | None = None
-    batch_size: int = Field(64, gt=0)
+    dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
+    batch_size: int | None = Field(None, gt=0)
     cache: bool = True
     cache_dir: str | None = None
 

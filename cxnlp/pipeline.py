@@ -159,6 +159,7 @@ class Analyzer:
             cache_dir=c.cache_dir,
             show_progress=False,
             backend=c.backend,
+            dtype=c.dtype,
         )
 
     @cached_property

@@ -79,6 +79,22 @@ def test_embed_documents_means_sentences(encoder):
     np.testing.assert_allclose(emb.docs[0], expect / np.linalg.norm(expect), atol=1e-6)
 
 
+def test_half_precision_gpu_path_runs_on_cpu_close_to_fp32(encoder):
+    """The CUDA path (half-precision weights, big batches) is the same code on CPU: its
+    vectors stay within cosine 0.99 of fp32 and get their own cache keys."""
+    texts = ["The flight was delayed and nobody told us why.", "Lovely staff!", "ok",
+             "Refund still not processed after three weeks of emails."]  # fmt: skip
+    half = Encoder(device="cpu", dtype="bfloat16", cache=False)
+    assert half.torch_dtype == "bfloat16" and half.model_id == f"{encoder.model_id}+bfloat16"
+    cos = (half.encode(texts) * encoder.encode(texts)).sum(axis=1)
+    assert cos.min() > 0.99, cos
+    # on a GPU "auto" means float16 (resolved without touching one); on CPU float32
+    assert Encoder(device="cuda").torch_dtype == "float16"
+    assert Encoder(device="cpu").torch_dtype == "float32"
+    with pytest.raises(ValueError, match="dtype"):
+        Encoder(dtype="float8")
+
+
 def test_onnx_int8_backend_matches_torch(encoder, tmp_path_factory):
     pytest.importorskip("onnxruntime")
     fast = Encoder(
