@@ -97,6 +97,7 @@ class ChunkStore:
             del parts
             out[t] = table.to_pandas(split_blocks=True, self_destruct=True)
             del table
+            pa.default_memory_pool().release_unused()  # hand the Arrow copy back to the OS
         return out
 
     def rows(self, table: str, row_ids: Iterable[int]) -> pd.DataFrame:

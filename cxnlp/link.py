@@ -467,6 +467,10 @@ def _reasons_of_model(classifier: ChurnReasonClassifier, reasons: dict[str, dict
             "other": reasons.get("other") or dict(REASON_TEXT["other"])}
 
 
+#: At-risk sentences scored by the direct classifier at a time (bounds their vectors).
+_DIRECT_SLICE = 50_000
+
+
 def assign_churn_reasons(
     responses: pd.DataFrame,
     mentions: pd.DataFrame,
@@ -533,41 +537,55 @@ def assign_churn_reasons(
     if use_direct:
         keep = sentences["row_id"].isin(todo_ids).to_numpy()
         sel = sentences[keep]
-        if len(sel):
-            texts = sel["text"].astype(str).tolist()
-            if sentence_vectors is None:
+        given = None if sentence_vectors is None else np.asarray(sentence_vectors)[keep]
+        seen = np.zeros(D.shape, bool)
+        # slices of sentences, so a million at-risk sentences never hold all their vectors
+        for s in range(0, len(sel), _DIRECT_SLICE):
+            part = sel.iloc[s : s + _DIRECT_SLICE]
+            texts = part["text"].astype(str).tolist()
+            if given is None:
                 from .encode import encoder_text  # the pipeline's cache keys: a lookup
 
                 enc = classifier.classifier_._encoder()
                 vecs = np.asarray(enc.encode([encoder_text(t) for t in texts]), np.float32)
             else:
-                vecs = np.asarray(sentence_vectors, np.float32)[keep]
+                vecs = np.asarray(given[s : s + _DIRECT_SLICE], np.float32)
             conf = classifier.decision_scores(vecs, texts)
-            if "p_positive" in sel:
-                praise = pd.to_numeric(sel["p_positive"], errors="coerce").fillna(0.0)
+            if "p_positive" in part:
+                praise = pd.to_numeric(part["p_positive"], errors="coerce").fillna(0.0)
                 conf = conf * (1.0 - praise.to_numpy(float))[:, None]
-            rows = np.array([pos[int(r)] for r in sel["row_id"]])
+            rows = np.array([pos[int(r)] for r in part["row_id"]])
             texts_arr = np.asarray(texts, dtype=object)
             for c, r in enumerate(classifier.reason_ids_):
                 if r not in col:
                     continue
                 best = pd.Series(conf[:, c]).groupby(rows).idxmax()
-                D[best.index.to_numpy(), col[r]] = conf[best.to_numpy(), c]
-                D_ev[best.index.to_numpy(), col[r]] = texts_arr[best.to_numpy()]
+                at, j, k = best.index.to_numpy(), col[r], best.to_numpy()
+                new = ~seen[at, j] | (conf[k, c] > D[at, j])  # the first best sentence wins
+                D[at[new], j] = conf[k[new], c]
+                D_ev[at[new], j] = texts_arr[k[new]]
+                seen[at, j] = True
     has_theme = T.max(axis=1) > 0
     w = np.where(has_theme, theme_weight if use_direct else 1.0, 0.0)[:, None]
     S = w * T + (1 - w) * D
-    for i in np.flatnonzero(todo):
-        j = int(np.argmax(S[i])) if len(cand) else 0
-        best = float(S[i, j]) if len(cand) else 0.0
-        reason = cand[j] if len(cand) and best >= min_confidence else "other"
+    idx = np.flatnonzero(todo)
+    if len(cand):
+        j = S[idx].argmax(axis=1)
+        best = S[idx, j]
+    else:
+        j, best = np.zeros(len(idx), int), np.zeros(len(idx))
+    reasons_, evidence = [], []
+    for i, jj, b in zip(idx, j, best, strict=True):
+        reason = cand[jj] if len(cand) and b >= min_confidence else "other"
         ev = None
         if reason != "other":
-            from_theme = w[i, 0] * T[i, j] >= (1 - w[i, 0]) * D[i, j]
-            ev = (T_ev[i, j] if from_theme else D_ev[i, j]) or T_ev[i, j] or D_ev[i, j]
-        out.iat[i, 0] = reason
-        out.iat[i, 1] = round(best, 4)
-        out.iat[i, 2] = ev
+            from_theme = w[i, 0] * T[i, jj] >= (1 - w[i, 0]) * D[i, jj]
+            ev = (T_ev[i, jj] if from_theme else D_ev[i, jj]) or T_ev[i, jj] or D_ev[i, jj]
+        reasons_.append(reason)
+        evidence.append(ev)
+    out.iloc[idx, 0] = np.asarray(reasons_, dtype=object)
+    out.iloc[idx, 1] = [round(float(b), 4) for b in best]
+    out.iloc[idx, 2] = np.asarray(evidence, dtype=object)
     return out
 
 

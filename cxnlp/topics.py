@@ -418,11 +418,17 @@ class TopicModel:
 
         Only the fit sample's vectors and one batch of the others are held at a time, so
         assigning a million documents costs the memory of ``max_fit_docs`` (e.g. vectors read
-        back from the encoder's cache). Also sets ``representatives_`` (from the fit sample).
+        back from the encoder's cache). ``docs`` may be a pandas Series of strings: only the
+        texts used become Python strings. Also sets ``representatives_`` (from the fit sample).
         """
-        docs = [str(d) for d in docs]
+        docs = pd.Series(docs) if not isinstance(docs, pd.Series) else docs
+        docs = docs.reset_index(drop=True)
+
+        def texts(rows: np.ndarray) -> list[str]:
+            return [str(t) for t in docs.iloc[rows].tolist()]
+
         idx = self.sample(len(docs))
-        fit_docs, fit_emb = [docs[i] for i in idx], np.asarray(embed(idx), np.float32)
+        fit_docs, fit_emb = texts(idx), np.asarray(embed(idx), np.float32)
         self.fit(fit_docs, fit_emb)
         self.fit_index_ = idx
         topics = np.full(len(docs), -1, dtype=int)
@@ -431,12 +437,13 @@ class TopicModel:
         rest = np.setdiff1d(np.arange(len(docs)), idx)
         # a text repeated in the rest is assigned once (assignment is row by row, so equal
         # texts get equal topics): exports repeat "great service" thousands of times
-        first: dict[str, int] = {}
-        owner = np.array([first.setdefault(docs[i], i) for i in rest], dtype=int)
-        distinct = np.unique(owner)
+        codes = pd.factorize(docs.iloc[rest].astype(str))[0]
+        _, first = np.unique(codes, return_index=True)
+        owner = rest[first][codes]  # row of the first copy of each rest row's text
+        distinct = np.sort(rest[first])
         for s in range(0, len(distinct), batch_size):
             rows = distinct[s : s + batch_size]
-            topics[rows] = self.transform([docs[i] for i in rows], embed(rows), batch_size)
+            topics[rows] = self.transform(texts(rows), embed(rows), batch_size)
         topics[rest] = topics[owner]
         return topics
 
@@ -563,7 +570,7 @@ def _doc_embeddings(encoder: Any, texts: list[str], batch: int = 2000) -> np.nda
     return np.vstack(parts) if parts else np.zeros((0, encoder.dim), np.float32)
 
 
-def _fit_topics(analyzer: Any, texts: list[str]) -> tuple[TopicModel, np.ndarray]:
+def _fit_topics(analyzer: Any, texts: Sequence[str]) -> tuple[TopicModel, np.ndarray]:
     """A :class:`TopicModel` per ``analyzer.config.topics`` fitted on ``texts``, and their topics.
 
     Document vectors are asked for batch by batch (:meth:`TopicModel.fit_assign`), so the
@@ -573,8 +580,9 @@ def _fit_topics(analyzer: Any, texts: list[str]) -> tuple[TopicModel, np.ndarray
     model = TopicModel(seed=cfg.seed, min_topic_size=cfg.min_topic_size,
                        max_fit_docs=cfg.max_fit_docs, outlier_threshold=cfg.outlier_threshold,
                        encoder=analyzer.encoder)  # fmt: skip
-    embed = lambda rows: _doc_embeddings(analyzer.encoder, [texts[i] for i in rows])  # noqa: E731
-    return model, model.fit_assign(texts, embed)
+    docs = pd.Series(texts) if not isinstance(texts, pd.Series) else texts
+    embed = lambda rows: _doc_embeddings(analyzer.encoder, docs.iloc[rows].astype(str).tolist())  # noqa: E731
+    return model, model.fit_assign(docs, embed)
 
 
 def discover_topics(results: Any, analyzer: Any) -> pd.DataFrame:
@@ -610,7 +618,7 @@ def discover_topics(results: Any, analyzer: Any) -> pd.DataFrame:
     if not topics_available():
         note.update(status="skipped", reason=f"BERTopic is not installed: {_INSTALL}")
         return _empty_topics()
-    texts = responses["text"].astype(str).to_numpy()[rows].tolist()
+    texts = responses["text"].iloc[rows].reset_index(drop=True)  # no Python string per row
     try:
         model, topics = _fit_topics(analyzer, texts)
         mix = responses[[c for c in ("sentiment", "sentiment_score") if c in responses]]
