@@ -56,6 +56,8 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path):
     assert "nope" in res.output and "Traceback" not in res.output
     res = runner.invoke(app, ["analyze", str(tmp_path / "missing.csv")])
     assert res.exit_code == 2 and "not found" in res.output
+    res = runner.invoke(app, ["analyze", str(src), "--backend", "tensorrt"])
+    assert res.exit_code == 2 and "backend" in res.output and "onnx-int8" in res.output
     empty = tmp_path / "empty.csv"
     empty.write_bytes(b"")
     res = runner.invoke(app, ["analyze", str(empty), "--out", str(tmp_path / "o")])
