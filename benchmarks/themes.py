@@ -15,6 +15,11 @@ Prints, on test splits only (thresholds and models are chosen / fitted on train 
 * topics: time to discover topics on 20k clothing reviews with the embeddings reused from
   the encoder cache: encode time (what the cache lacked), lookup time and topic-fit time
   apart, peak RSS, the number of topics and the outlier share;
+* semeval_ft, mams_ft, airline_ft (not in the default run: tens of minutes of CPU training
+  each): all-MiniLM-L6-v2 fine-tuned in full (:mod:`cxnlp.training.finetune`), as one
+  (sentence, category) pair model with classes none/negative/neutral/positive for SemEval
+  detection + polarity and MAMS polarity (BERT-pair-NLI style), and as a 9-class tweet
+  classifier for the airline reasons; the epoch is chosen on MAMS val or on 10% of train;
 * thresholds (not in the default run): how the defaults of ``topics.outlier_threshold``
   and ``topics.match_threshold`` were chosen, on clothing / SemEval / MAMS train splits.
 
@@ -270,6 +275,104 @@ def choose_c(F, y, grid=(0.25, 1.0, 4.0)) -> float:
             accs.append(accuracy_score(y[te], lr.predict(F[te])))
         scores.append(np.mean(accs))
     return grid[int(np.argmax(scores))]
+
+
+# ----------------------------------------------------------------- fine-tuned pair models
+
+
+def _ft_config(**kw):
+    from cxnlp.training.finetune import FinetuneConfig
+
+    return FinetuneConfig(**{"epochs": 2, "lr": 1e-4, "metric": "macro_f1", "seed": 0, **kw})
+
+
+def _polarity_acc(probs, df, cats):
+    """Accuracy of the 3-way polarity (argmax over the non-``none`` classes) on gold aspects."""
+    s, a, y = polarity_pairs(df, cats)
+    pred = probs[s, a, 1:].argmax(axis=1)  # classes: none, negative, neutral, positive
+    return accuracy_score(y, pred), len(y)
+
+
+def bench_semeval_ft(encoder: Encoder, none_rate: float = 0.35) -> None:
+    """One fine-tuned (sentence, category) model for detection and polarity (BERT-pair-NLI).
+
+    Trained on 90% of the train sentences (all labelled pairs, ``none_rate`` of the absent
+    ones, seeded: the CPU budget); the epoch is chosen on the other 10% (all pairs).
+    """
+    from cxnlp.training.aspects import aspect_pairs, aspect_probabilities
+    from cxnlp.training.finetune import finetune
+
+    print("SemEval-2014 restaurants, fine-tuned (sentence, category) pair model")
+    train, test = absa.semeval_restaurants("train"), absa.semeval_restaurants("test")
+    held = np.random.default_rng(0).random(len(train)) < 0.1
+    names = {c: c.replace("/", " / ") for c in SEMEVAL_CATS}
+    tr, va = train[~held], train[held]
+    T, P, L = aspect_pairs(tr.text, tr.aspects, names, none_rate=none_rate)
+    val = aspect_pairs(va.text, va.aspects, names)
+    t = time.perf_counter()
+    model = finetune(T, L, ["none", *absa.POLARITIES], pairs=P, val=val, config=_ft_config(),
+                     log=lambda m: print("    " + m, flush=True))  # fmt: skip
+    took = time.perf_counter() - t
+    probs = aspect_probabilities(model, test.text.tolist(), list(names.values()))
+    Yte = np.array([[any(c == k for c, _ in a) for k in SEMEVAL_CATS] for a in test.aspects])
+    P_ = probs.argmax(axis=2) != 0
+    P_[~P_.any(1), SEMEVAL_CATS.index("anecdotes/miscellaneous")] = True
+    what = f"fine-tuned pair model (epoch {model.info['epoch']}, {len(T)} pairs, {took:.0f} s)"
+    report("SemEval-14 category detection micro-F1", what,
+           f"{100 * f1_score(Yte, P_, average='micro'):.1f}", "target >= 90 (BERT-pair 92.2)")
+    acc, n = _polarity_acc(probs, test, SEMEVAL_CATS)
+    report("SemEval-14 category polarity accuracy", f"same model, {n} gold aspects",
+           f"{100 * acc:.1f}", "target >= 88 (BERT-pair 89.9)")  # fmt: skip
+
+
+def bench_mams_ft(encoder: Encoder, none_rate: float = 0.15, epochs: int = 1) -> None:
+    """Fine-tuned (sentence, category) model on MAMS-ACSA train; epoch chosen on val.
+
+    MAMS is ship-safe (Apache-2.0): this is the kind of model ``cxnlp train aspects`` ships.
+    ``none_rate`` of the absent (sentence, category) pairs are kept for training (seeded).
+    """
+    from cxnlp.training.aspects import aspect_pairs, aspect_probabilities
+    from cxnlp.training.finetune import finetune
+
+    print("MAMS-ACSA, fine-tuned (sentence, category) pair model (epoch chosen on val.xml)")
+    cf = Codeframe.load("restaurant")
+    names = {t.id: t.label for t in cf.themes}
+    train, val, test = (absa.mams_acsa(s) for s in ("train", "val", "test"))
+    T, P, L = aspect_pairs(train.text, train.aspects, names, none_rate=none_rate)
+    v = aspect_pairs(val.text, val.aspects, names, none_rate=none_rate)
+    t = time.perf_counter()
+    model = finetune(T, L, ["none", *absa.POLARITIES], pairs=P, val=v,
+                     config=_ft_config(epochs=epochs),
+                     log=lambda m: print("    " + m, flush=True))  # fmt: skip
+    took = time.perf_counter() - t
+    probs = aspect_probabilities(model, test.text.tolist(), list(names.values()))
+    acc, n = _polarity_acc(probs, test, list(names))
+    report("MAMS-ACSA aspect polarity accuracy",
+           f"fine-tuned pair model (epoch {model.info['epoch']}, {len(T)} pairs, {took:.0f} s)",
+           f"{100 * acc:.1f}", "target >= 80")  # fmt: skip
+
+
+def bench_airline_ft(encoder: Encoder, epochs: int = 2, class_weight: str | None = None) -> None:
+    """MiniLM fine-tuned as a 9-class tweet classifier; epoch chosen on 10% of train."""
+    from cxnlp.training.finetune import finetune
+
+    print("Airline complaint reasons, fine-tuned single-text classifier")
+    train, test = absa.airline_reasons("train"), absa.airline_reasons("test")
+    held = np.random.default_rng(0).random(len(train)) < 0.1
+    tr, va = train[~held], train[held]
+    t = time.perf_counter()
+    model = finetune(tr.text.tolist(), tr.reason.tolist(), list(absa.AIRLINE_REASONS),
+                     val=(va.text.tolist(), None, va.reason.tolist()),
+                     config=_ft_config(epochs=epochs, class_weight=class_weight),
+                     log=lambda m: print("    " + m, flush=True))  # fmt: skip
+    took = time.perf_counter() - t
+    pred = model.predict(test.text.tolist())
+    report("Airline reasons macro-F1",
+           f"fine-tuned{', balanced' if class_weight else ''} (epoch {model.info['epoch']} of "
+           f"{epochs}, {len(tr)} tweets, {took:.0f} s)",
+           f"{f1_score(test.reason, pred, average='macro'):.3f}", "target >= 0.62")  # fmt: skip
+    report("Airline reasons accuracy", "fine-tuned classifier",
+           f"{accuracy_score(test.reason, pred):.3f}")
 
 
 # ----------------------------------------------------------------- MAMS
@@ -610,6 +713,9 @@ def main(argv: list[str] | None = None) -> None:
         "banking77": bench_banking77,
         "topics": bench_topics,
         "thresholds": bench_thresholds,
+        "semeval_ft": bench_semeval_ft,
+        "mams_ft": bench_mams_ft,
+        "airline_ft": bench_airline_ft,
     }
     t0 = time.time()
     for name in args.only.split(","):

@@ -381,6 +381,65 @@ def train_churn(
            f"link: {{churn_model: {out}}}")  # fmt: skip
 
 
+@train_app.command(
+    "aspects",
+    epilog=(
+        "Examples:\n\n"
+        "  cxnlp train aspects --codeframe restaurant --labels ../shared/data/mams-absa/MAMS-ACSA/"
+        "train.xml --val ../shared/data/mams-absa/MAMS-ACSA/val.xml --out models/aspects-rest\n\n"
+        "  cxnlp train aspects --codeframe my.yaml --labels coded.csv --aspect-column Theme "
+        "--polarity-column Tone\n\n"
+        "Then set `themes: {aspect_model: models/aspects-rest}` in your config."
+    ),
+)
+@friendly_errors
+def train_aspects(
+    codeframe: Annotated[
+        str, typer.Option(help="Codeframe whose themes are the aspects (name or YAML path).")
+    ],
+    labels: Annotated[
+        Path,
+        typer.Option(
+            help="CSV/XLSX with text, aspect (theme id or label) and polarity columns, one "
+            "row per text x aspect; or a SemEval-2014 / MAMS-ACSA XML file."
+        ),
+    ],
+    out: Annotated[Path, typer.Option(help="Folder for the model and its MODEL_CARD.md.")] = Path(
+        "models/aspects"
+    ),
+    val: Annotated[
+        Path | None,
+        typer.Option(help="Validation labels for the epoch choice (default: 10% held out)."),
+    ] = None,
+    epochs: Annotated[int, typer.Option(min=1, help="Most epochs trained.")] = 3,
+    none_rate: Annotated[
+        float,
+        typer.Option(min=0.0, max=1.0, help="Share of (text, absent aspect) pairs trained on."),
+    ] = 1.0,
+    licence: Annotated[str, typer.Option(help="Licence of the labels, for the card.")] = (
+        "not recorded"
+    ),
+    text_column: TextColumn = None,
+    aspect_column: Annotated[str | None, typer.Option(help="Aspect column.")] = None,
+    polarity_column: Annotated[str | None, typer.Option(help="Polarity column.")] = None,
+    seed: Seed = 0,
+) -> None:
+    """Fine-tune MiniLM on (text, aspect) pairs: aspect detection and sentiment in one model."""
+    from .training.aspects import train_aspects as train
+    from .training.finetune import FinetuneConfig
+
+    cfg = FinetuneConfig(epochs=epochs, seed=seed, metric="macro_f1")
+    info = train(codeframe, labels, out, val=val, config=cfg, none_rate=none_rate,
+                 licence=licence, text_column=text_column, aspect_column=aspect_column,
+                 polarity_column=polarity_column,
+                 log=lambda m: console.print(f"  {m}"))  # fmt: skip
+    out_console.print(f"Saved aspect model to {out} ({info['train_examples']} pairs, epoch "
+                      f"{info['epoch']}, {info['train_seconds']:.0f} s).")  # fmt: skip
+    if info["val_history"]:
+        out_console.print(f"  validation macro-F1 per epoch: {info['val_history']}")
+    out_console.print(f"  Use it: set `themes: {{aspect_model: {out}}}` in your config.")
+
+
 @codeframe_app.command(
     "suggest",
     epilog=(

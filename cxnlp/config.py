@@ -95,6 +95,9 @@ class ThemesConfig(_Strict):
     enabled: bool = True
     codeframe: str = "generic"
     model: str | None = None
+    #: folder of a fine-tuned (sentence, aspect) model (``cxnlp train aspects``): mention
+    #: sentiment per (sentence, theme) instead of the sentence sentiment.
+    aspect_model: str | None = None
 
 
 class TopicsConfig(_Strict):

@@ -180,8 +180,11 @@ class Analyzer:
 
         t = self.config.themes
         if t.model:
-            return CodeframeClassifier.load(t.model, encoder=self.encoder)
-        return CodeframeClassifier(Codeframe.load(t.codeframe), self.encoder)
+            clf = CodeframeClassifier.load(t.model, encoder=self.encoder)
+        else:
+            clf = CodeframeClassifier(Codeframe.load(t.codeframe), self.encoder)
+        # a fine-tuned (sentence, aspect) model gives each mention its own sentiment
+        return clf.use_aspect_model(t.aspect_model) if t.aspect_model else clf
 
     @property
     def codeframe(self) -> Any:
@@ -578,6 +581,9 @@ class Analyzer:
         if self.themes is not None:
             t = self.config.themes  # a trained head (themes.model) wins over the codeframe
             models["themes"] = getattr(self.themes, "model_id_", None) or t.model or t.codeframe
+            aspects = getattr(self.themes, "aspect_model_", None)
+            if aspects is not None:
+                models["aspects"] = aspects.info.get("artifact_id", t.aspect_model)
         return {
             "input": str(source) if not isinstance(source, pd.DataFrame) else "<DataFrame>",
             "input_sha256": digest,

@@ -648,7 +648,9 @@ class CodeframeClassifier:
             The shared encoder's sentence embeddings, aligned with ``sentences``.
         sentence_proba : ndarray (n_sentences, 3), optional
             Sentence sentiment probabilities (negative, neutral, positive). Without them,
-            ``sentiment`` and ``sentiment_score`` are left empty.
+            ``sentiment`` and ``sentiment_score`` are left empty, unless an aspect model is
+            set (:meth:`use_aspect_model`), whose per-(sentence, theme) polarity then
+            replaces the sentence sentiment.
 
         Returns
         -------
@@ -695,6 +697,8 @@ class CodeframeClassifier:
         if sentence_proba is not None:
             for j, name in enumerate(("pn", "pu", "pp")):
                 hits[name] = sentence_proba[s_idx, j]
+        if getattr(self, "aspect_model_", None) is not None:
+            hits[["pn", "pu", "pp"]] = self._aspect_proba(texts, s_idx, t_idx)
         # the best sentence per (row, theme): first after a stable sort by confidence
         hits = hits.sort_values(
             ["row_id", "t", "confidence", "s"],
@@ -712,7 +716,7 @@ class CodeframeClassifier:
                 "confidence": best["confidence"].to_numpy().round(4),
             }
         )
-        if sentence_proba is not None:
+        if "pn" in hits:
             mean = g[["pn", "pu", "pp"]].mean().loc[best.index].to_numpy()
             out["sentiment"] = _SENTIMENTS[mean.argmax(axis=1)]
             out["sentiment_score"] = (mean[:, 2] - mean[:, 0]).round(4)
@@ -727,6 +731,43 @@ class CodeframeClassifier:
             ["row_id", "confidence", "theme"], ascending=[True, False, True], kind="mergesort"
         ).reset_index(drop=True)
         return out[MENTION_COLUMNS]
+
+    # -- aspect sentiment from a fine-tuned (sentence, aspect) model (optional)
+    def use_aspect_model(self, model: Any) -> CodeframeClassifier:
+        """Take each mention's sentiment from a fine-tuned aspect model.
+
+        Sentence sentiment says how a whole sentence feels; in "great food, rude staff" the
+        staff mention is negative. With an aspect model (``cxnlp train aspects``, a
+        :class:`~cxnlp.training.finetune.PairClassifier` over (sentence, aspect) pairs), the
+        ``sentiment`` / ``sentiment_score`` of :meth:`mentions` come from that model read on
+        each (sentence, theme) hit instead of the sentence sentiment: its polarity
+        probabilities renormalised without ``none``. One extra forward pass per hit.
+
+        Parameters
+        ----------
+        model : PairClassifier or path
+            A folder written by ``cxnlp train aspects`` (checked against its model card),
+            or a loaded model. ``None`` switches back to sentence sentiment.
+        """
+        if model is not None and not hasattr(model, "predict_proba"):
+            from .training.finetune import PairClassifier
+
+            model = PairClassifier.load(model)
+        if model is not None and list(model.classes[-3:]) != list(_SENTIMENTS):
+            raise ModelError(
+                f"The aspect model's classes are {model.classes}; expected none, negative, "
+                "neutral, positive. Train it with `cxnlp train aspects`."
+            )
+        self.aspect_model_ = model
+        return self
+
+    def _aspect_proba(self, texts: list[str], s_idx: np.ndarray, t_idx: np.ndarray) -> np.ndarray:
+        """(negative, neutral, positive) of each (sentence, theme) hit, ``none`` left out."""
+        known = self.aspect_model_.info.get("aspects", {})
+        names = [known.get(t.id, t.label) for t in self.codeframe_.themes]
+        p = self.aspect_model_.predict_proba([texts[i] for i in s_idx], [names[k] for k in t_idx])
+        pol = p[:, -3:].astype(np.float64)
+        return pol / np.maximum(pol.sum(axis=1, keepdims=True), 1e-12)
 
     # -- persistence (safetensors + JSON + a model card with their SHA-256, never pickle)
     def save(self, path: str | Path, card: str | None = None) -> Path:
