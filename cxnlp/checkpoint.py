@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -76,29 +76,47 @@ class ChunkStore:
     def _parts(self, table: str) -> list[Path]:
         return [self._path(i, table) for i in sorted(self.done())]
 
-    def tables(self, names: Sequence[str] = TABLES) -> dict[str, pd.DataFrame]:
+    def tables(
+        self, names: Sequence[str] = TABLES, drop: Mapping[str, Collection[str]] | None = None
+    ) -> dict[str, pd.DataFrame]:
         """Every finished chunk's tables (of ``names``), concatenated in chunk order.
 
         The parts are joined as Arrow tables (strings packed, no Python object per cell) and
         converted one table at a time, so a million rows take little more than the pandas
-        tables themselves (issue 7: bounded memory).
+        tables themselves (issue 7: bounded memory). ``drop`` names columns per table that
+        stay on disk (:meth:`columns` reads them back).
         """
+        drop = drop or {}
+        return {t: self.columns(t, exclude=drop.get(t, ())) for t in names}
+
+    def columns(
+        self, table: str, names: Sequence[str] | None = None, exclude: Collection[str] = ()
+    ) -> pd.DataFrame:
+        """Columns ``names`` (default: all but ``exclude``) of ``table``, in chunk order."""
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        out = {}
-        for t in names:
-            parts = [pq.read_table(p) for p in self._parts(t)]
-            if not parts:
-                out[t] = pd.DataFrame()
-                continue
-            # a part whose column is all empty has type null: unify it with the others
-            table = pa.concat_tables(parts, promote_options="permissive")
-            del parts
-            out[t] = table.to_pandas(split_blocks=True, self_destruct=True)
-            del table
-            pa.default_memory_pool().release_unused()  # hand the Arrow copy back to the OS
-        return out
+        parts = []
+        for p in self._parts(table):
+            have = pq.read_schema(p).names
+            want = [c for c in (have if names is None else names) if c not in exclude]
+            parts.append(pq.read_table(p, columns=want))
+        if not parts:
+            return pd.DataFrame()
+        # a part whose column is all empty has type null: unify it with the others
+        joined = pa.concat_tables(parts, promote_options="permissive")
+        del parts
+        frame = joined.to_pandas(split_blocks=True, self_destruct=True)
+        del joined
+        pa.default_memory_pool().release_unused()  # hand the Arrow copy back to the OS
+        return frame
+
+    def column_names(self, table: str) -> list[str]:
+        """The columns of ``table`` as the parts hold them, in order."""
+        import pyarrow.parquet as pq
+
+        paths = self._parts(table)
+        return pq.read_schema(paths[0]).names if paths else []
 
     def rows(self, table: str, row_ids: Iterable[int]) -> pd.DataFrame:
         """The rows of ``table`` whose ``row_id`` is in ``row_ids``, read part by part."""

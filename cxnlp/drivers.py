@@ -190,7 +190,8 @@ def _indicators(responses: pd.DataFrame, mentions: pd.DataFrame, themes: Sequenc
         return M
     pos = pd.Series(np.arange(len(responses)), index=responses["row_id"].to_numpy())
     col = {t: j for j, t in enumerate(themes)}
-    m = mentions[mentions["row_id"].isin(pos.index) & mentions["theme"].isin(col)]
+    m = mentions[[c for c in ("row_id", "theme", "sentiment") if c in mentions]]  # no evidence
+    m = m[m["row_id"].isin(pos.index) & m["theme"].isin(col)]
     if sentiment is not None:
         m = m[m["sentiment"].astype(str) == sentiment]
     if len(m):
@@ -237,9 +238,10 @@ def driver_table(
         ascending (the biggest drag first). The dict summarises it: outcome, overall, n, R²,
         formula.
     """
-    ok = responses
-    if "status" in responses:
-        ok = responses[responses["status"].astype(str).isin(ANALYSED)]
+    read = ["row_id", "status", "sentiment_score", *dict(columns.get("scores") or {})]
+    ok = responses[[c for c in dict.fromkeys(read) if c in responses]]  # rows copied, not text
+    if "status" in ok:
+        ok = ok[ok["status"].astype(str).isin(ANALYSED)]
     u_all, metric, kind = outcome_values(ok, columns, score_column)
     valid = np.isfinite(u_all)
     ok, u = ok[valid], u_all[valid]

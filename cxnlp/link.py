@@ -506,22 +506,25 @@ def assign_churn_reasons(
                         "churn_evidence": pd.Series([None] * n, dtype=object)},
                        index=responses.index)
     rids = responses["row_id"].to_numpy() if "row_id" in responses else np.arange(n)
-    pos = {int(r): i for i, r in enumerate(rids)}
-    has_text = np.ones(n, bool)
-    if "text" in responses:
-        has_text = responses["text"].astype(str).str.strip().ne("").to_numpy().copy()
+    todo = risk.notna().to_numpy().copy()
     if "status" in responses:
-        has_text &= responses["status"].astype(str).isin(["ok", "no theme"]).to_numpy()
-    todo = risk.notna().to_numpy() & has_text
+        todo &= responses["status"].astype(str).isin(["ok", "no theme"]).to_numpy()
+    if "text" in responses:  # the at-risk rows' text only: a million texts are not copied
+        at = np.flatnonzero(todo)
+        todo[at] = responses["text"].iloc[at].astype(str).str.strip().ne("").to_numpy()
     if not todo.any():
         return out
+    idx = np.flatnonzero(todo)
+    # the matrices below have a row per at-risk response (``pos``), not per response
+    pos = {int(r): i for i, r in enumerate(rids[idx])}
     cand = [r for r in reasons if r != "other"]
     col = {r: j for j, r in enumerate(cand)}
-    todo_ids = set(rids[todo].tolist())
-    T = np.zeros((n, len(cand)))
-    T_ev = np.full((n, len(cand)), None, dtype=object)
+    todo_ids = set(pos)
+    T = np.zeros((len(idx), len(cand)))
+    T_ev = np.full((len(idx), len(cand)), None, dtype=object)
     if len(mentions):
-        m = mentions[mentions["row_id"].isin(todo_ids)]
+        m = mentions[["row_id", "theme", "confidence", "sentiment", "evidence"]]
+        m = m[m["row_id"].isin(todo_ids)]
         for rid, theme, conf, sent, ev in zip(m["row_id"], m["theme"], m["confidence"],
                                               m["sentiment"], m["evidence"], strict=True):
             r = theme_reason.get(str(theme))
@@ -531,8 +534,8 @@ def assign_churn_reasons(
             v = float(conf) * _POLARITY.get(str(sent), 0.5)
             if v > T[i, j]:
                 T[i, j], T_ev[i, j] = v, str(ev)
-    D = np.zeros((n, len(cand)))
-    D_ev = np.full((n, len(cand)), None, dtype=object)
+    D = np.zeros((len(idx), len(cand)))
+    D_ev = np.full((len(idx), len(cand)), None, dtype=object)
     use_direct = classifier is not None and sentences is not None and len(sentences) > 0
     if use_direct:
         keep = sentences["row_id"].isin(todo_ids).to_numpy()
@@ -568,14 +571,13 @@ def assign_churn_reasons(
     has_theme = T.max(axis=1) > 0
     w = np.where(has_theme, theme_weight if use_direct else 1.0, 0.0)[:, None]
     S = w * T + (1 - w) * D
-    idx = np.flatnonzero(todo)
     if len(cand):
-        j = S[idx].argmax(axis=1)
-        best = S[idx, j]
+        j = S.argmax(axis=1)
+        best = S[np.arange(len(idx)), j]
     else:
         j, best = np.zeros(len(idx), int), np.zeros(len(idx))
     reasons_, evidence = [], []
-    for i, jj, b in zip(idx, j, best, strict=True):
+    for i, jj, b in zip(range(len(idx)), j, best, strict=True):
         reason = cand[jj] if len(cand) and b >= min_confidence else "other"
         ev = None
         if reason != "other":
@@ -604,7 +606,9 @@ def churn_table(responses: pd.DataFrame, reasons: Mapping[str, Mapping[str, Any]
             "example", "small"]
     if "churn_reason" not in responses:
         return pd.DataFrame(columns=cols)
-    got = responses[responses["churn_reason"].notna()]
+    got = responses[[c for c in ("churn_reason", "churn_confidence", "churn_evidence")
+                     if c in responses]]  # fmt: skip
+    got = got[got["churn_reason"].notna()]
     n = len(got)
     rows = []
     for order, (rid, label) in enumerate(labels.items()):
@@ -657,9 +661,13 @@ def touchpoint_table(
     """
     rows: list[dict[str, Any]] = []
     journey = list(order)
-    analysed = responses
+    n_analysed = len(responses)
     if "status" in responses:
-        analysed = responses[responses["status"].astype(str).isin(["ok", "no theme"])]
+        n_analysed = int(responses["status"].astype(str).isin(["ok", "no theme"]).sum())
+    # the columns read, so a touchpoint's rows are copied without the text
+    read = [c for c in ("row_id", "status", "touchpoint", "sentiment", "sentiment_score",
+                        score_column) if c and c in responses]  # fmt: skip
+    responses = responses[list(dict.fromkeys(read))]
     by_id = responses.set_index("row_id", drop=False) if "row_id" in responses else responses
 
     def score(part: pd.DataFrame) -> dict[str, Any]:
@@ -680,14 +688,15 @@ def touchpoint_table(
         return {**d, "sentiment_score": mean, "sentiment_low": lo, "sentiment_high": hi}
 
     if len(mentions) and "touchpoint" in mentions:
-        m = mentions[mentions["touchpoint"].notna()]
+        m = mentions[["row_id", "touchpoint", "sentiment", "sentiment_score"]]
+        m = m[m["touchpoint"].notna()]
         tps = journey + [t for t in pd.unique(m["touchpoint"]) if t not in journey]
         for tp in tps:
             part_m = m[m["touchpoint"] == tp]
             ids = pd.unique(part_m["row_id"])
             part_r = by_id.loc[[i for i in ids if i in by_id.index]]
             rows.append({"source": "themes", "touchpoint": tp, "responses": len(ids),
-                         "share": len(ids) / len(analysed) if len(analysed) else np.nan,
+                         "share": len(ids) / n_analysed if n_analysed else np.nan,
                          "mentions": len(part_m),
                          **mix(part_m["sentiment"], part_m["sentiment_score"]),
                          **score(part_r)})

@@ -561,7 +561,8 @@ def sentiment_summary(responses: pd.DataFrame, confidence: float = 0.95) -> dict
     of ``n``, ``intervals`` their Wilson bounds ``[low, high]`` (fractions) and ``mean_score``
     the mean ``sentiment_score`` (p_positive − p_negative, in [−1, 1]) with a t interval.
     """
-    ok = _ok_rows(responses)
+    # the columns read here only: a million-row table's text is not copied with its rows
+    ok = _ok_rows(responses[[c for c in _SENTIMENT_COLUMNS if c in responses]])
     labels = ok["sentiment"] if "sentiment" in ok else pd.Series(dtype=object)
     labels = labels[labels.notna()]
     n = int(labels.size)
@@ -585,6 +586,10 @@ def sentiment_summary(responses: pd.DataFrame, confidence: float = 0.95) -> dict
             "n": int(pd.to_numeric(score, errors="coerce").notna().sum()),
         },
     }
+
+
+#: What :func:`sentiment_summary` reads of ``responses``.
+_SENTIMENT_COLUMNS = ("status", "sentiment", "sentiment_score")
 
 
 def _ok_rows(responses: pd.DataFrame) -> pd.DataFrame:
@@ -617,9 +622,11 @@ def segment_summary(
             f"(columns: {', '.join(map(str, responses.columns))})."
         )
     levels = segment_levels(responses[column], max_levels)
+    read = [c for c in dict.fromkeys([*_SENTIMENT_COLUMNS, *(scores or {})]) if c in responses]
+    narrow = responses[read]  # each level copies the columns read, not the whole table
     out: dict[str, Any] = {}
     for level in levels.value_counts(sort=True).index:
-        part = responses[levels == level]
+        part = narrow[levels == level]
         entry: dict[str, Any] = {
             "rows": len(part),
             "small": int(len(part) < min_n),

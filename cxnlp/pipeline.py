@@ -11,6 +11,7 @@ import hashlib
 import platform
 import re
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from functools import cached_property
 from importlib.metadata import version
@@ -97,6 +98,42 @@ def concat_chunks(chunks: Iterable[ChunkResult]) -> dict[str, pd.DataFrame]:
         frames = parts.pop(t)
         out[t] = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     return out
+
+
+def input_text_columns(columns: cxio.ColumnMap) -> list[str]:
+    """The input's text columns as ``responses`` names them, when no other role claims them.
+
+    :meth:`Analyzer.clean_chunk` keeps each one cleaned beside ``text`` (their join): the
+    corpus stages read ``text`` only, so :meth:`Analyzer.run` leaves these on disk meanwhile.
+    """
+    claimed = {*columns.scores, *columns.segments, columns.date, columns.id, "text"}
+    return [f"input_{c}" if c in OUTPUT_COLUMNS else c for c in columns.text if c not in claimed]
+
+
+def _put_back(frame: pd.DataFrame, columns: pd.DataFrame, order: list[str]) -> None:
+    """Insert ``columns`` into ``frame`` in place, where they stand in ``order``."""
+    for name in columns.columns:
+        at = sum(c in frame.columns for c in order[: order.index(name)])
+        frame.insert(at, name, columns[name].array)  # Arrow strings stay Arrow strings
+
+
+@contextmanager
+def _returning_arrow_memory() -> Iterator[None]:
+    """Arrow allocations (pandas' strings) from the system allocator while the block runs.
+
+    pyarrow's default pool (mimalloc) keeps freed pages for reuse, so each transient copy
+    of a million-row string column would stay in the process's memory; freed system
+    allocations of that size go back to the OS. Buffers remember their pool, so switching
+    back afterwards is safe.
+    """
+    import pyarrow as pa
+
+    before = pa.default_memory_pool()
+    pa.set_memory_pool(pa.system_memory_pool())
+    try:
+        yield
+    finally:
+        pa.set_memory_pool(before)
 
 
 def file_hash(path: Path) -> str:
@@ -538,8 +575,9 @@ class Analyzer:
         skips them after an interruption) and removed at the end. The corpus stages read
         back responses and mentions only: the sentences stay on disk (the churn stage reads
         those of at-risk responses) and ``sentences.*`` is written part by part, so a million
-        rows fit in a few GiB. Returns the results, without their sentences
-        (:meth:`Results.load` reads everything back), and the files written.
+        rows fit in a few GiB. The input's text columns (``text`` holds them, cleaned and
+        joined) are read back only to write ``responses``. Returns the results, without
+        their sentences (:meth:`Results.load` reads everything back), and the files written.
         """
         out = Path(out)
         src = self.open(data)
@@ -548,12 +586,17 @@ class Analyzer:
             on_open(src, store)
         for _ in self._progress(self.pipe(src.frames, src.columns, store=store), src.total):
             pass
-        results = self.assemble(
-            store.tables(("responses", "mentions")), src.columns, src.digest, source=data,
-            sentences=lambda ids: store.rows("sentences", ids),
-        )  # fmt: skip
-        written = store.export("sentences", out)
-        written.update(results.save(out, skip=("sentences",)))
+        on_disk = input_text_columns(src.columns)
+        with _returning_arrow_memory():
+            results = self.assemble(
+                store.tables(("responses", "mentions"), drop={"responses": on_disk}),
+                src.columns, src.digest, source=data,
+                sentences=lambda ids: store.rows("sentences", ids),
+            )  # fmt: skip
+            written = store.export("sentences", out)
+            _put_back(results.responses, store.columns("responses", on_disk),
+                      store.column_names("responses"))  # fmt: skip
+            written.update(results.save(out, skip=("sentences",)))
         store.remove()
         return results, written
 

@@ -299,10 +299,11 @@ def plot_sentiment_by(results: Results, column: str, max_levels: int = 15) -> go
             f"Segment column {column!r} not in responses "
             f"(columns: {', '.join(map(str, responses.columns))})."
         )
-    ok = (
-        responses[(responses["status"].astype(str) == "ok") & responses["sentiment"].notna()]
+    read = responses[[c for c in dict.fromkeys([column, "sentiment"]) if c in responses]]
+    ok = (  # the two columns' rows, not a copy of every column (a million texts)
+        read[(responses["status"].astype(str) == "ok") & responses["sentiment"].notna()]
         if "status" in responses
-        else responses[responses["sentiment"].notna()]
+        else read[responses["sentiment"].notna()]
     )
     fig = go.Figure()
     if ok.empty:

@@ -416,12 +416,14 @@ def theme_verbatims(results: Results, per_theme: int = 5, themes: int = 12) -> l
         return []
     labels = theme_labels(results)
     summary = theme_summary(results).head(themes)
+    # ranked without every mention's evidence; labels are positions in m
+    ranks = m[[c for c in ("theme", "confidence") if c in m]].reset_index(drop=True)
     picked = {}
     for theme in summary["theme"]:
-        rows = m[m["theme"] == theme]
+        rows = ranks[ranks["theme"] == theme]
         if "confidence" in rows:
             rows = rows.sort_values("confidence", ascending=False, kind="stable")
-        picked[theme] = rows.head(per_theme)
+        picked[theme] = m.iloc[rows.index[:per_theme]]
     # text, segment and period of the picked rows only: not a dict of every response
     need = r["row_id"].isin({i for rows in picked.values() for i in rows["row_id"]}).to_numpy()
     sel = r[need]
@@ -499,6 +501,9 @@ def disagreements(results: Results, limit: int = 20) -> pd.DataFrame:
     score_col = next((c for c, k in scores.items() if k in ("nps", "rating", "csat", "ces")
                       and c in r), None)  # fmt: skip
     if flag is not None:
+        read = ["row_id", score_col, "sentiment", "disagreement_reason", "disagreement", flag,
+                "text"]  # fmt: skip
+        r = r[[c for c in dict.fromkeys(read) if c and c in r]]  # flagged rows, not all columns
         f = r[flag]
         mask = (
             f.fillna(False).astype(bool)

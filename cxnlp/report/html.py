@@ -192,12 +192,12 @@ def _verbatims(results: Results, per_label: int) -> list[dict[str, Any]]:
     cols = results.columns or {}
     score_col = next(iter(cols.get("scores") or {}), None)
     seg_col = next(iter(cols.get("segments") or []), None)
-    keep = ["row_id", "sentiment", "text", "p_negative", "p_neutral", "p_positive", score_col,
-            seg_col]
-    ok = r[[c for c in dict.fromkeys(keep) if c and c in r]]  # no copy of the whole table
+    keep = ["row_id", "sentiment", "p_negative", "p_neutral", "p_positive", score_col, seg_col]
+    ok = r[[c for c in dict.fromkeys(keep) if c and c in r]]  # the text of the shown rows only
+    use = r["sentiment"].notna() & r["text"].notna()
     if "status" in r:
-        ok = ok[(r["status"].astype(str) == "ok").to_numpy()]
-    ok = ok[ok["sentiment"].notna() & ok["text"].notna()]
+        use &= r["status"].astype(str) == "ok"
+    ok = ok[use.to_numpy()]
     groups = []
     for label in SENTIMENT_LABELS:
         part = ok[ok["sentiment"].astype(str) == label]
@@ -208,7 +208,7 @@ def _verbatims(results: Results, per_label: int) -> list[dict[str, Any]]:
         items = []
         for idx in order:
             row = part.loc[idx]
-            text = str(row["text"])
+            text = str(r.at[idx, "text"])
             if len(text) > _MAX_VERBATIM_CHARS:
                 text = text[:_MAX_VERBATIM_CHARS].rstrip() + "…"
             meta = []
