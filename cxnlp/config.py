@@ -79,6 +79,7 @@ class EncoderConfig(_Strict):
     device: str | None = None
     dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
     batch_size: int | None = Field(None, gt=0)
+    tokenize_workers: int | None = Field(None, ge=0)
     cache: bool = True
     cache_dir: str | None = None
 

@@ -22,6 +22,7 @@ import pandas as pd
 
 from .clean import split_sentences
 from .paths import cache_dir as default_cache_dir
+from .tokens import Tokens, default_workers, tokenize, tokenize_chunks, worker_pool
 
 _WORD = re.compile(r"\w")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -64,6 +65,12 @@ _DTYPES = ("auto", "float32", "float16", "bfloat16")
 
 #: Fewest tokens (rows x length) in one forward pass; see :meth:`Encoder._encode_by_length`.
 MIN_PASS_TOKENS = 64
+
+#: Tokens (rows x length) in one forward pass on the GPU path: big passes keep an H100 busy.
+CUDA_PASS_TOKENS = 65_536
+
+#: Texts tokenized ahead of the forward passes on the GPU path (one run of length groups).
+CUDA_RUN_TEXTS = 50_000
 
 
 def _progress(total: int, show: bool):
@@ -138,7 +145,7 @@ class Encoder:
         ``"cuda"``, ``"cpu"``...; by default CUDA when present.
     batch_size : int, optional
         Most texts per forward pass; each pass holds texts of one token length. Default 64
-        on CPU, 512 on CUDA (large length-bucketed batches keep a GPU busy).
+        on CPU; on CUDA as many as make :data:`CUDA_PASS_TOKENS` tokens.
     cache : bool
         Keep vectors on disk so a re-run does not encode again.
     cache_dir : path, optional
@@ -152,6 +159,9 @@ class Encoder:
     dtype : str
         Torch weights: ``"auto"`` (float16 on CUDA, float32 elsewhere), ``"float32"``,
         ``"float16"`` or ``"bfloat16"``. Half-precision vectors get their own cache keys.
+    tokenize_workers : int, optional
+        Processes that tokenize ahead of the GPU (default: the cores less one on CUDA, none
+        on CPU, where the forward pass is the cost).
     """
 
     def __init__(
@@ -164,6 +174,7 @@ class Encoder:
         show_progress: bool = False,
         backend: str = "torch",
         dtype: str = "auto",
+        tokenize_workers: int | None = None,
     ) -> None:
         if dtype not in _DTYPES:
             raise ValueError(f"Unknown encoder dtype '{dtype}': use one of {', '.join(_DTYPES)}.")
@@ -175,6 +186,7 @@ class Encoder:
         self.cache = cache
         self.cache_dir = cache_dir
         self.show_progress = show_progress
+        self.tokenize_workers = tokenize_workers
 
     @cached_property
     def _resolved(self) -> tuple[str, str]:
@@ -235,9 +247,8 @@ class Encoder:
             raise ValueError(f"Unknown encoder backend '{self.backend}': use {_BACKENDS}.")
         device = self.device or ("cuda" if torch.cuda.is_available() else "cpu")
         st = SentenceTransformer(self.folder, device=device)
-        if self.torch_dtype != "float32":  # GPU path: half the memory traffic, tensor cores
-            st.to(getattr(torch, self.torch_dtype))
-        return st
+        # always cast: a folder may hold half weights; half on the GPU path: tensor cores
+        return st.to(getattr(torch, self.torch_dtype))
 
     @property
     def dim(self) -> int:
@@ -259,7 +270,7 @@ class Encoder:
     def __getstate__(self) -> dict:
         """Keep weights and connections out of pickles (Dask ships the parameters only)."""
         keep = ("model", "device", "batch_size", "cache", "cache_dir", "show_progress", "backend",
-                "dtype")  # fmt: skip
+                "dtype", "tokenize_workers")  # fmt: skip
         return {k: self.__dict__[k] for k in keep}
 
     def windows(self, text: str) -> list[str]:
@@ -323,8 +334,80 @@ class Encoder:
         bar.close()
         return out if out is not None else np.zeros((0, self.dim), np.float32)
 
+    @cached_property
+    def _pool(self):
+        """Tokenizer processes of the GPU path (None: tokenize in this process)."""
+        workers = self.tokenize_workers
+        if workers is None:
+            workers = default_workers() if self._on_cuda else 0
+        return worker_pool(workers) if workers > 0 else None
+
+    def _forward(self, tokens: Tokens) -> np.ndarray:
+        """Unit vectors of tokenized texts: the transformer on exact-length id matrices.
+
+        The GPU path. Texts of one token length share a pass (no padding, no attention mask,
+        so SDPA may take its fastest kernel), each pass holds about :data:`CUDA_PASS_TOKENS`
+        tokens, ids go through pinned memory, and pooled vectors stay on the device until the
+        end. Mean pooling and normalisation as the model folder's own modules do them.
+        """
+        import torch
+
+        st = self.model_
+        bert, device = st[0].auto_model, st.device
+        dim = int(bert.config.hidden_size)
+        out = torch.empty((len(tokens.lengths), dim), dtype=torch.float32, device=device)
+        order = np.argsort(tokens.lengths, kind="stable")
+        bounds = np.flatnonzero(np.diff(tokens.lengths[order])) + 1
+        cuda = device.type == "cuda"
+        with torch.inference_mode():
+            for members in np.split(order, bounds) if len(order) else []:
+                length = int(tokens.lengths[members[0]])
+                rows = max(1, CUDA_PASS_TOKENS // length)
+                rows = min(rows, self.batch_size) if self.batch_size else rows
+                for s in range(0, len(members), rows):
+                    part = members[s : s + rows]
+                    ids = torch.from_numpy(tokens.matrix(part, length).astype(np.int64))
+                    where = torch.from_numpy(part)
+                    if cuda:
+                        ids = ids.pin_memory().to(device, non_blocking=True)
+                        where = where.pin_memory().to(device, non_blocking=True)
+                    hidden = bert(input_ids=ids).last_hidden_state
+                    out[where] = torch.nn.functional.normalize(hidden.float().mean(1), dim=1)
+        return out.cpu().numpy()
+
+    def _encode_direct(self, texts: list[str]) -> np.ndarray:
+        """The GPU path of :meth:`_encode_unique`: tokenize once (in workers, ahead of the GPU).
+
+        Texts over the model's window are split by :meth:`windows` exactly as on the CPU path.
+        """
+        path = str(Path(self.folder) / "tokenizer.json")
+        limit = int(self.model_.max_seq_length)
+        out = np.zeros((len(texts), self.dim), np.float32)
+        bar = _progress(len(texts), self.show_progress)
+        for offset, tokens in tokenize_chunks(path, texts, None, self._pool, CUDA_RUN_TEXTS):
+            n = len(tokens.lengths)
+            long = np.flatnonzero(tokens.lengths > limit)
+            if len(long):
+                short = np.flatnonzero(tokens.lengths <= limit)
+                windows = [self.windows(texts[offset + i]) for i in long]
+                owner = np.repeat(long, [len(w) for w in windows])
+                pieces = tokenize(path, [w for ws in windows for w in ws], limit)
+                vecs = self._forward(Tokens.concat([tokens.take(short), pieces]))
+                out[offset + short] = vecs[: len(short)]
+                summed = np.zeros((n, vecs.shape[1]), np.float32)
+                np.add.at(summed, owner, vecs[len(short) :])
+                summed = summed[long] / np.linalg.norm(summed[long], axis=1, keepdims=True)
+                out[offset + long] = summed
+            else:
+                out[offset : offset + n] = self._forward(tokens)
+            bar.update(n)
+        bar.close()
+        return out
+
     def _encode_unique(self, texts: list[str]) -> np.ndarray:
         """Encode distinct texts, averaging the windows of texts longer than the model's limit."""
+        if self._on_cuda:
+            return self._encode_direct(texts)
         pieces: list[str] = []
         owner: list[int] = []
         for i, t in enumerate(texts):

@@ -197,6 +197,7 @@ class Analyzer:
             show_progress=False,
             backend=c.backend,
             dtype=c.dtype,
+            tokenize_workers=c.tokenize_workers,
         )
 
     @cached_property
