@@ -280,10 +280,17 @@ def choose_c(F, y, grid=(0.25, 1.0, 4.0)) -> float:
 # ----------------------------------------------------------------- fine-tuned pair models
 
 
+#: ``--ft-epochs`` / ``--ft-patience`` / ``--ft-lr``: longer training where a GPU makes it
+#: cheap; ``--ft-none-rate``: share of absent (sentence, aspect) pairs trained on.
+FT_OVERRIDES: dict = {}
+FT_NONE_RATE: list[float] = []
+
+
 def _ft_config(**kw):
     from cxnlp.training.finetune import FinetuneConfig
 
-    return FinetuneConfig(**{"epochs": 2, "lr": 1e-4, "metric": "macro_f1", "seed": 0, **kw})
+    defaults = {"epochs": 2, "lr": 1e-4, "metric": "macro_f1", "seed": 0}
+    return FinetuneConfig(**{**defaults, **kw, **FT_OVERRIDES})
 
 
 def _polarity_acc(probs, df, cats):
@@ -307,6 +314,7 @@ def bench_semeval_ft(encoder: Encoder, none_rate: float = 0.35) -> None:
     held = np.random.default_rng(0).random(len(train)) < 0.1
     names = {c: c.replace("/", " / ") for c in SEMEVAL_CATS}
     tr, va = train[~held], train[held]
+    none_rate = FT_NONE_RATE[0] if FT_NONE_RATE else none_rate
     T, P, L = aspect_pairs(tr.text, tr.aspects, names, none_rate=none_rate)
     val = aspect_pairs(va.text, va.aspects, names)
     t = time.perf_counter()
@@ -338,6 +346,7 @@ def bench_mams_ft(encoder: Encoder, none_rate: float = 0.15, epochs: int = 1) ->
     cf = Codeframe.load("restaurant")
     names = {t.id: t.label for t in cf.themes}
     train, val, test = (absa.mams_acsa(s) for s in ("train", "val", "test"))
+    none_rate = FT_NONE_RATE[0] if FT_NONE_RATE else none_rate
     T, P, L = aspect_pairs(train.text, train.aspects, names, none_rate=none_rate)
     v = aspect_pairs(val.text, val.aspects, names, none_rate=none_rate)
     t = time.perf_counter()
@@ -369,7 +378,7 @@ def bench_airline_ft(encoder: Encoder, epochs: int = 2, class_weight: str | None
     pred = model.predict(test.text.tolist())
     report("Airline reasons macro-F1",
            f"fine-tuned{', balanced' if class_weight else ''} (epoch {model.info['epoch']} of "
-           f"{epochs}, {len(tr)} tweets, {took:.0f} s)",
+           f"{model.info['config']['epochs']}, {len(tr)} tweets, {took:.0f} s)",
            f"{f1_score(test.reason, pred, average='macro'):.3f}", "target >= 0.62")  # fmt: skip
     report("Airline reasons accuracy", "fine-tuned classifier",
            f"{accuracy_score(test.reason, pred):.3f}")
@@ -704,7 +713,16 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default="semeval,mams,airline,banking77,topics")
     parser.add_argument("--topics-docs", type=int, default=20_000, help="reviews for 'topics'")
+    parser.add_argument("--ft-epochs", type=int, help="most epochs of the *_ft benchmarks")
+    parser.add_argument("--ft-patience", type=int, help="epochs without gain before stopping")
+    parser.add_argument("--ft-lr", type=float, help="learning rate of the *_ft benchmarks")
+    parser.add_argument("--ft-none-rate", type=float, help="absent aspect pairs kept (0-1)")
     args = parser.parse_args(argv)
+    if args.ft_none_rate is not None:
+        FT_NONE_RATE.append(args.ft_none_rate)
+    for key in ("epochs", "patience", "lr"):
+        if getattr(args, f"ft_{key}") is not None:
+            FT_OVERRIDES[key] = getattr(args, f"ft_{key}")
     encoder = Encoder()
     benches = {
         "semeval": bench_semeval,
