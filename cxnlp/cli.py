@@ -133,8 +133,8 @@ def analyze(
     backend: Annotated[
         str | None,
         typer.Option(
-            help="Encoder: torch (default), onnx (same vectors, ~2x faster on CPU) or "
-            "onnx-int8 (fastest; cosine 0.998)."
+            help="Encoder: torch (default), onnx (same vectors, ~1.2x faster on CPU) or "
+            "onnx-int8 (~2.2x faster; cosine 0.998)."
         ),
     ] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,

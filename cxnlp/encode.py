@@ -154,7 +154,7 @@ class Encoder:
         Show a progress bar while encoding.
     backend : str
         ``"torch"`` (sentence-transformers), ``"onnx"`` (the same fp32 graph in ONNX Runtime,
-        ~2x faster on CPU) or ``"onnx-int8"`` (per-token int8, ~4x faster, cosine ~0.998 to
+        ~1.2x faster on CPU) or ``"onnx-int8"`` (per-token int8, ~2.2x faster, cosine ~0.998 to
         fp32). Every backend gives each text the same vector in any batch (on CPU).
     dtype : str
         Torch weights: ``"auto"`` (float16 on CUDA, float32 elsewhere), ``"float32"``,
