@@ -57,12 +57,14 @@ def export(tmp_path_factory) -> Path:
     return path
 
 
-def _analyzer(encoder, cache_dir: Path, chunk_size: int) -> Analyzer:
+def _analyzer(
+    encoder, cache_dir: Path, chunk_size: int, text_column: str | list[str] = "comment"
+) -> Analyzer:
     config = apply_overrides(
         load_config(),
         chunk_size=chunk_size,
         cache_dir=str(cache_dir),
-        text_column="comment",
+        text_column=text_column,
         score_columns={"nps": "nps"},
     )
     fresh = Encoder(cache=True, cache_dir=cache_dir)
@@ -85,9 +87,11 @@ def codeframe_cache(encoder, tmp_path_factory) -> Path:
     return folder
 
 
-def _run(encoder, export: Path, out: Path, chunk_size: int, warm: Path) -> dict[str, bytes]:
+def _run(
+    encoder, export: Path, out: Path, chunk_size: int, warm: Path, text_column="comment"
+) -> dict[str, bytes]:
     shutil.copytree(warm, out / "cache")
-    analyzer = _analyzer(encoder, out / "cache", chunk_size)
+    analyzer = _analyzer(encoder, out / "cache", chunk_size, text_column)
     results = analyzer.analyze(export)
     assert len(results.responses) == len(pd.read_csv(export))
     written = results.save(out / "results", report=False)
@@ -117,17 +121,31 @@ def test_results_byte_identical_across_chunk_sizes_with_cold_caches(
     )
 
 
+@pytest.mark.parametrize("two_texts", [False, True])
 def test_streamed_run_writes_what_an_in_memory_run_saves(
-    encoder, export, codeframe_cache, tmp_path
+    encoder, export, codeframe_cache, tmp_path, two_texts
 ):
-    """``Analyzer.run`` (the CLI: parts on disk, sentences never loaded whole) writes the
-    same tables and metrics as ``analyze(...).save(...)``."""
-    memory = _run(encoder, export, tmp_path / "memory", 11, codeframe_cache)
+    """``Analyzer.run`` (the CLI: parts on disk, sentences never loaded whole, the input's
+    text columns left on disk during the corpus stages) writes the same tables and metrics
+    as ``analyze(...).save(...)``; also with two text columns, one named like an output
+    column (``status``, which responses call ``input_status``)."""
+    text_column: str | list[str] = "comment"
+    if two_texts:
+        frame = pd.read_csv(export, dtype=str, keep_default_na=False)
+        frame.insert(0, "status", frame.pop("comment"))
+        frame["Q2"] = frame["status"].str[::-1].str.upper()
+        export = tmp_path / "two_texts.csv"
+        frame.to_csv(export, index=False)
+        text_column = ["status", "Q2"]
+    memory = _run(encoder, export, tmp_path / "memory", 11, codeframe_cache, text_column)
     shutil.copytree(codeframe_cache, tmp_path / "disk" / "cache")
-    analyzer = _analyzer(encoder, tmp_path / "disk" / "cache", 11)
+    analyzer = _analyzer(encoder, tmp_path / "disk" / "cache", 11, text_column)
     results, written = analyzer.run(export, tmp_path / "disk" / "results")
     assert results.sentences.empty and not (tmp_path / "disk" / "results" / ".cxnlp-parts").exists()
     assert memory.keys() <= written.keys()
+    if two_texts:  # both input texts came back, beside the joined ``text``, in place
+        cols = list(pd.read_parquet(written["responses.parquet"]).columns)
+        assert cols.index("input_status") < cols.index("Q2") and "text" in cols
     for name, data in memory.items():
         path = written[name]
         if name.endswith(".parquet"):
