@@ -82,6 +82,13 @@ def test_report_loads_offline_without_errors(browser, report_url, device):
         ".map(e => e.id || e.className)"
     )
     assert wide == [], f"elements overflow the {width}px viewport: {wide}"
+    # chart titles are page text that wraps (plotly clipped them and let legends overlap)
+    titles = browser.evaluate("""Array.from(document.querySelectorAll('.chart')).map(f => {
+        const t = f.querySelector('.chart-title');
+        return [!!t, f.querySelectorAll('.gtitle').length, !t || t.scrollWidth <= t.clientWidth];
+      })""")
+    assert len(titles) >= 8 and all(t[1:] == [0, True] for t in titles), titles
+    assert sum(t[0] for t in titles) >= 6, titles
     shot = browser.screenshot(SHOTS / f"report-{device}-{width}.png", max_height=4000)
     assert png_size(shot)[0] == width
 

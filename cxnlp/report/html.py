@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import functools
+import html
 import json
 import math
 from collections.abc import Callable
@@ -88,7 +89,15 @@ def _fmt_num(x: Any, digits: int = 0) -> str:
 
 
 def _figure_html(fig: go.Figure, div_id: str) -> dict[str, Any]:
-    """A figure as an embeddable ``<div>`` (no plotly.js) plus its text alternative."""
+    """A figure as an embeddable ``<div>`` (no plotly.js), its title and text alternative.
+
+    The title moves out of the figure into the page: plotly neither wraps a title nor makes
+    room for a legend that wraps, so on a phone both overlapped; HTML wraps it.
+    """
+    title = fig.layout.title.text
+    if title:
+        fig = go.Figure(fig)  # the caller's figure keeps its title (notebooks show it)
+        fig.update_layout(title=None, margin={"t": 16})
     body = fig.to_html(
         full_html=False,
         include_plotlyjs=False,
@@ -97,7 +106,12 @@ def _figure_html(fig: go.Figure, div_id: str) -> dict[str, Any]:
         default_height=f"{fig.layout.height or 380}px",
         config={"displaylogo": False, "responsive": True},
     )
-    return {"id": div_id, "html": Markup(body), "description": figure_description(fig)}
+    return {
+        "id": div_id,
+        "html": Markup(body),
+        "title": html.unescape(title) if title else None,  # plotly's escaping undone: Jinja escapes
+        "description": figure_description(fig),
+    }
 
 
 def _cards(metrics: dict[str, Any]) -> list[dict[str, Any]]:
