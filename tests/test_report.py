@@ -424,6 +424,11 @@ def test_excel_report_opens_with_openpyxl(tmp_path, full):
     drivers = wb["drivers"]
     assert drivers.freeze_panes == "A2" and drivers.auto_filter.ref
     assert [c.value for c in drivers["A"][1:4]] == ["delivery", "service", "product"]
+    impact = [c.value for c in drivers[1]].index("impact")
+    scales = {str(r.sqref): r.rules[0].colorScale for r in drivers.conditional_formatting}
+    col = openpyxl.utils.get_column_letter(impact + 1)
+    assert scales[f"{col}2:{col}4"].cfvo[1].val == 0  # red below zero, green above
+    assert wb["touchpoints"].conditional_formatting  # mean sentiment coloured the same way
     assert wb["summary"]["B3"].value == 12 and wb["summary"]["B3"].number_format == "#,##0"
     assert wb["touchpoints"]["A2"].value == "purchase"  # journey order
     verb = [c.value for c in wb["verbatims"][1]]

@@ -142,6 +142,17 @@ class _Book:
         chart.set_size({"width": 640, "height": max(320, 24 * n + 100)})
         ws.insert_chart(1, getattr(ws, "cx_ncols", 10) + 1, chart)
 
+    def diverging(self, ws, col: int, n: int) -> None:
+        """Colour column ``col`` (rows 1..n) red below zero, green above, as the report does."""
+        from ..plotting import COLORS
+
+        if n:
+            ws.conditional_format(1, col, n, col, {
+                "type": "3_color_scale", "mid_type": "num", "mid_value": 0,
+                "min_color": COLORS["negative"], "mid_color": "#ffffff",
+                "max_color": COLORS["positive"],
+            })  # fmt: skip
+
     def close(self) -> None:
         self.wb.close()
 
@@ -253,6 +264,8 @@ def write_excel(results: Results, path: str | Path) -> Path:
                 views.pick(drivers, "n", "volume", "mentions", "count"),
                 views.pick(drivers, "impact"),
             )
+            if y:
+                book.diverging(ws, drivers.columns.get_loc(y), len(drivers))
             if x and y and n:
                 chart = book.wb.add_chart({"type": "scatter"})
                 chart.add_series({
@@ -273,6 +286,7 @@ def write_excel(results: Results, path: str | Path) -> Path:
         if not journey.empty:
             ws = book.table("touchpoints", journey)
             if "sentiment_score" in journey:
+                book.diverging(ws, journey.columns.get_loc("sentiment_score"), len(journey))
                 book.bar(
                     ws,
                     "touchpoints",
