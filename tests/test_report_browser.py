@@ -89,6 +89,11 @@ def test_report_loads_offline_without_errors(browser, report_url, device):
       })""")
     assert len(titles) >= 8 and all(t[1:] == [0, True] for t in titles), titles
     assert sum(t[0] for t in titles) >= 6, titles
+    toolbars = browser.evaluate(
+        "Array.from(document.querySelectorAll('.chart .modebar-container'))"
+        ".map(m => getComputedStyle(m).display)"
+    )
+    assert toolbars and all((d == "none") == (device == "phone") for d in toolbars), toolbars
     shot = browser.screenshot(SHOTS / f"report-{device}-{width}.png", max_height=4000)
     assert png_size(shot)[0] == width
 
