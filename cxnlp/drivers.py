@@ -43,7 +43,7 @@ import pandas as pd
 from scipy import stats
 
 from .link import primary_score
-from .metrics import _num, mean_interval, score_metric, score_values, wilson_interval
+from .metrics import _num, mean_interval, narrow, score_metric, score_values, wilson_interval
 
 __all__ = [
     "apply_corpus_stages",
@@ -190,7 +190,7 @@ def _indicators(responses: pd.DataFrame, mentions: pd.DataFrame, themes: Sequenc
         return M
     pos = pd.Series(np.arange(len(responses)), index=responses["row_id"].to_numpy())
     col = {t: j for j, t in enumerate(themes)}
-    m = mentions[[c for c in ("row_id", "theme", "sentiment") if c in mentions]]  # no evidence
+    m = narrow(mentions, ("row_id", "theme", "sentiment"))  # no evidence
     m = m[m["row_id"].isin(pos.index) & m["theme"].isin(col)]
     if sentiment is not None:
         m = m[m["sentiment"].astype(str) == sentiment]
@@ -239,7 +239,7 @@ def driver_table(
         formula.
     """
     read = ["row_id", "status", "sentiment_score", *dict(columns.get("scores") or {})]
-    ok = responses[[c for c in dict.fromkeys(read) if c in responses]]  # rows copied, not text
+    ok = narrow(responses, read)
     if "status" in ok:
         ok = ok[ok["status"].astype(str).isin(ANALYSED)]
     u_all, metric, kind = outcome_values(ok, columns, score_column)

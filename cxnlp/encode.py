@@ -160,8 +160,8 @@ class Encoder:
         Torch weights: ``"auto"`` (float16 on CUDA, float32 elsewhere), ``"float32"``,
         ``"float16"`` or ``"bfloat16"``. Half-precision vectors get their own cache keys.
     tokenize_workers : int, optional
-        Processes that tokenize ahead of the GPU (default: the cores less one on CUDA, none
-        on CPU, where the forward pass is the cost).
+        Threads that tokenize ahead of the GPU (default: the cores less one on CUDA, none on
+        CPU, where the forward pass is the cost).
     """
 
     def __init__(
@@ -336,7 +336,7 @@ class Encoder:
 
     @cached_property
     def _pool(self):
-        """Tokenizer processes of the GPU path (None: tokenize in this process)."""
+        """Tokenizer threads of the GPU path (None: tokenize in the calling thread)."""
         workers = self.tokenize_workers
         if workers is None:
             workers = default_workers() if self._on_cuda else 0
@@ -390,14 +390,10 @@ class Encoder:
             if len(long):
                 short = np.flatnonzero(tokens.lengths <= limit)
                 windows = [self.windows(texts[offset + i]) for i in long]
-                owner = np.repeat(long, [len(w) for w in windows])
+                owner = np.concatenate([short, np.repeat(long, [len(w) for w in windows])])
                 pieces = tokenize(path, [w for ws in windows for w in ws], limit)
                 vecs = self._forward(Tokens.concat([tokens.take(short), pieces]))
-                out[offset + short] = vecs[: len(short)]
-                summed = np.zeros((n, vecs.shape[1]), np.float32)
-                np.add.at(summed, owner, vecs[len(short) :])
-                summed = summed[long] / np.linalg.norm(summed[long], axis=1, keepdims=True)
-                out[offset + long] = summed
+                out[offset : offset + n] = _join_windows(vecs, owner, n)
             else:
                 out[offset : offset + n] = self._forward(tokens)
             bar.update(n)
@@ -417,13 +413,7 @@ class Encoder:
         vecs = self._encode_by_length(pieces)
         if len(pieces) == len(texts):
             return vecs
-        out = np.zeros((len(texts), vecs.shape[1]), np.float32)
-        np.add.at(out, np.asarray(owner), vecs)
-        # re-normalise the averaged texts only: dividing a unit vector by its norm again moves
-        # its last bits, and a text's vector must not depend on another text being windowed
-        split = np.bincount(owner, minlength=len(texts)) > 1
-        out[split] /= np.linalg.norm(out[split], axis=1, keepdims=True).clip(1e-12)
-        return out
+        return _join_windows(vecs, np.asarray(owner), len(texts))
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """L2-normalised float32 embeddings, one row per input text (duplicates encoded once).
@@ -450,6 +440,20 @@ class Encoder:
         index = {t: i for i, t in enumerate(unique)}
         table = np.stack([cached[k] for k in keys])
         return table[[index[t] for t in texts]]
+
+
+def _join_windows(vecs: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
+    """Vectors of ``n`` texts from their windows' vectors (``owner[i]``: the text of row i).
+
+    A text of several windows gets their re-normalised sum. Only those are re-normalised:
+    dividing a unit vector by its norm again moves its last bits, and a text's vector must not
+    depend on another text being windowed.
+    """
+    out = np.zeros((n, vecs.shape[1]), np.float32)
+    np.add.at(out, owner, vecs)
+    split = np.bincount(owner, minlength=n) > 1
+    out[split] /= np.linalg.norm(out[split], axis=1, keepdims=True).clip(1e-12)
+    return out
 
 
 class DocumentEmbeddings(NamedTuple):

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import ConfigError, ModelError
-from .metrics import _as_numeric, mean_interval, score_metric, wilson_interval
+from .metrics import _as_numeric, mean_interval, narrow, score_metric, wilson_interval
 from .themes import DEFAULT_CHURN_REASONS, Codeframe, CodeframeClassifier
 
 __all__ = [
@@ -606,8 +606,7 @@ def churn_table(responses: pd.DataFrame, reasons: Mapping[str, Mapping[str, Any]
             "example", "small"]
     if "churn_reason" not in responses:
         return pd.DataFrame(columns=cols)
-    got = responses[[c for c in ("churn_reason", "churn_confidence", "churn_evidence")
-                     if c in responses]]  # fmt: skip
+    got = narrow(responses, ("churn_reason", "churn_confidence", "churn_evidence"))
     got = got[got["churn_reason"].notna()]
     n = len(got)
     rows = []
@@ -665,9 +664,8 @@ def touchpoint_table(
     if "status" in responses:
         n_analysed = int(responses["status"].astype(str).isin(["ok", "no theme"]).sum())
     # the columns read, so a touchpoint's rows are copied without the text
-    read = [c for c in ("row_id", "status", "touchpoint", "sentiment", "sentiment_score",
-                        score_column) if c and c in responses]  # fmt: skip
-    responses = responses[list(dict.fromkeys(read))]
+    responses = narrow(responses, ("row_id", "status", "touchpoint", "sentiment",
+                                   "sentiment_score", score_column or None))  # fmt: skip
     by_id = responses.set_index("row_id", drop=False) if "row_id" in responses else responses
 
     def score(part: pd.DataFrame) -> dict[str, Any]:

@@ -562,7 +562,7 @@ def sentiment_summary(responses: pd.DataFrame, confidence: float = 0.95) -> dict
     the mean ``sentiment_score`` (p_positive − p_negative, in [−1, 1]) with a t interval.
     """
     # the columns read here only: a million-row table's text is not copied with its rows
-    ok = _ok_rows(responses[[c for c in _SENTIMENT_COLUMNS if c in responses]])
+    ok = _ok_rows(narrow(responses, _SENTIMENT_COLUMNS))
     labels = ok["sentiment"] if "sentiment" in ok else pd.Series(dtype=object)
     labels = labels[labels.notna()]
     n = int(labels.size)
@@ -590,6 +590,15 @@ def sentiment_summary(responses: pd.DataFrame, confidence: float = 0.95) -> dict
 
 #: What :func:`sentiment_summary` reads of ``responses``.
 _SENTIMENT_COLUMNS = ("status", "sentiment", "sentiment_score")
+
+
+def narrow(frame: pd.DataFrame, names: Iterable[str | None]) -> pd.DataFrame:
+    """The columns ``names`` that ``frame`` has (each once; ``None`` skipped), in that order.
+
+    Filter this rather than the whole table: selecting rows copies only these columns, not a
+    million rows' text (issue 7: bounded memory).
+    """
+    return frame[[c for c in dict.fromkeys(names) if c is not None and c in frame]]
 
 
 def _ok_rows(responses: pd.DataFrame) -> pd.DataFrame:
@@ -622,11 +631,10 @@ def segment_summary(
             f"(columns: {', '.join(map(str, responses.columns))})."
         )
     levels = segment_levels(responses[column], max_levels)
-    read = [c for c in dict.fromkeys([*_SENTIMENT_COLUMNS, *(scores or {})]) if c in responses]
-    narrow = responses[read]  # each level copies the columns read, not the whole table
+    read = narrow(responses, [*_SENTIMENT_COLUMNS, *(scores or {})])
     out: dict[str, Any] = {}
     for level in levels.value_counts(sort=True).index:
-        part = narrow[levels == level]
+        part = read[levels == level]
         entry: dict[str, Any] = {
             "rows": len(part),
             "small": int(len(part) < min_n),

@@ -22,6 +22,7 @@ from . import views
 from .metrics import (
     SENTIMENT_LABELS,
     Estimate,
+    narrow,
     score_metric,
     segment_levels,
     sentiment_summary,
@@ -299,7 +300,7 @@ def plot_sentiment_by(results: Results, column: str, max_levels: int = 15) -> go
             f"Segment column {column!r} not in responses "
             f"(columns: {', '.join(map(str, responses.columns))})."
         )
-    read = responses[[c for c in dict.fromkeys([column, "sentiment"]) if c in responses]]
+    read = narrow(responses, (column, "sentiment"))
     ok = (  # the two columns' rows, not a copy of every column (a million texts)
         read[(responses["status"].astype(str) == "ok") & responses["sentiment"].notna()]
         if "status" in responses

@@ -3,8 +3,9 @@
 At GPU speed (100k texts/s) the tokenizer, not the model, is the limit: one core turns
 about 10-20k texts/s into ids, and the per-text Python lists of a ``transformers`` tokenizer
 cost as much again. So the fast path keeps every text's ids back to back in one int32 array
-(:class:`Tokens`), made in worker processes by the Rust tokenizer that the model folder
-ships (``tokenizer.json``). This module imports no torch: workers start in a second.
+(:class:`Tokens`), made by the Rust tokenizer that the model folder ships
+(``tokenizer.json``) in worker threads (it lets go of the GIL) or processes. This module
+imports no torch: process workers start in a second.
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
-from functools import lru_cache
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from itertools import chain
 from multiprocessing import get_context
-from typing import NamedTuple
 
 import numpy as np
 
@@ -23,13 +24,14 @@ import numpy as np
 TASK_TEXTS = 2_000
 
 
-class Tokens(NamedTuple):
+@dataclass(frozen=True)
+class Tokens:
     """Token ids of ``len(lengths)`` texts, back to back in ``flat``."""
 
     flat: np.ndarray  # int32
     lengths: np.ndarray  # int64, tokens of each text ([CLS] and [SEP] included)
 
-    @property
+    @cached_property  # read by every forward pass of a run: computed once
     def starts(self) -> np.ndarray:
         return np.concatenate([[0], np.cumsum(self.lengths)[:-1]]).astype(np.int64)
 
@@ -92,7 +94,7 @@ def worker_pool(workers: int, processes: bool = False) -> Executor:
 
 
 def default_workers() -> int:
-    """Tokenizer processes for the GPU path: the cores, less one for the process feeding the GPU."""
+    """Tokenizer workers for the GPU path: the cores, less one for the thread feeding the GPU."""
     return max(1, min(15, (os.cpu_count() or 2) - 1))
 
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from .metrics import SENTIMENT_LABELS, score_metric
+from .metrics import SENTIMENT_LABELS, narrow, score_metric
 
 if TYPE_CHECKING:
     from .results import Results
@@ -417,7 +417,7 @@ def theme_verbatims(results: Results, per_theme: int = 5, themes: int = 12) -> l
     labels = theme_labels(results)
     summary = theme_summary(results).head(themes)
     # ranked without every mention's evidence; labels are positions in m
-    ranks = m[[c for c in ("theme", "confidence") if c in m]].reset_index(drop=True)
+    ranks = narrow(m, ("theme", "confidence")).reset_index(drop=True)
     picked = {}
     for theme in summary["theme"]:
         rows = ranks[ranks["theme"] == theme]
@@ -503,7 +503,7 @@ def disagreements(results: Results, limit: int = 20) -> pd.DataFrame:
     if flag is not None:
         read = ["row_id", score_col, "sentiment", "disagreement_reason", "disagreement", flag,
                 "text"]  # fmt: skip
-        r = r[[c for c in dict.fromkeys(read) if c and c in r]]  # flagged rows, not all columns
+        r = narrow(r, read)  # flagged rows, not all columns
         f = r[flag]
         mask = (
             f.fillna(False).astype(bool)

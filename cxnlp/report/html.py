@@ -22,7 +22,7 @@ import plotly.graph_objects as go
 from markupsafe import Markup
 
 from .. import views
-from ..metrics import SCHEMA_VERSION, SENTIMENT_LABELS, summarize
+from ..metrics import SCHEMA_VERSION, SENTIMENT_LABELS, narrow, summarize
 from ..plotting import (
     COLORS,
     FONT_FAMILY,
@@ -207,7 +207,7 @@ def _verbatims(results: Results, per_label: int) -> list[dict[str, Any]]:
     score_col = next(iter(cols.get("scores") or {}), None)
     seg_col = next(iter(cols.get("segments") or []), None)
     keep = ["row_id", "sentiment", "p_negative", "p_neutral", "p_positive", score_col, seg_col]
-    ok = r[[c for c in dict.fromkeys(keep) if c and c in r]]  # the text of the shown rows only
+    ok = narrow(r, keep)  # the text of the shown rows only
     use = r["sentiment"].notna() & r["text"].notna()
     if "status" in r:
         use &= r["status"].astype(str) == "ok"
