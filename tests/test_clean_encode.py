@@ -79,6 +79,24 @@ def test_embed_documents_means_sentences(encoder):
     np.testing.assert_allclose(emb.docs[0], expect / np.linalg.norm(expect), atol=1e-6)
 
 
+def test_vectors_do_not_depend_on_the_thread_count():
+    """A Dask worker encodes on one thread, a local run on all cores: same bits."""
+    import torch
+
+    texts = ["The parcel arrived two weeks late and customer service never answered my emails.",
+             "Where can I find the size guide?", "Rude staff at the till and a long queue."]
+    fresh = Encoder(cache=False)
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        two = fresh.encode(texts)
+        torch.set_num_threads(1)
+        one = fresh.encode(texts)
+    finally:
+        torch.set_num_threads(before)
+    assert np.array_equal(one, two)
+
+
 def test_half_precision_gpu_path_runs_on_cpu_close_to_fp32(encoder):
     """The CUDA path (half-precision weights, big batches) is the same code on CPU: its
     vectors stay within cosine 0.99 of fp32 and get their own cache keys."""
