@@ -349,7 +349,8 @@ def churn_reasons_of(codeframe: Codeframe | None,
 #: Name of the flat codeframe a churn-reason head is built on (how a saved one is recognised).
 CHURN_CODEFRAME = "churn_reasons"
 #: Defaults of the churn head: one reason per sentence, no margin rule, a lower threshold.
-CHURN_PARAMS: dict[str, Any] = {"max_themes": 1, "margin": 1.0, "threshold": 0.35}
+CHURN_PARAMS: dict[str, Any] = {"max_themes": 1, "margin": 1.0, "threshold": 0.35,
+                                "exclusive": True}
 
 
 class ChurnReasonClassifier:

@@ -48,6 +48,9 @@ def test_train_churn_writes_a_checked_head(trained, encoder):
     assert "churn_model:" in card and "```sha256" in card
     model = ChurnReasonClassifier.load(out, encoder)
     assert model.trained_ and model.reason_ids_ == DEFAULT_CHURN_REASONS[:-1]
+    # one softmax over the reasons and "other", not one-vs-rest
+    assert model.classifier_.exclusive
+    assert model.classifier_.coef_.shape[0] == len(model.reason_ids_) + 1
 
 
 def test_trained_head_fits_its_labels_better_than_zero_shot(trained, encoder):

@@ -290,6 +290,41 @@ def test_ngram_model_round_trip(encoder, tmp_path):
     )
 
 
+def test_exclusive_head_is_one_softmax_over_themes_and_none(encoder, tmp_path):
+    texts, X, labels = _few_shot(encoder)
+    texts, X, labels = texts * 2, np.vstack([X, X]), labels * 2
+    clf = CodeframeClassifier("generic", encoder, exclusive=True).fit(X, labels, texts=texts)
+    k = len(clf.theme_ids_)
+    assert clf.coef_.shape == (k + 1, X.shape[1] + k)  # the last row is "none"
+    raw = clf._link(clf._features(X, clf.similarities(X, texts)) @ clf.coef_.T + clf.intercept_)
+    assert raw.shape == (len(X), k) and (raw.sum(axis=1) < 1).all()
+    unseen = clf.theme_ids_.index("trust_privacy")
+    assert raw[:, unseen].max() < 1e-6  # a theme without examples keeps its zero-shot score
+    pred = clf.predict(X, texts)
+    assert pred[0, clf.theme_ids_.index("delivery_speed")] and pred.sum(axis=1).max() <= 1
+    back = CodeframeClassifier.load(clf.save(tmp_path / "ex"), encoder)
+    assert back.exclusive
+    np.testing.assert_allclose(
+        back.decision_scores(X, texts), clf.decision_scores(X, texts), atol=1e-6
+    )
+
+
+def test_exclusive_head_refuses_two_themes_on_one_example(encoder):
+    texts, X, labels = _few_shot(encoder)
+    labels[4] = ["billing", "delivery_speed"]
+    with pytest.raises(ValueError, match="example 4 has 2"):
+        CodeframeClassifier("generic", encoder, exclusive=True).fit(X, labels, texts=texts)
+
+
+def test_ngrams_fall_back_to_embeddings_when_no_word_repeats(encoder):
+    texts = ["parcel came late", "charged twice", "app crashes", "nice weather"]
+    labels = [["delivery_speed"], ["billing"], ["digital_bugs"], []]
+    X = encoder.encode(texts)
+    clf = CodeframeClassifier("generic", encoder).fit(X, labels, texts=texts, cv=0)
+    assert clf.ngram_weight > 0 and clf.ngram_vocabulary_ == []
+    assert clf.predict(X, texts)[0, clf.theme_ids_.index("delivery_speed")]
+
+
 def test_fit_rejects_unknown_labels(encoder):
     texts, X, labels = _few_shot(encoder)
     labels[0] = ["no_such_theme"]

@@ -236,7 +236,6 @@ def train_themes(
     encoder: Any = None,
     cv: int = 3,
     seed: int = 0,
-    ngram_weight: float = 0.0,
 ) -> dict[str, Any]:
     """Fit a :class:`~cxnlp.themes.CodeframeClassifier` on a labels file and save it.
 
@@ -260,8 +259,7 @@ def train_themes(
 
     cf = codeframe if isinstance(codeframe, Codeframe) else Codeframe.load(codeframe)
     data = read_theme_labels(labels, cf, text_column, theme_column)
-    clf = CodeframeClassifier(cf, encoder or Encoder(), random_state=seed,
-                              ngram_weight=ngram_weight)  # fmt: skip
+    clf = CodeframeClassifier(cf, encoder or Encoder(), random_state=seed)
     return _fit_and_save(clf, data, labels, out, cv, seed, kind="themes")
 
 
@@ -328,10 +326,12 @@ def _card(info: dict[str, Any], out: Path) -> str:
             "# Churn-reason head",
             "",
             "The churn-reason list as a flat codeframe (one class per reason; `other` is the "
-            "answer when no reason is confident), trained like a theme head: one-vs-rest "
-            "logistic regressions on the shared encoder's embeddings plus the zero-shot "
-            "similarities to each reason description, blended with the zero-shot score by how "
-            "many labelled examples each reason had (`cxnlp.link.ChurnReasonClassifier`).",
+            "answer when no reason is confident), trained like a theme head but with one "
+            "multinomial logistic regression over the reasons and `other` (balanced classes) "
+            "on the shared encoder's embeddings plus the zero-shot similarities to each "
+            "reason description, averaged with the same model on word n-grams, and blended "
+            "with the zero-shot score by how many labelled examples each reason had "
+            "(`cxnlp.link.ChurnReasonClassifier`).",
         ]
         use = f"```yaml\nlink:\n  churn_model: {out.as_posix()}\n```"
     else:
@@ -339,8 +339,9 @@ def _card(info: dict[str, Any], out: Path) -> str:
             f"# Theme head for codeframe `{info['codeframe']}`",
             "",
             "One-vs-rest logistic regressions on the shared encoder's embeddings plus the "
-            "zero-shot similarities to each theme, blended with the zero-shot score by how "
-            "many labelled examples each theme had (`cxnlp.themes.CodeframeClassifier.fit`).",
+            "zero-shot similarities to each theme, averaged with the same model on word "
+            "n-grams, and blended with the zero-shot score by how many labelled examples each "
+            "theme had (`cxnlp.themes.CodeframeClassifier.fit`).",
         ]
         use = f"```yaml\nthemes:\n  model: {out.as_posix()}\n```"
     lines = [
