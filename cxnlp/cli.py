@@ -276,6 +276,7 @@ def train_sentiment(
         "  cxnlp train themes --codeframe retail --labels labels.csv --out models/themes-shop\n\n"
         "  cxnlp train themes --codeframe my.yaml --labels coded.xlsx --text-column Comment "
         "--theme-column Code\n\n"
+        "  cxnlp train themes --codeframe my.yaml --labels one_code_each.csv --exclusive\n\n"
         "Then set `themes: {model: models/themes-shop}` in your config."
     ),
 )
@@ -304,6 +305,13 @@ def train_themes(
     ] = None,
     cv: Folds = 3,
     seed: Seed = 0,
+    exclusive: Annotated[
+        bool,
+        typer.Option(
+            help="Each text has at most one theme (single-code labels): fit one multinomial "
+            "model over the themes and 'none' instead of one model per theme."
+        ),
+    ] = False,
 ) -> None:
     """Fit a theme head on labelled examples (8-16 per theme already help) and save it."""
     from .training.themes import train_themes as train
@@ -317,6 +325,7 @@ def train_themes(
         theme_column=theme_column,
         cv=cv,
         seed=seed,
+        exclusive=exclusive,
     )
     what = f"theme head for codeframe '{info['codeframe']}'"
     _saved(what, folder, info, "micro-F1", "micro_f1", f"themes: {{model: {folder}}}")

@@ -236,6 +236,7 @@ def train_themes(
     encoder: Any = None,
     cv: int = 3,
     seed: int = 0,
+    exclusive: bool = False,
 ) -> dict[str, Any]:
     """Fit a :class:`~cxnlp.themes.CodeframeClassifier` on a labels file and save it.
 
@@ -248,6 +249,9 @@ def train_themes(
         Folder for ``themes.safetensors``, ``themes.json`` and ``MODEL_CARD.md``.
     cv : int
         Folds of the cross-validation reported in the model card (``0``: none).
+    exclusive : bool
+        Each text has at most one theme (single-code data): one multinomial regression over
+        the themes and "none" instead of one-vs-rest (see ``CodeframeClassifier``).
 
     Returns
     -------
@@ -259,7 +263,14 @@ def train_themes(
 
     cf = codeframe if isinstance(codeframe, Codeframe) else Codeframe.load(codeframe)
     data = read_theme_labels(labels, cf, text_column, theme_column)
-    clf = CodeframeClassifier(cf, encoder or Encoder(), random_state=seed)
+    if exclusive and (many := data[data["themes"].map(len) > 1]).shape[0]:
+        first = many.iloc[0]
+        raise InputError(
+            f"{labels}: --exclusive allows one theme per text, but {len(many)} text(s) have "
+            f"several, e.g. '{first['text'][:60]}' ({'; '.join(first['themes'])}). "
+            "Drop --exclusive for multi-theme labels."
+        )
+    clf = CodeframeClassifier(cf, encoder or Encoder(), random_state=seed, exclusive=exclusive)
     return _fit_and_save(clf, data, labels, out, cv, seed, kind="themes")
 
 
