@@ -308,7 +308,7 @@ def train_themes(
     exclusive: Annotated[
         bool,
         typer.Option(
-            help="Each text has at most one theme (single-code labels): fit one multinomial "
+            help="Each text has one theme or none (single-code labels): fit one multinomial "
             "model over the themes and 'none' instead of one model per theme."
         ),
     ] = False,

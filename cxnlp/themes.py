@@ -287,13 +287,15 @@ def _train_softmax(
 ) -> tuple[np.ndarray, np.ndarray]:
     """One multinomial regression over the themes and "none" (last row), balanced classes.
 
-    Classes absent from ``Yb`` keep a zero row and a very low intercept, so their
+    An example with several themes (the same text coded twice) counts 1/n toward each of its
+    n themes. Classes absent from ``Yb`` keep a zero row and a very low intercept, so their
     probability is ~0 and the zero-shot score decides for them.
     """
     from sklearn.linear_model import LogisticRegression
 
     k = Yb.shape[1]
-    y = np.where(Yb.any(axis=1), Yb.argmax(axis=1), k)
+    rows, y = np.nonzero(np.hstack([Yb, ~Yb.any(axis=1, keepdims=True)]))  # row-major order
+    weight = 1.0 / np.bincount(rows, minlength=len(Yb))[rows]
     coef = np.zeros((k + 1, M.shape[1]), np.float32)
     icpt = np.full(k + 1, -30.0, np.float32)
     present = np.unique(y)
@@ -301,10 +303,12 @@ def _train_softmax(
         icpt[present[0]] = 0.0
         return coef, icpt
     lr = LogisticRegression(C=C, max_iter=3000, class_weight="balanced", random_state=seed)
-    lr.fit(M, y)
-    rows = lr.coef_ if len(present) > 2 else np.vstack([np.zeros_like(lr.coef_[0]), lr.coef_[0]])
-    icps = lr.intercept_ if len(present) > 2 else np.array([0.0, lr.intercept_[0]])
-    coef[present], icpt[present] = rows, icps
+    lr.fit(M[rows], y, sample_weight=weight)
+    if len(present) > 2:
+        coef[present], icpt[present] = lr.coef_, lr.intercept_
+    else:  # binary: sklearn keeps one row, for the second class against the first
+        coef[present[1]], icpt[present[1]] = lr.coef_[0], lr.intercept_[0]
+        icpt[present[0]] = 0.0
     return coef, icpt
 
 
@@ -604,8 +608,7 @@ class CodeframeClassifier:
         X : ndarray (n, dim)
             Sentence (or response) embeddings from the shared encoder.
         Y : ndarray (n, n_themes) of bool, or list of lists of theme ids
-            The themes each example mentions (an empty list: none; at most one theme when
-            ``exclusive``).
+            The themes each example mentions (an empty list: none).
         texts : list of str, optional
             The texts, for keyword boosts and the n-gram model (``ngram_weight > 0``).
         cv : int
@@ -625,12 +628,6 @@ class CodeframeClassifier:
         k = Yb.shape[1]
         npos = Yb.sum(axis=0)
         trainable = (npos > 0) & (npos < len(X))
-        if self.exclusive and (Yb.sum(axis=1) > 1).any():
-            r = int(np.flatnonzero(Yb.sum(axis=1) > 1)[0])
-            raise ValueError(
-                f"exclusive=True allows at most one theme per example; example {r} has "
-                f"{int(Yb[r].sum())}. Use exclusive=False for multi-label data."
-            )
 
         T = None
         if self.ngram_weight > 0 and texts is not None:

@@ -309,11 +309,14 @@ def test_exclusive_head_is_one_softmax_over_themes_and_none(encoder, tmp_path):
     )
 
 
-def test_exclusive_head_refuses_two_themes_on_one_example(encoder):
+def test_exclusive_head_splits_an_example_coded_twice(encoder):
     texts, X, labels = _few_shot(encoder)
-    labels[4] = ["billing", "delivery_speed"]
-    with pytest.raises(ValueError, match="example 4 has 2"):
-        CodeframeClassifier("generic", encoder, exclusive=True).fit(X, labels, texts=texts)
+    both = ["billing", "delivery_speed"]
+    labels[4] = both  # "my bill is wrong" coded twice: half an example for each theme
+    clf = CodeframeClassifier("generic", encoder, exclusive=True).fit(X, labels, texts=texts)
+    cols = [clf.theme_ids_.index(t) for t in both]
+    p = clf._link(clf._features(X[4:5], clf.similarities(X[4:5])) @ clf.coef_.T + clf.intercept_)
+    assert p[0, cols].sum() > 0.5
 
 
 def test_ngrams_fall_back_to_embeddings_when_no_word_repeats(encoder):

@@ -250,8 +250,9 @@ def train_themes(
     cv : int
         Folds of the cross-validation reported in the model card (``0``: none).
     exclusive : bool
-        Each text has at most one theme (single-code data): one multinomial regression over
-        the themes and "none" instead of one-vs-rest (see ``CodeframeClassifier``).
+        Each text has one theme or none (single-code data): one multinomial regression over
+        the themes and "none" instead of one-vs-rest (see ``CodeframeClassifier``); a text
+        coded with several themes anyway counts 1/n toward each.
 
     Returns
     -------
@@ -263,13 +264,6 @@ def train_themes(
 
     cf = codeframe if isinstance(codeframe, Codeframe) else Codeframe.load(codeframe)
     data = read_theme_labels(labels, cf, text_column, theme_column)
-    if exclusive and (many := data[data["themes"].map(len) > 1]).shape[0]:
-        first = many.iloc[0]
-        raise InputError(
-            f"{labels}: --exclusive allows one theme per text, but {len(many)} text(s) have "
-            f"several, e.g. '{first['text'][:60]}' ({'; '.join(first['themes'])}). "
-            "Drop --exclusive for multi-theme labels."
-        )
     clf = CodeframeClassifier(cf, encoder or Encoder(), random_state=seed, exclusive=exclusive)
     return _fit_and_save(clf, data, labels, out, cv, seed, kind="themes")
 
