@@ -352,10 +352,11 @@ class CodeframeClassifier:
         without texts only the embedding model scores. The default 0.5 was chosen by
         cross-validation on train splits (SemEval-2014 categories, airline reasons).
     exclusive : bool
-        The themes exclude each other (at most one per example, like churn reasons): :meth:`fit`
-        trains one multinomial regression over the themes and "none" with balanced class
-        weights instead of one-vs-rest regressions, so rare themes are not drowned by
-        frequent ones when the best theme is picked.
+        The themes exclude each other (one per example or none, like churn reasons):
+        :meth:`fit` trains one multinomial regression over the themes and "none" with balanced
+        class weights instead of one-vs-rest regressions, so rare themes are not drowned by
+        frequent ones when the best theme is picked (an example coded with n themes anyway
+        counts 1/n toward each).
     random_state : int
         Seed of the internal cross-validation.
 
