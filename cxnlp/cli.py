@@ -379,7 +379,7 @@ def train_churn(
     cv: Folds = 3,
     seed: Seed = 0,
 ) -> None:
-    """Fit a churn-reason head on labelled texts, exactly like a theme head, and save it."""
+    """Fit a churn-reason head (one model over the reasons and other) and save it."""
     from .config import load_config
     from .training.themes import train_churn as train
 

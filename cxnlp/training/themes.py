@@ -281,9 +281,10 @@ def train_churn(
 ) -> dict[str, Any]:
     """Fit a churn-reason head (:class:`~cxnlp.link.ChurnReasonClassifier`) and save it.
 
-    The reasons form a flat codeframe (one theme per reason; ``other`` is not a class but the
-    answer when no reason is confident, so texts labelled ``other`` train as negatives), and
-    the head is trained exactly like a theme head (:func:`train_themes`).
+    The reasons form a flat codeframe (one theme per reason; ``other`` is not a reason but the
+    answer when no reason is confident, so texts labelled ``other`` train the "none" class),
+    and the head is trained like an ``exclusive`` theme head (:func:`train_themes`): one
+    multinomial regression over the reasons and "none".
 
     Parameters
     ----------
