@@ -15,6 +15,7 @@
    temporary folder and is never shipped.
 
     .venv/bin/python benchmarks/drivers.py [--airline-rows 0] [--seed 0]
+    .venv/bin/python benchmarks/drivers.py --blend-study   # link.theme_weight, train split only
 
 Topic discovery is switched off (it is benchmarked elsewhere and is the slow part).
 """
@@ -30,7 +31,12 @@ import pandas as pd
 from _common import machine, need_data
 
 import cxnlp
-from cxnlp.link import ChurnReasonClassifier, assign_churn_reasons, churn_reasons_of
+from cxnlp.link import (
+    ChurnReasonClassifier,
+    assign_churn_reasons,
+    churn_reasons_of,
+    theme_weight_for,
+)
 
 #: Airline complaint reason -> default churn reason. Delays and cancellations are the
 #: airline's reliability (product quality/reliability); lost bags were not delivered;
@@ -143,12 +149,11 @@ def airline_split(split: str) -> pd.DataFrame:
                "airline_sentiment"]].reset_index(drop=True)
 
 
-def train_airline_churn_head(encoder, folder: Path) -> tuple[Path, int]:
-    """Train a churn head on the train split's mappable negative tweets (in ``folder``)."""
+def train_airline_churn_head(encoder, folder: Path, tr: pd.DataFrame) -> tuple[Path, int]:
+    """Train a churn head on the mappable negative tweets of ``tr`` (in ``folder``)."""
     from cxnlp.clean import normalize
     from cxnlp.training.themes import train_churn
 
-    tr = airline_split("train")
     tr = tr[(tr["airline_sentiment"] == "negative") & tr["negativereason"].isin(REASON_MAP)]
     labels = folder / "airline_churn_train.csv"
     pd.DataFrame({"text": tr["text"].map(normalize),
@@ -157,6 +162,67 @@ def train_airline_churn_head(encoder, folder: Path) -> tuple[Path, int]:
     head = folder / "churn-airline"
     train_churn(labels, head, encoder=encoder, cv=0)
     return head, len(tr)
+
+
+def analyze_tweets(encoder, df: pd.DataFrame) -> cxnlp.Results:
+    return cxnlp.Analyzer(encoder=encoder).analyze(
+        df, codeframe="airline", text_column="text", score_columns={},
+        segment_columns=["airline"], id_column="tweet_id", date_column="tweet_created",
+        **NO_TOPICS)
+
+
+def churn_scorer(res: cxnlp.Results):
+    """The evaluated tweets (negative, mappable, flagged at risk) and a scorer of predictions."""
+    from sklearn.metrics import f1_score
+
+    r = res.responses
+    gold = r["negativereason"].map(REASON_MAP)
+    ev = r[gold.notna() & (r["airline_sentiment"] == "negative") & r["churn_reason"].notna()]
+    g = gold[ev.index]
+    classes = sorted(g.unique())
+
+    def score(pred: pd.Series) -> tuple[float, float]:
+        f1 = f1_score(g, pred.fillna("none"), labels=classes, average="macro", zero_division=0)
+        return float((pred == g).mean()), float(f1)
+
+    return ev, g, classes, score
+
+
+def churn_predictions(res: cxnlp.Results, classifier, theme_weight: float, ev) -> pd.Series:
+    r = res.responses
+    cf = cxnlp.Codeframe.load("airline")
+    theme_reason = {th.id: th.churn_reason for th in cf.themes if th.churn_reason}
+    out = assign_churn_reasons(r, res.mentions, r["at_risk"], theme_reason,
+                               list(churn_reasons_of(cf)), sentences=res.sentences,
+                               classifier=classifier, theme_weight=theme_weight,
+                               min_confidence=cxnlp.load_config().link.min_reason_confidence)
+    return out.loc[ev.index, "churn_reason"]
+
+
+def blend_study() -> None:
+    """``link.theme_weight`` for a trained churn head, looked at on the train split only.
+
+    The head is trained on a seeded random 75 % of the train tweets and scored on the other
+    25 % (tweet ids are Twitter snowflakes: their low bits are not random, so no modulo rule),
+    for each blend weight.
+    """
+    import numpy as np
+
+    from cxnlp.encode import Encoder
+
+    encoder = Encoder()
+    tr = airline_split("train")
+    dev = np.random.default_rng(0).random(len(tr)) < 0.25
+    res = analyze_tweets(encoder, tr[dev].reset_index(drop=True))
+    ev, _, _, score = churn_scorer(res)
+    with tempfile.TemporaryDirectory() as tmp:
+        head, n = train_airline_churn_head(encoder, Path(tmp), tr[~dev])
+        trained = ChurnReasonClassifier.load(head, encoder)
+    print(f"\n=== link.theme_weight with a trained churn head: trained on {n} train-split "
+          f"tweets, scored on {len(ev)} others of the train split ===")
+    for w in (0.0, 0.25, 0.5, 0.75, 1.0):
+        acc, f1 = score(churn_predictions(res, trained, w, ev))
+        print(f"  theme_weight {w:<4}  accuracy {acc:.3f}  macro-F1 {f1:.3f}")
 
 
 def airline(rows: int, seed: int) -> None:
@@ -169,10 +235,7 @@ def airline(rows: int, seed: int) -> None:
         df = df.sample(rows, random_state=seed).sort_index()
     encoder = Encoder()
     t = time.perf_counter()
-    res = cxnlp.Analyzer(encoder=encoder).analyze(
-        df, codeframe="airline", text_column="text", score_columns={},
-        segment_columns=["airline"], id_column="tweet_id", date_column="tweet_created",
-        **NO_TOPICS)
+    res = analyze_tweets(encoder, df)
     took = time.perf_counter() - t
     print(f"\n=== airline tweets, test split: {len(res.responses)} rows, "
           f"analyse {took:.0f} s ===")
@@ -186,31 +249,23 @@ def airline(rows: int, seed: int) -> None:
     show_trends(res)
 
     r = res.responses
-    gold = r["negativereason"].map(REASON_MAP)
-    ev = r[gold.notna() & (r["airline_sentiment"] == "negative") & r["churn_reason"].notna()]
-    g = gold[ev.index]
+    ev, g, classes, scores = churn_scorer(res)
     majority = g.value_counts(normalize=True)
-    mappable = int((gold.notna() & (r["airline_sentiment"] == "negative")).sum())
+    mappable = int((r["negativereason"].map(REASON_MAP).notna()
+                    & (r["airline_sentiment"] == "negative")).sum())
     print(f"\n-- churn-reason accuracy / macro-F1 on {len(ev)} negative test tweets with a "
           f"mappable reason (flagged at risk by the pipeline; {mappable} such tweets)")
-    classes = sorted(g.unique())
 
     def score(pred: pd.Series) -> str:
-        acc = (pred == g).mean()
-        f1 = f1_score(g, pred.fillna("none"), labels=classes, average="macro", zero_division=0)
-        return f"accuracy {acc:.3f}  macro-F1 {f1:.3f}"
+        return "accuracy {:.3f}  macro-F1 {:.3f}".format(*scores(pred))
 
     print(f"  {'majority class (' + majority.index[0] + ')':<46} accuracy "
           f"{majority.iloc[0]:.3f}  macro-F1 "
           f"{f1_score(g, [majority.index[0]] * len(g), labels=classes, average='macro'):.3f}")
-    cfg = cxnlp.load_config()
-    cf = cxnlp.Codeframe.load("airline")
-    reasons = churn_reasons_of(cf)
-    theme_reason = {th.id: th.churn_reason for th in cf.themes if th.churn_reason}
-    zero = ChurnReasonClassifier(reasons, encoder)
+    zero = ChurnReasonClassifier(churn_reasons_of(cxnlp.Codeframe.load("airline")), encoder)
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()
-        head, n_train = train_airline_churn_head(encoder, Path(tmp))
+        head, n_train = train_airline_churn_head(encoder, Path(tmp), airline_split("train"))
         trained = ChurnReasonClassifier.load(head, encoder)
         print(f"  (trained head: {n_train} train-split tweets, {time.perf_counter() - t:.0f} s, "
               "temporary folder, not shipped)")
@@ -218,19 +273,18 @@ def airline(rows: int, seed: int) -> None:
                 ("direct zero-shot only", 0.0, zero),
                 ("theme map + zero-shot (default, w=0.5)", 0.5, zero),
                 ("direct trained only", 0.0, trained),
-                ("theme map + trained (w=0.5)", 0.5, trained))
+                ("theme map + trained (w=0.5)", 0.5, trained),
+                ("theme map + trained (default, w=0.25)", theme_weight_for(trained), trained))
     preds = {}
     for name, w, c in variants:
-        out = assign_churn_reasons(r, res.mentions, r["at_risk"], theme_reason, list(reasons),
-                                   sentences=res.sentences, classifier=c, theme_weight=w,
-                                   min_confidence=cfg.link.min_reason_confidence)
-        preds[name] = out.loc[ev.index, "churn_reason"]
+        preds[name] = churn_predictions(res, c, w, ev)
         print(f"  {name:<46} {score(preds[name])}")
     same = (preds["theme map + zero-shot (default, w=0.5)"] == ev["churn_reason"]).mean()
     print(f"  (the default row reproduces the pipeline's own churn_reason on {same:.1%} of them)")
-    print("\n  confusion, theme map + trained (rows: gold reason via REASON_MAP, columns: "
+    print("\n  confusion, theme map + trained, default (rows: gold reason via REASON_MAP, columns: "
           "predicted)")
-    print(pd.crosstab(ev["negativereason"], preds["theme map + trained (w=0.5)"]).to_string())
+    print(pd.crosstab(ev["negativereason"],
+                      preds["theme map + trained (default, w=0.25)"]).to_string())
 
 
 def main() -> None:
@@ -238,8 +292,13 @@ def main() -> None:
     ap.add_argument("--airline-rows", type=int, default=0,
                     help="test-split tweets sampled (0 = all 2,901)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--blend-study", action="store_true",
+                    help="only: link.theme_weight for a trained churn head, on the train split")
     args = ap.parse_args()
     print(machine())
+    if args.blend_study:
+        blend_study()
+        return
     telecom()
     airline(args.airline_rows, args.seed)
 

@@ -165,7 +165,8 @@ class LinkConfig(_Strict):
     churn_model: str | None = None
     at_risk_scores: bool = True
     negative_text_at_risk: bool = True
-    theme_weight: float = Field(0.5, ge=0, le=1)
+    #: None: 0.5 with the zero-shot classifier, 0.25 with a trained head (link.theme_weight_for)
+    theme_weight: float | None = Field(None, ge=0, le=1)
     min_reason_confidence: float = Field(0.35, ge=0, le=1)
 
 

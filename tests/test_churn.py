@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from cxnlp.cli import app
 from cxnlp.errors import ConfigError, InputError, ModelError
-from cxnlp.link import ChurnReasonClassifier, churn_reasons_of
+from cxnlp.link import THEME_WEIGHT, ChurnReasonClassifier, churn_reasons_of, theme_weight_for
 from cxnlp.themes import DEFAULT_CHURN_REASONS, CodeframeClassifier
 from cxnlp.training.cards import write_card
 from cxnlp.training.themes import train_churn
@@ -51,6 +51,14 @@ def test_train_churn_writes_a_checked_head(trained, encoder):
     # one softmax over the reasons and "other", not one-vs-rest
     assert model.classifier_.exclusive
     assert model.classifier_.coef_.shape[0] == len(model.reason_ids_) + 1
+
+
+def test_theme_weight_defaults_by_classifier_unless_set(trained, encoder):
+    zero = ChurnReasonClassifier(churn_reasons_of(None), encoder)
+    model = ChurnReasonClassifier.load(trained[0], encoder)
+    assert theme_weight_for(zero) == THEME_WEIGHT["zero-shot"] == 0.5
+    assert theme_weight_for(model) == THEME_WEIGHT["trained"] == 0.25
+    assert theme_weight_for(None) == 0.5 and theme_weight_for(model, 0.8) == 0.8
 
 
 def test_trained_head_fits_its_labels_better_than_zero_shot(trained, encoder):
