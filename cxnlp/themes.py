@@ -509,13 +509,17 @@ class CodeframeClassifier:
         zs = self._zero_shot(sims)
         if not hasattr(self, "coef_"):
             return zs
-        p = self._link(row_dot(self._features(X, sims), self.coef_) + self.intercept_)
+        p = self._embedding_proba(X, sims)
         if texts is not None and getattr(self, "ngram_vocabulary_", None):
             T = self._ngram_vectorizer().transform(list(texts))
             pn = self._link(np.asarray(T @ self.ngram_coef_.T) + self.ngram_intercept_)
             p = (1 - self.ngram_weight) * p + self.ngram_weight * pn
         blended = self.blend_ * p + (1 - self.blend_) * zs
         return _rescale(blended, self.decision_thresholds_)
+
+    def _embedding_proba(self, X: np.ndarray, sims: np.ndarray) -> np.ndarray:
+        """The trained embedding model's theme probabilities (before n-grams and zero-shot)."""
+        return self._link(row_dot(self._features(X, sims), self.coef_) + self.intercept_)
 
     def _link(self, z: np.ndarray) -> np.ndarray:
         """Theme probabilities from linear scores: per-theme sigmoids, or (``exclusive``) a

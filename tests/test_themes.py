@@ -296,7 +296,7 @@ def test_exclusive_head_is_one_softmax_over_themes_and_none(encoder, tmp_path):
     clf = CodeframeClassifier("generic", encoder, exclusive=True).fit(X, labels, texts=texts)
     k = len(clf.theme_ids_)
     assert clf.coef_.shape == (k + 1, X.shape[1] + k)  # the last row is "none"
-    raw = clf._link(clf._features(X, clf.similarities(X, texts)) @ clf.coef_.T + clf.intercept_)
+    raw = clf._embedding_proba(X, clf.similarities(X, texts))
     assert raw.shape == (len(X), k) and (raw.sum(axis=1) < 1).all()
     unseen = clf.theme_ids_.index("trust_privacy")
     assert raw[:, unseen].max() < 1e-6  # a theme without examples keeps its zero-shot score
@@ -315,7 +315,7 @@ def test_exclusive_head_splits_an_example_coded_twice(encoder):
     labels[4] = both  # "my bill is wrong" coded twice: half an example for each theme
     clf = CodeframeClassifier("generic", encoder, exclusive=True).fit(X, labels, texts=texts)
     cols = [clf.theme_ids_.index(t) for t in both]
-    p = clf._link(clf._features(X[4:5], clf.similarities(X[4:5])) @ clf.coef_.T + clf.intercept_)
+    p = clf._embedding_proba(X[4:5], clf.similarities(X[4:5]))
     assert p[0, cols].sum() > 0.5
 
 
