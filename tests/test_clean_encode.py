@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from cxnlp.clean import normalize, split_sentences
 from cxnlp.encode import EmbeddingCache, Encoder, embed_documents
+from cxnlp.errors import ConfigError
 
 
 def test_split_sentences_keeps_offsets():
@@ -97,20 +98,50 @@ def test_vectors_do_not_depend_on_the_thread_count():
     assert np.array_equal(one, two)
 
 
-def test_half_precision_gpu_path_runs_on_cpu_close_to_fp32(encoder):
-    """The CUDA path (half-precision weights, big batches) is the same code on CPU: its
-    vectors stay within cosine 0.99 of fp32 and get their own cache keys."""
+def test_bfloat16_on_cpu_is_close_to_fp32_and_batch_independent(encoder):
+    """CPU bfloat16 (autocast over blocked wide products) stays at cosine > 0.9999 of fp32,
+    gets its own cache keys, and gives every text the same bits in any batch, alone, and on
+    1 or 2 threads (a Dask worker's thread count)."""
+    import torch
+
+    from cxnlp.cpu_bf16 import BlockedLinear
+
     texts = ["The flight was delayed and nobody told us why.", "Lovely staff!", "ok",
-             "Refund still not processed after three weeks of emails."]  # fmt: skip
+             "Refund still not processed after three weeks of emails.",
+             "The parcel arrived two weeks late and customer service never answered my emails.",
+             "Where can I find the size guide?", "Rude staff at the till and a long queue.",
+             "Great value for money, would buy again."] * 12  # fmt: skip
+    texts = [f"{t} ({i // 8})" for i, t in enumerate(texts)]  # 96 distinct texts
     half = Encoder(device="cpu", dtype="bfloat16", cache=False)
-    assert half.torch_dtype == "bfloat16" and half.model_id == f"{encoder.model_id}+bfloat16"
-    cos = (half.encode(texts) * encoder.encode(texts)).sum(axis=1)
-    assert cos.min() > 0.99, cos
+    assert half.torch_dtype == "bfloat16"
+    assert half.model_id == f"{encoder.model_id}+bfloat16-blocked"  # its own cache keys
+    assert Encoder(device="cuda", dtype="bfloat16").model_id == f"{encoder.model_id}+bfloat16"
+    assert any(isinstance(m, BlockedLinear) for m in half.model_.modules())
+    vecs = half.encode(texts)
+    np.testing.assert_allclose(np.linalg.norm(vecs, axis=1), 1, atol=1e-6)
+    assert (vecs * encoder.encode(texts)).sum(axis=1).min() > 0.9999
+
+    small = Encoder(device="cpu", dtype="bfloat16", cache=False, batch_size=7)
+    small.model_ = half.model_  # the same weights in other passes
+    assert np.array_equal(small.encode(texts[::-1])[::-1], vecs)
+    assert np.array_equal(np.stack([half.encode([t])[0] for t in texts[:10]]), vecs[:10])
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        one = half.encode(texts)
+    finally:
+        torch.set_num_threads(before)
+    assert np.array_equal(one, vecs)
+
+
+def test_encoder_dtype_resolution_and_errors():
     # on a GPU "auto" means float16 (resolved without touching one); on CPU float32
     assert Encoder(device="cuda").torch_dtype == "float16"
     assert Encoder(device="cpu").torch_dtype == "float32"
     with pytest.raises(ValueError, match="dtype"):
         Encoder(dtype="float8")
+    with pytest.raises(ConfigError, match="float16' is for CUDA"):
+        _ = Encoder(device="cpu", dtype="float16", cache=False).model_
 
 
 def test_onnx_int8_backend_matches_torch(encoder, tmp_path_factory):
