@@ -46,6 +46,25 @@ def test_analyze_writes_tables_metrics_and_report(tmp_path):
     assert "Review Text" in res.output  # the chosen column mapping is printed
 
 
+def test_dtype_option_runs_bfloat16_and_refuses_float16_on_cpu(tmp_path):
+    src = tmp_path / "export.csv"
+    texts = ["Love the colour and the fit is perfect.", "Terrible quality, it ripped.",
+             "Where is my parcel?"]  # fmt: skip
+    pd.DataFrame({"comment": texts}).to_csv(src, index=False)
+    labels = {}
+    for dtype in ("float32", "bfloat16"):
+        out = tmp_path / dtype
+        res = runner.invoke(app, ["analyze", str(src), "--dtype", dtype, "--no-themes",
+                                  "--out", str(out), "--no-progress"])  # fmt: skip
+        assert res.exit_code == 0, res.output
+        labels[dtype] = pd.read_csv(out / "responses.csv")["sentiment"].tolist()
+    assert labels["bfloat16"] == labels["float32"] == ["positive", "negative", "neutral"]
+    res = runner.invoke(app, ["analyze", str(src), "--dtype", "float16", "--no-themes",
+                              "--out", str(tmp_path / "o"), "--no-progress"])  # fmt: skip
+    assert res.exit_code == 2 and "float16' is for CUDA" in res.output
+    assert "Traceback" not in res.output
+
+
 def test_bad_input_is_one_line_and_exit_2(tmp_path):
     src = tmp_path / "export.csv"
     src.write_text("id,comment\n1,hello there\n")
@@ -58,6 +77,8 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path):
     assert res.exit_code == 2 and "not found" in res.output
     res = runner.invoke(app, ["analyze", str(src), "--backend", "tensorrt"])
     assert res.exit_code == 2 and "backend" in res.output and "onnx-int8" in res.output
+    res = runner.invoke(app, ["analyze", str(src), "--dtype", "float8"])
+    assert res.exit_code == 2 and "dtype" in res.output and "bfloat16" in res.output
     empty = tmp_path / "empty.csv"
     empty.write_bytes(b"")
     res = runner.invoke(app, ["analyze", str(empty), "--out", str(tmp_path / "o")])
