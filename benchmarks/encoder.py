@@ -7,7 +7,10 @@ Usage::
 Encodes the unique sentences of the airline tweets test split (what ``analyze`` encodes:
 sentence split, @handles removed) with each backend through ``Encoder._encode_by_length``
 (passes of one token length, batch 64), alternating backends each repeat in this process,
-and prints the median wall time. Beside the shipped backends it runs ORT's stock dynamic
+and prints the median wall time. ``torch bfloat16`` is the torch backend with
+``dtype="bfloat16"``: on a CPU, float32 weights with bfloat16 products
+(:mod:`cxnlp.cpu_bf16`; fast only where the CPU has AMX or AVX512-BF16, which the header
+says). Beside the shipped backends it runs ORT's stock dynamic
 int8 graph (``quantize_dynamic``, one activation scale per batch tensor; the onnx-int8
 backend before per-token scales) to show what per-token scales cost and buy.
 
@@ -28,6 +31,7 @@ import numpy as np
 import pandas as pd
 from _common import machine, median_time, need_data
 
+from cxnlp import cpu_bf16
 from cxnlp.clean import split_sentences
 from cxnlp.encode import Encoder, encoder_text
 from cxnlp.onnx_backend import GRAPHS, OnnxSentenceModel
@@ -56,7 +60,7 @@ def per_batch_int8(enc: Encoder, folder: Path) -> Encoder:
 
 def batch_dependence(enc: Encoder, sents: list[str], vecs: np.ndarray) -> float:
     """Largest component change in other passes: batch 7 reversed, and 50 sentences alone."""
-    other = Encoder(enc.model, backend=enc.backend, cache=False, batch_size=7)
+    other = Encoder(enc.model, backend=enc.backend, dtype=enc.dtype, cache=False, batch_size=7)
     other.model_ = enc.model_
     again = other._encode_by_length(sents[::-1])[::-1]
     alone = np.stack([enc._encode_by_length([s])[0] for s in sents[:50]])
@@ -70,11 +74,13 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
 
     sents = airline_sentences(args.n)
-    print(f"machine: {machine()}; load average before: {os.getloadavg()[0]:.1f}")
+    print(f"machine: {machine()}; load average before: {os.getloadavg()[0]:.1f}; "
+          f"native bfloat16: {cpu_bf16.native()}")  # fmt: skip
     print(f"sentences: {len(sents):,} unique airline test-split sentences")
     build = Path(tempfile.mkdtemp(prefix="cxnlp-encoder-bench-"))
     encs = {b: Encoder(backend=b, cache=False, cache_dir=build) for b in GRAPHS}
-    encs = {"torch": Encoder(cache=False), **encs}
+    encs = {"torch": Encoder(cache=False), "torch bfloat16": Encoder(cache=False, dtype="bfloat16"),
+            **encs}  # fmt: skip
     encs["int8 per batch (ORT stock)"] = per_batch_int8(encs["onnx-int8"], build)
 
     vecs = {k: e._encode_by_length(sents) for k, e in encs.items()}  # also loads / warms up

@@ -143,14 +143,20 @@ def main(argv: list[str] | None = None) -> None:
         help="encoder backend (the head is the same; int8 vectors shift it slightly)",
     )
     ap.add_argument(
+        "--dtype",
+        default="auto",
+        choices=["auto", "float32", "bfloat16"],
+        help="torch precision (bfloat16 on a CPU: bfloat16 products, see cxnlp/cpu_bf16.py)",
+    )
+    ap.add_argument(
         "--sets", default="all", choices=["all", "airline"], help="airline: that set only"
     )
     args = ap.parse_args(argv)
-    if args.write_card and (args.backend != "torch" or args.sets != "all"):
-        sys.exit("--write-card records the default: torch backend, all sets")
+    if args.write_card and (args.backend != "torch" or args.sets != "all" or args.dtype != "auto"):
+        sys.exit("--write-card records the default: torch backend, auto dtype, all sets")
 
     model = load_sentiment(args.model)
-    encoder = Encoder(model=model.encoder_model, backend=args.backend)
+    encoder = Encoder(model=model.encoder_model, backend=args.backend, dtype=args.dtype)
     print(f"encoder: {encoder.model_id}")
 
     # --- accuracy --------------------------------------------------------------------

@@ -16,8 +16,12 @@ text, ~18 words each); the median of ``--repeats`` runs is printed with the rati
   user re-runs with another codeframe.
 * ``analyze onnx fp32`` / ``onnx-int8``: the cold run with ``encoder.backend: onnx`` (exact
   fp32 ONNX Runtime graph) or ``onnx-int8`` (per-token int8, see cxnlp/onnx_backend.py).
-* ``onnx-int8, no topics``: the same with ``topics.enabled: false`` (sentiment, themes,
-  churn, drivers, metrics and report, without BERTopic discovery).
+* ``torch bfloat16``: the cold run with ``encoder.dtype: bfloat16`` (on a CPU: float32
+  weights, bfloat16 products, see cxnlp/cpu_bf16.py; fast where the CPU has AMX or
+  AVX512-BF16).
+* ``onnx-int8, no topics`` / ``torch bf16, no topics``: the same with
+  ``topics.enabled: false`` (sentiment, themes, churn, drivers, metrics and report, without
+  BERTopic discovery).
 * ``hand-built stack``: what a user would assemble by hand from the usual libraries: a
   transformers ``pipeline("text-classification")`` over a local MiniLM-L6 sequence classifier
   for sentiment (no sentiment transformer ships offline, so its head is untrained: same cost,
@@ -126,8 +130,10 @@ def main(argv: list[str] | None = None) -> None:
         return run
 
     runs = {"plain": run_plain, "hand": lambda: hand_built(texts), "cold": run_cold,
-            "onnx": cold_run("onnx"), "int8": cold_run("onnx-int8"),
+            "onnx": cold_run("onnx"), "bf16": cold_run("torch", dtype="bfloat16"),
+            "int8": cold_run("onnx-int8"),
             "int8-no-topics": cold_run("onnx-int8", **{"topics.enabled": False}),
+            "bf16-no-topics": cold_run("torch", dtype="bfloat16", **{"topics.enabled": False}),
             "warm": run_warm}  # fmt: skip
     times: dict[str, list[float]] = {k: [] for k in runs}
     for _ in range(args.repeats):  # alternate so drift hits every side alike
@@ -141,12 +147,14 @@ def main(argv: list[str] | None = None) -> None:
         ("hand", "hand-built stack"),
         ("cold", "cxnlp analyze (cold cache)"),
         ("onnx", "analyze onnx fp32 (cold)"),
+        ("bf16", "analyze torch bf16 (cold)"),
         ("int8", "analyze onnx-int8 (cold)"),
         ("int8-no-topics", "onnx-int8, no topics (cold)"),
+        ("bf16-no-topics", "torch bf16, no topics (cold)"),
         ("warm", "cxnlp analyze (warm cache)"),
     ]:
         print(f"{label:28}{med[key]:10.2f}{n / med[key]:10.0f}{med['plain'] / med[key]:9.2f}x")
-    for key in ("cold", "onnx", "int8", "int8-no-topics", "warm"):
+    for key in ("cold", "onnx", "bf16", "int8", "int8-no-topics", "bf16-no-topics", "warm"):
         print(f"{key}: {med['hand'] / med[key]:.2f}x faster than the hand-built stack")
     print("runs (s): " + ", ".join(f"{k}={[round(t, 2) for t in v]}" for k, v in times.items()))
     print(f"peak RSS of this process: {peak_rss_mib():.0f} MiB")
