@@ -197,3 +197,14 @@ def test_cli_runs_on_an_existing_cluster(client, frame, tmp_path: Path):
     assert res.exit_code == 0, res.output
     assert "Analysed 40 rows on Dask" in res.output
     assert len(pd.read_csv(out / "responses.csv")) == len(frame)
+
+
+def test_cpu_bfloat16_matches_local(client, frame):
+    """Runs after the model-load count (file order): the dtype travels to one-thread workers
+    and 13/14/13-row partitions give the local run's bits. (These short passes do not reach
+    the row counts where plain bfloat16 rounded differently; test_clean_encode does.)"""
+    settings = {**SETTINGS, "dtype": "bfloat16"}
+    local = Analyzer(apply_overrides(load_config(), **settings)).analyze(frame)
+    dist = cxdask.analyze(frame, client=client, npartitions=3, **settings)
+    assert_same(local, dist, exact=True)
+    assert dist.manifest["models"]["encoder"].endswith("+bfloat16-blocked")
