@@ -147,7 +147,8 @@ class Encoder:
         ``"cuda"``, ``"cpu"``...; by default CUDA when present.
     batch_size : int, optional
         Most texts per forward pass; each pass holds texts of one token length. Default 64
-        on CPU; on CUDA as many as make :data:`CUDA_PASS_TOKENS` tokens.
+        on CPU (256 with CPU bfloat16); on CUDA as many as make :data:`CUDA_PASS_TOKENS`
+        tokens.
     cache : bool
         Keep vectors on disk so a re-run does not encode again.
     cache_dir : path, optional
@@ -332,7 +333,8 @@ class Encoder:
         ids = model.tokenizer(
             pieces, truncation=True, max_length=int(model.max_seq_length), verbose=False
         )["input_ids"]
-        size = self.batch_size or (512 if self._on_cuda else 64)
+        # CPU bfloat16 (AMX) gains from larger passes: 256 rows were ~11 % faster than 64
+        size = self.batch_size or (512 if self._on_cuda else 256 if self._cpu_bf16 else 64)
         groups: dict[int, list[int]] = {}
         for i, tokens in enumerate(ids):
             groups.setdefault(len(tokens), []).append(i)
