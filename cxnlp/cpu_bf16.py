@@ -10,7 +10,7 @@ bit-identical rows for every row count from 1 to 4,096 and on 1 or 2 threads. So
 product is cut into 384-wide blocks, multiplied in one batched bfloat16 product, and the
 blocks' partial sums are added in float32. Weights are cast to bfloat16 once (autocast would
 cast them again on every pass). Measured on 3,000 airline sentences: bit-identical vectors
-in batches of 7, 64 or alone and on 1 or 2 threads, at 1.8x the speed of float32
+in batches of 7, 64 or 256 or alone and on 1 or 2 threads, at 1.8-2.1x the speed of float32
 (``benchmarks/encoder.py`` prints the figures; ``tests/test_clean_encode.py`` holds the
 equality).
 """
