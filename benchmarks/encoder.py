@@ -8,11 +8,11 @@ Encodes the unique sentences of the airline tweets test split (what ``analyze`` 
 sentence split, @handles removed) with each backend through ``Encoder._encode_by_length``
 (passes of one token length, each backend's default batch: 64, 256 for CPU bfloat16),
 alternating backends each repeat in this process, and prints the median wall time.
-``torch bfloat16`` is the torch backend with ``dtype="bfloat16"``: on a CPU, float32
-weights with bfloat16 products (:mod:`cxnlp.cpu_bf16`; fast only where the CPU has AMX or
-AVX512-BF16, which the header says). Beside the shipped backends it runs ORT's stock
-dynamic int8 graph (``quantize_dynamic``, one activation scale per batch tensor; the onnx-int8
-backend before per-token scales) to show what per-token scales cost and buy.
+``torch bfloat16`` is the torch backend with ``dtype="bfloat16"``: on a CPU, bfloat16
+matrix products with float32 embeddings and layer norms (:mod:`cxnlp.cpu_bf16`; fast only
+where the CPU has AMX or AVX512-BF16, which the header says). Beside the shipped backends
+it runs ORT's stock dynamic int8 graph (``quantize_dynamic``, one activation scale per batch
+tensor; the onnx-int8 backend before per-token scales) to show what per-token scales cost and buy.
 
 * ``cosine``: of each vector with the torch vector of the same sentence (mean / min).
 * ``batch dep.``: largest change of any vector component when the same sentences are

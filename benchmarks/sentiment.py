@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> None:
         "--dtype",
         default="auto",
         choices=["auto", "float32", "bfloat16"],
-        help="torch precision (bfloat16 on a CPU: bfloat16 products, see cxnlp/cpu_bf16.py)",
+        help="torch precision (bfloat16 on a CPU: see cxnlp/cpu_bf16.py)",
     )
     ap.add_argument(
         "--sets", default="all", choices=["all", "airline"], help="airline: that set only"

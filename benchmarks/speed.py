@@ -16,9 +16,9 @@ text, ~18 words each); the median of ``--repeats`` runs is printed with the rati
   user re-runs with another codeframe.
 * ``analyze onnx fp32`` / ``onnx-int8``: the cold run with ``encoder.backend: onnx`` (exact
   fp32 ONNX Runtime graph) or ``onnx-int8`` (per-token int8, see cxnlp/onnx_backend.py).
-* ``torch bfloat16``: the cold run with ``encoder.dtype: bfloat16`` (on a CPU: float32
-  weights, bfloat16 products, see cxnlp/cpu_bf16.py; fast where the CPU has AMX or
-  AVX512-BF16).
+* ``torch bfloat16``: the cold run with ``encoder.dtype: bfloat16`` (on a CPU: bfloat16
+  matrix products, float32 embeddings and layer norms, see cxnlp/cpu_bf16.py; fast where
+  the CPU has AMX or AVX512-BF16).
 * ``onnx-int8, no topics`` / ``torch bf16, no topics``: the same with
   ``topics.enabled: false`` (sentiment, themes, churn, drivers, metrics and report, without
   BERTopic discovery).

@@ -2,17 +2,17 @@
 
 On a CPU that multiplies bfloat16 natively (AMX, AVX512-BF16), the encoder's matrix products
 in bfloat16 are much faster than in float32, with vectors at cosine ~0.99998 to float32.
-But oneDNN picks its bfloat16 kernel by the number of rows: on a Xeon with AMX, a 1,536-wide
-product (BERT's feed-forward output) rounded differently for 64-256 rows than for fewer or
-more, so under plain ``torch.autocast`` the same text came out ~2e-3 apart in another
-batch, in another Dask partition, or on another thread count. Products 384 inputs wide gave
-bit-identical rows for every row count from 1 to 4,096 and on 1 or 2 threads. So each wider
-product is cut into 384-wide blocks, multiplied in one batched bfloat16 product, and the
-blocks' partial sums are added in float32. Weights are cast to bfloat16 once (autocast would
-cast them again on every pass). Measured on 3,000 airline sentences: bit-identical vectors
-in batches of 7, 64 or 256 or alone and on 1 or 2 threads, at 1.8-2.1x the speed of float32
-(``benchmarks/encoder.py`` prints the figures; ``tests/test_clean_encode.py`` holds the
-equality).
+But oneDNN picks its bfloat16 kernel by the number of matrix rows (tokens in a pass): on a
+Xeon with AMX, a 1,536-wide product (BERT's feed-forward output) rounded differently for
+64-256 rows than for fewer or more, so under plain ``torch.autocast`` the same text came out
+~2e-3 apart in another batch, in another Dask partition, or on another thread count.
+Products 384 inputs wide gave bit-identical rows for every row count from 1 to 4,096 and on
+1 or 2 threads. So each wider product is cut into 384-wide blocks, multiplied in one batched
+bfloat16 product, and the blocks' partial sums are added in float32. Weights are cast to
+bfloat16 once (autocast would cast them again on every pass). Measured on 3,000 airline
+sentences: bit-identical vectors in passes of 7, 64 or 256 texts or alone and on 1 or 2
+threads, at 1.8-2.1x the speed of float32 (``benchmarks/encoder.py`` prints the figures;
+``tests/test_clean_encode.py`` holds the equality).
 """
 
 from __future__ import annotations

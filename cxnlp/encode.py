@@ -13,6 +13,7 @@ import hashlib
 import os
 import re
 import sqlite3
+import warnings
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
@@ -162,9 +163,10 @@ class Encoder:
     dtype : str
         Torch precision: ``"auto"`` (float16 on CUDA, float32 elsewhere), ``"float32"``,
         ``"float16"`` (CUDA only) or ``"bfloat16"``. On CUDA the weights are cast; on a CPU
-        ``"bfloat16"`` keeps float32 weights and runs the products in bfloat16
-        (:mod:`cxnlp.cpu_bf16`: ~1.8x faster where the CPU has AMX or AVX512-BF16, still
-        batch-independent). Half-precision vectors get their own cache keys.
+        ``"bfloat16"`` runs the matrix products in bfloat16 and keeps the embeddings and
+        layer norms in float32 (:mod:`cxnlp.cpu_bf16`: ~2x faster where the CPU has AMX or
+        AVX512-BF16, still batch-independent). Half-precision vectors get their own cache
+        keys.
     tokenize_workers : int, optional
         Threads that tokenize ahead of the GPU (default: the cores less one on CUDA, none on
         CPU, where the forward pass is the cost).
@@ -209,8 +211,19 @@ class Encoder:
         return torch.cuda.is_available()
 
     @property
+    def _on_cpu(self) -> bool:
+        if self.backend != "torch":
+            return False
+        return str(self.device).startswith("cpu") if self.device is not None else not self._on_cuda
+
+    @property
     def torch_dtype(self) -> str:
         """The weights' dtype on the torch backend (``auto`` resolved)."""
+        if self.dtype == "float16" and self._on_cpu:
+            raise ConfigError(
+                "Encoder dtype 'float16' is for CUDA; on a CPU use 'bfloat16' (fast where the CPU "
+                "has AMX or AVX512-BF16) or backend 'onnx-int8'."
+            )
         if self.dtype != "auto":
             return self.dtype
         return "float16" if self._on_cuda else "float32"
@@ -253,24 +266,26 @@ class Encoder:
             return OnnxSentenceModel(folder, graph, skip_fusions=GRAPHS[self.backend].skip_fusions)
         if self.backend != "torch":
             raise ValueError(f"Unknown encoder backend '{self.backend}': use {_BACKENDS}.")
-        if self.torch_dtype == "float16" and not self._on_cuda:
-            raise ConfigError(
-                "Encoder dtype 'float16' is for CUDA; on a CPU use 'bfloat16' (fast where the CPU "
-                "has AMX or AVX512-BF16) or backend 'onnx-int8'."
-            )
         device = self.device or ("cuda" if torch.cuda.is_available() else "cpu")
         st = SentenceTransformer(self.folder, device=device)
         if self._cpu_bf16:
-            from .cpu_bf16 import prepare
+            from .cpu_bf16 import native, prepare
 
-            return prepare(st.float())  # bfloat16 products, float32 elsewhere
+            if not native():
+                warnings.warn(
+                    "This CPU has no native bfloat16 (AMX or AVX512-BF16): encoder dtype "
+                    "'bfloat16' is emulated and slower than float32. Use dtype 'float32' or "
+                    "backend 'onnx-int8'.",
+                    stacklevel=2,
+                )
+            return prepare(st.float())  # bfloat16 products, float32 embeddings and norms
         # always cast: a folder may hold half weights; half on the GPU path: tensor cores
         return st.to(getattr(torch, self.torch_dtype))
 
     @property
     def _cpu_bf16(self) -> bool:
         """bfloat16 on the CPU: autocast over a model with blocked wide products."""
-        return self.backend == "torch" and not self._on_cuda and self.torch_dtype == "bfloat16"
+        return self._on_cpu and self.torch_dtype == "bfloat16"
 
     @property
     def dim(self) -> int:
@@ -333,7 +348,7 @@ class Encoder:
         ids = model.tokenizer(
             pieces, truncation=True, max_length=int(model.max_seq_length), verbose=False
         )["input_ids"]
-        # CPU bfloat16 (AMX) gains from larger passes: 256 rows were ~11 % faster than 64
+        # CPU bfloat16 (AMX) gains from larger passes: 256 texts were ~11 % faster than 64
         size = self.batch_size or (512 if self._on_cuda else 256 if self._cpu_bf16 else 64)
         groups: dict[int, list[int]] = {}
         for i, tokens in enumerate(ids):
@@ -355,8 +370,6 @@ class Encoder:
                         normalize_embeddings=True,
                     )
                 vecs = np.asarray(vecs, np.float32)
-                if self._cpu_bf16:  # normalised from bfloat16 states: again in float32
-                    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
                 if out is None:
                     out = np.zeros((len(pieces), vecs.shape[1]), np.float32)
                 out[part] = vecs[: len(part)]

@@ -99,39 +99,65 @@ def test_vectors_do_not_depend_on_the_thread_count():
 
 
 def test_bfloat16_on_cpu_is_close_to_fp32_and_batch_independent(encoder):
-    """CPU bfloat16 (autocast over blocked wide products) stays at cosine > 0.9999 of fp32,
-    gets its own cache keys, and gives every text the same bits in any batch, alone, and on
-    1 or 2 threads (a Dask worker's thread count)."""
+    """CPU bfloat16 stays at cosine > 0.9999 of fp32, gets its own cache keys, and gives
+    every text the same bits in passes of 256 texts (its default) or 7, alone, and on 1 or
+    2 threads (a Dask worker's thread count)."""
     import torch
 
     from cxnlp.cpu_bf16 import BlockedLinear
 
-    texts = ["The flight was delayed and nobody told us why.", "Lovely staff!", "ok",
-             "Refund still not processed after three weeks of emails.",
-             "The parcel arrived two weeks late and customer service never answered my emails.",
-             "Where can I find the size guide?", "Rude staff at the till and a long queue.",
-             "Great value for money, would buy again."] * 12  # fmt: skip
-    texts = [f"{t} ({i // 8})" for i, t in enumerate(texts)]  # 96 distinct texts
+    base = ["The flight was delayed and nobody told us why.", "Lovely staff!", "ok",
+            "Refund still not processed after three weeks of emails.",
+            "The parcel arrived two weeks late and customer service never answered my emails.",
+            "Where can I find the size guide?", "Rude staff at the till and a long queue.",
+            "Great value for money, would buy again."]  # fmt: skip
+    # 8 x 40 distinct texts; texts of one token length share a pass: up to 40 x 3 tokens...
+    texts = [f"{t} ({n})" for n in range(40) for t in base]
+    # ...and 300 of one length make passes of 256 + 44 texts (12,288 token rows)
+    texts += [f"Order {n} was late" for n in range(100, 400)]
     half = Encoder(device="cpu", dtype="bfloat16", cache=False)
     assert half.torch_dtype == "bfloat16"
     assert half.model_id == f"{encoder.model_id}+bfloat16-blocked"  # its own cache keys
     assert Encoder(device="cuda", dtype="bfloat16").model_id == f"{encoder.model_id}+bfloat16"
     assert any(isinstance(m, BlockedLinear) for m in half.model_.modules())
-    vecs = half.encode(texts)
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        vecs = half.encode(texts)
+        small = Encoder(device="cpu", dtype="bfloat16", cache=False, batch_size=7)
+        small.model_ = half.model_  # the same weights in other passes
+        assert np.array_equal(small.encode(texts[::-1])[::-1], vecs)
+        assert np.array_equal(np.stack([half.encode([t])[0] for t in texts[::37]]), vecs[::37])
+        torch.set_num_threads(1)
+        assert np.array_equal(half.encode(texts), vecs)
+    finally:
+        torch.set_num_threads(before)
     np.testing.assert_allclose(np.linalg.norm(vecs, axis=1), 1, atol=1e-6)
     assert (vecs * encoder.encode(texts)).sum(axis=1).min() > 0.9999
 
-    small = Encoder(device="cpu", dtype="bfloat16", cache=False, batch_size=7)
-    small.model_ = half.model_  # the same weights in other passes
-    assert np.array_equal(small.encode(texts[::-1])[::-1], vecs)
-    assert np.array_equal(np.stack([half.encode([t])[0] for t in texts[:10]]), vecs[:10])
-    before = torch.get_num_threads()
-    try:
-        torch.set_num_threads(1)
-        one = half.encode(texts)
-    finally:
-        torch.set_num_threads(before)
-    assert np.array_equal(one, vecs)
+
+def test_blocked_linear_rounds_alike_for_any_row_count():
+    """The products plain bfloat16 rounded by row count (64-256 rows differed on AMX)."""
+    import torch
+
+    from cxnlp.cpu_bf16 import BlockedLinear, autocast, prepare
+
+    torch.manual_seed(0)
+    wide, plain = torch.nn.Linear(1536, 384), torch.nn.Linear(1536, 384, bias=False)
+    x = torch.randn(1100, 1536)
+    for linear in (wide, plain):
+        blocked = BlockedLinear(linear)
+        with torch.inference_mode(), autocast():
+            full = blocked(x)
+            for rows in (1, 63, 64, 256, 257, 1024):
+                assert torch.equal(torch.cat([blocked(p) for p in x.split(rows)]), full), rows
+            assert torch.equal(blocked(x.view(11, 100, 1536)).view(1100, 384), full)  # 3-D
+        assert full.dtype == torch.float32
+        torch.testing.assert_close(full, linear(x).detach(), atol=0.05, rtol=0.02)
+    with pytest.raises(ConfigError, match="float32"):
+        BlockedLinear(torch.nn.Linear(1000, 10))
+    model = prepare(torch.nn.Sequential(torch.nn.Linear(384, 1536), torch.nn.Linear(1536, 384)))
+    assert model[0].weight.dtype == torch.bfloat16 and isinstance(model[1], BlockedLinear)
 
 
 def test_encoder_dtype_resolution_and_errors():
@@ -142,6 +168,8 @@ def test_encoder_dtype_resolution_and_errors():
         Encoder(dtype="float8")
     with pytest.raises(ConfigError, match="float16' is for CUDA"):
         _ = Encoder(device="cpu", dtype="float16", cache=False).model_
+    with pytest.raises(ConfigError, match="float16' is for CUDA"):  # before any cache lookup
+        _ = Encoder(device="cpu", dtype="float16").model_id
 
 
 def test_onnx_int8_backend_matches_torch(encoder, tmp_path_factory):

@@ -201,8 +201,9 @@ def test_cli_runs_on_an_existing_cluster(client, frame, tmp_path: Path):
 
 def test_cpu_bfloat16_matches_local(client, frame):
     """Runs after the model-load count (file order): the dtype travels to one-thread workers
-    and 13/14/13-row partitions give the local run's bits. (These short passes do not reach
-    the row counts where plain bfloat16 rounded differently; test_clean_encode does.)"""
+    and 13/14/13-row partitions give the local run's bits. (It also passed with plain
+    bfloat16 autocast: these passes happened to round alike. test_clean_encode checks the
+    blocked products.)"""
     settings = {**SETTINGS, "dtype": "bfloat16"}
     local = Analyzer(apply_overrides(load_config(), **settings)).analyze(frame)
     dist = cxdask.analyze(frame, client=client, npartitions=3, **settings)
