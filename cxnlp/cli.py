@@ -141,7 +141,7 @@ def analyze(
         str | None,
         typer.Option(
             help="Torch precision: auto (default: float32 on CPU, float16 on CUDA), float32, "
-            "bfloat16 (on a CPU with AMX or AVX512-BF16 ~1.8x faster, cosine 0.99998) or "
+            "bfloat16 (on a CPU with AMX or AVX512-BF16 ~2x faster, cosine 0.99998) or "
             "float16 (CUDA)."
         ),
     ] = None,

@@ -54,10 +54,11 @@ class BlockedLinear(nn.Module):
 
 
 def prepare(model: nn.Module, block: int = K_BLOCK) -> nn.Module:
-    """Ready ``model`` (in place) to run under :func:`autocast`; return it.
+    """Ready ``model`` (in place) to compute in bfloat16 on the CPU; return it.
 
-    Every ``nn.Linear`` gets bfloat16 weights once, and one wider than ``block`` inputs
-    becomes a :class:`BlockedLinear`. The narrow products give plain autocast's numbers.
+    Every ``nn.Linear`` gets bfloat16 weights once, one wider than ``block`` inputs becomes
+    a :class:`BlockedLinear`, and the model's forward runs under bfloat16 autocast, so its
+    callers need no special case. The narrow products give plain autocast's numbers.
     """
     for name, mod in list(model.named_modules()):
         if not isinstance(mod, nn.Linear):
@@ -67,12 +68,8 @@ def prepare(model: nn.Module, block: int = K_BLOCK) -> nn.Module:
             setattr(model.get_submodule(parent_name), child, BlockedLinear(mod, block))
         else:
             mod.to(torch.bfloat16)
+    model.forward = torch.autocast("cpu", dtype=torch.bfloat16)(model.forward)
     return model
-
-
-def autocast() -> torch.autocast:
-    """The bfloat16 autocast context the blocked model runs under."""
-    return torch.autocast("cpu", dtype=torch.bfloat16)
 
 
 def native() -> bool:

@@ -8,7 +8,6 @@ and averaged, never silently truncated.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import re
@@ -284,7 +283,7 @@ class Encoder:
 
     @property
     def _cpu_bf16(self) -> bool:
-        """bfloat16 on the CPU: autocast over a model with blocked wide products."""
+        """bfloat16 on the CPU: a model made by :func:`cxnlp.cpu_bf16.prepare`."""
         return self._on_cpu and self.torch_dtype == "bfloat16"
 
     @property
@@ -341,10 +340,6 @@ class Encoder:
         Measured on CPU with 1 and 2 threads: bit-identical vectors for any batch companions.
         """
         model = self.model_
-        if self._cpu_bf16:
-            from .cpu_bf16 import autocast
-        else:
-            autocast = contextlib.nullcontext
         ids = model.tokenizer(
             pieces, truncation=True, max_length=int(model.max_seq_length), verbose=False
         )["input_ids"]
@@ -361,14 +356,13 @@ class Encoder:
                 batch = [pieces[i] for i in part]
                 rows = max(len(batch), -(-MIN_PASS_TOKENS // length))
                 batch += [batch[-1]] * (rows - len(batch))
-                with autocast():
-                    vecs = model.encode(
-                        batch,
-                        batch_size=rows,
-                        show_progress_bar=False,
-                        convert_to_numpy=True,
-                        normalize_embeddings=True,
-                    )
+                vecs = model.encode(
+                    batch,
+                    batch_size=rows,
+                    show_progress_bar=False,
+                    convert_to_numpy=True,
+                    normalize_embeddings=True,
+                )
                 vecs = np.asarray(vecs, np.float32)
                 if out is None:
                     out = np.zeros((len(pieces), vecs.shape[1]), np.float32)
