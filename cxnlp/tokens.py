@@ -1,16 +1,20 @@
 """Token ids of many texts at once, as flat arrays, optionally from worker processes.
 
-At GPU speed (100k texts/s) the tokenizer, not the model, is the limit: one core turns
-about 10-20k texts/s into ids, and the per-text Python lists of a ``transformers`` tokenizer
-cost as much again. So the fast path keeps every text's ids back to back in one int32 array
-(:class:`Tokens`), made by the Rust tokenizer that the model folder ships
-(``tokenizer.json``) in worker threads (it lets go of the GIL) or processes. This module
-imports no torch: process workers start in a second.
+At GPU speed (100k texts/s) the CPU work per text, not the model, is the limit: the Rust
+tokenizer that the model folder ships (``tokenizer.json``) takes ~110 us of one core for a
+review, and the per-text Python lists of a ``transformers`` tokenizer cost as much again.
+So every text's ids are kept back to back in one int32 array (:class:`Tokens`), word-piece
+tokenizers go through :class:`WordPieces` (the same ids, each distinct word split once:
+~5x less CPU per review), and the work runs in worker threads (the Rust tokenizer, which
+lets go of the GIL) or processes (the cache). The CPU path uses the cache in its own thread.
+This module imports no torch: process workers start in a second.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -47,6 +51,12 @@ class Tokens:
         return Tokens(self.flat[np.repeat(starts, lengths) + within], lengths)
 
     @staticmethod
+    def from_rows(rows: Sequence[Sequence[int]]) -> Tokens:
+        """Tokens of per-text id lists."""
+        lengths = np.fromiter(map(len, rows), np.int64, len(rows))
+        return Tokens(np.fromiter(chain.from_iterable(rows), np.int32, int(lengths.sum())), lengths)
+
+    @staticmethod
     def concat(parts: Sequence[Tokens]) -> Tokens:
         if not parts:
             return Tokens(np.zeros(0, np.int32), np.zeros(0, np.int64))
@@ -67,26 +77,130 @@ def _tokenizer(path: str, max_length: int | None):
     return tok
 
 
-def tokenize(path: str, texts: Sequence[str], max_length: int | None = None) -> Tokens:
-    """Ids of ``texts`` (special tokens added) by the tokenizer file ``path``, in this process."""
-    tok = _tokenizer(path, max_length)
-    encodings = getattr(tok, "encode_batch_fast", tok.encode_batch)(list(texts))
-    lengths = np.fromiter((len(e) for e in encodings), np.int64, len(encodings))
-    flat = np.fromiter(chain.from_iterable(e.ids for e in encodings), np.int32,
-                       int(lengths.sum()))  # fmt: skip
-    return Tokens(flat, lengths)
+def _encode_batch(tokenizer, texts: list[str]) -> list:
+    """Encodings of ``texts``, without offsets where this version of tokenizers can."""
+    return getattr(tokenizer, "encode_batch_fast", tokenizer.encode_batch)(texts)
 
 
-def _tokenize_task(args: tuple[str, list[str], int | None]) -> Tokens:
-    path, texts, max_length = args
-    return tokenize(path, texts, max_length)
+#: Text that BERT's normaliser leaves as it is, once lower-cased: printable ASCII, tab, newline.
+_PLAIN = re.compile(r"[\t\n\r\x20-\x7e]*")
+#: BERT's pre-tokenizer on such text: runs of letters and digits, and every other visible
+#: character alone (each ASCII symbol is punctuation to BERT); white space splits.
+_WORD = re.compile(r"[a-z0-9]+|[^a-z0-9\s]")
+#: Distinct words one cache holds before it starts afresh (a few hundred bytes each).
+CACHE_WORDS = 200_000
+
+
+class _Words(dict):
+    """Word -> its word-piece ids, split by the Rust tokenizer on first sight."""
+
+    def __init__(self, tokenizer) -> None:
+        super().__init__()
+        self.tokenizer = tokenizer
+
+    def __missing__(self, word: str) -> list[int]:
+        if len(self) >= CACHE_WORDS:
+            self.clear()
+        ids = self[word] = self.tokenizer.encode(word, add_special_tokens=False).ids
+        return ids
+
+
+class WordPieces:
+    """A BERT word-piece tokenizer's exact ids, each distinct word split once.
+
+    The Rust tokenizer normalises, splits and word-pieces every word of every text: ~110 us
+    of one core for a review, which caps the GPU path. Feedback repeats a small vocabulary,
+    so plain-ASCII text is lower-cased, cut at BERT's word boundaries by one regex and its
+    words looked up (~20 us; ``benchmarks/host.py``). Other text, and text holding an added
+    token such as ``[MASK]``, goes to the Rust tokenizer whole. Only for tokenizer files of
+    exactly that shape (:meth:`from_tokenizer`); tests compare the ids with the Rust ones.
+    """
+
+    def __init__(self, tokenizer, cls: int, sep: int) -> None:
+        self.tokenizer = tokenizer  # no truncation, no padding
+        self.cls, self.sep = cls, sep
+        added = tokenizer.get_added_tokens_decoder().values()
+        self.added = [t.content.lower() for t in added]
+        self.words = _Words(tokenizer)
+
+    @classmethod
+    def from_tokenizer(cls, tokenizer) -> WordPieces | None:
+        """A cache for ``tokenizer`` when it is a lower-casing BERT word-piece one, else None."""
+        spec = json.loads(tokenizer.to_str())
+        parts = ("normalizer", "pre_tokenizer", "model", "post_processor")
+        norm, pre, model, post = (spec.get(k) or {} for k in parts)
+        if not (norm.get("type") == "BertNormalizer" and norm.get("lowercase")
+                and norm.get("clean_text") and pre.get("type") == "BertPreTokenizer"
+                and model.get("type") == "WordPiece"):  # fmt: skip
+            return None
+        if post.get("type") == "BertProcessing":
+            return cls(tokenizer, post["cls"][1], post["sep"][1])
+        single = post.get("single") if post.get("type") == "TemplateProcessing" else None
+        if not single or [next(iter(p)) for p in single] != ["SpecialToken", "Sequence",
+                                                               "SpecialToken"]:  # fmt: skip
+            return None
+        ids = [post["special_tokens"][single[i]["SpecialToken"]["id"]]["ids"] for i in (0, 2)]
+        if any(len(i) != 1 for i in ids):
+            return None
+        return cls(tokenizer, ids[0][0], ids[1][0])
+
+    def __call__(self, texts: Sequence[str], max_length: int | None = None) -> list[list[int]]:
+        """Ids of each text, special tokens added, cut to ``max_length`` as the Rust one cuts."""
+        get = self.words.__getitem__
+        rows: list[list[int] | None] = []
+        others: list[int] = []
+        for i, text in enumerate(texts):
+            low = text.lower()
+            if _PLAIN.fullmatch(text) and not any(a in low for a in self.added):
+                rows.append([self.cls, *chain.from_iterable(map(get, _WORD.findall(low))),
+                             self.sep])  # fmt: skip
+            else:
+                rows.append(None)
+                others.append(i)
+        if others:
+            encodings = _encode_batch(self.tokenizer, [texts[i] for i in others])
+            for i, e in zip(others, encodings, strict=True):
+                rows[i] = e.ids
+        if max_length:
+            rows = [r if len(r) <= max_length else [*r[: max_length - 1], self.sep] for r in rows]
+        return rows  # type: ignore[return-value]
+
+
+@lru_cache(maxsize=4)
+def _word_pieces(path: str) -> WordPieces | None:
+    tok = _tokenizer(path, None)
+    return WordPieces.from_tokenizer(tok)
+
+
+def tokenize(
+    path: str, texts: Sequence[str], max_length: int | None = None, word_cache: bool = True
+) -> Tokens:
+    """Ids of ``texts`` (special tokens added) by the tokenizer file ``path``, in this process.
+
+    Word-piece (BERT) tokenizer files go through the exact :class:`WordPieces` cache, unless
+    ``word_cache`` is false: in threads, where only the Rust tokenizer lets go of the GIL.
+    """
+    texts = list(texts)
+    pieces = _word_pieces(path) if word_cache else None
+    if pieces is not None:
+        rows = pieces(texts, max_length)
+    else:
+        tok = _tokenizer(path, max_length)
+        rows = [e.ids for e in _encode_batch(tok, texts)]
+    return Tokens.from_rows(rows)
+
+
+def _tokenize_task(args: tuple[str, list[str], int | None, bool]) -> Tokens:
+    return tokenize(*args)
 
 
 def worker_pool(workers: int, processes: bool = False) -> Executor:
     """Workers that tokenize: threads (the Rust tokenizer lets go of the GIL), or processes.
 
     Processes are spawned (safe beside CUDA and torch's threads), so a script that uses them
-    must guard its top level with ``if __name__ == "__main__":``.
+    must guard its top level with ``if __name__ == "__main__":``. They tokenize with the
+    word-piece cache, whose Python loop holds the GIL: on 2 cores, 2 processes made ~4x the
+    ids per second of 2 threads (``benchmarks/host.py``).
     """
     if processes:
         return ProcessPoolExecutor(workers, mp_context=get_context("spawn"))
@@ -115,7 +229,9 @@ def tokenize_chunks(
         for s in range(0, n, chunk):
             yield s, tokenize(path, texts[s : s + chunk], max_length)
         return
-    tasks = [(path, list(texts[s : s + TASK_TEXTS]), max_length) for s in range(0, n, TASK_TEXTS)]
+    cached = not isinstance(pool, ThreadPoolExecutor)  # see tokenize()
+    tasks = [(path, list(texts[s : s + TASK_TEXTS]), max_length, cached)
+             for s in range(0, n, TASK_TEXTS)]  # fmt: skip
     per_run = max(1, chunk // TASK_TEXTS)
     done: list[Tokens] = []
     offset = start = 0

@@ -7,9 +7,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from cxnlp import tokens as tokens_module
 from cxnlp.encode import Encoder
-from cxnlp.tokens import Tokens, tokenize, tokenize_chunks, worker_pool
+from cxnlp.tokens import Tokens, WordPieces, _word_pieces, tokenize, tokenize_chunks, worker_pool
 
 TEXTS = [
     "The flight was delayed and nobody told us why.",
@@ -35,6 +38,50 @@ def test_tokens_are_the_models_own(encoder, tokenizer_file):
     assert got.flat.tolist() == [i for e in expect for i in e]
     assert got.lengths[5] > 256  # untruncated: the long text is windowed later, never cut
     assert tokenize(tokenizer_file, TEXTS, 256).lengths.max() == 256
+
+
+#: Pieces of text where a word-piece shortcut could go wrong: case, punctuation, digits, the
+#: special tokens written out, control and non-ASCII characters, words over 100 characters.
+TRICKY = ["Don't", "NOT", "bad", "e-mail", "3.5", "$20", "a_b", "[MASK]", "[sep]", "[UNK]x",
+          "\t", "\n", "\r\n", "  ", "\x7f", "\x0b", "\x00", "café", "Ｆ", "😀", "中文", "İ",
+          "x" * 101, "unbelievably", "##ing", "@united", "#hashtag", "...", "!?"]  # fmt: skip
+
+
+def _ids(tok: Tokens) -> list[list[int]]:
+    return [tok.flat[s : s + n].tolist() for s, n in zip(tok.starts, tok.lengths, strict=True)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.one_of(st.sampled_from(TRICKY), st.text(max_size=6)), max_size=12)
+                .map("".join), min_size=1, max_size=8),
+       st.sampled_from([None, 3, 8, 256]))  # fmt: skip
+def test_word_piece_cache_gives_the_rust_tokenizers_ids(tokenizer_file, texts, max_length):
+    """The cache is exact: the same ids as the Rust tokenizer for any text and cut."""
+    assert isinstance(_word_pieces(tokenizer_file), WordPieces)
+    got = tokenize(tokenizer_file, texts, max_length)
+    assert _ids(got) == _ids(tokenize(tokenizer_file, texts, max_length, word_cache=False))
+
+
+def test_word_piece_cache_stays_bounded_and_exact(tokenizer_file, monkeypatch):
+    monkeypatch.setattr(tokens_module, "CACHE_WORDS", 5)
+    words = _word_pieces(tokenizer_file).words
+    texts = [" ".join(f"w{i}x{j}" for j in range(4)) for i in range(20)]
+    got = tokenize(tokenizer_file, texts)
+    assert len(words) <= 5
+    assert _ids(got) == _ids(tokenize(tokenizer_file, texts, word_cache=False))
+
+
+def test_other_tokenizers_go_to_the_rust_tokenizer(tmp_path):
+    """A tokenizer file of another shape (here whitespace words, no lower-casing) is not
+    cached: its own ids come back."""
+    from tokenizers import Tokenizer, models, pre_tokenizers
+
+    tok = Tokenizer(models.WordLevel({"[UNK]": 0, "Good": 1, "service": 2}, unk_token="[UNK]"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    path = str(tmp_path / "tokenizer.json")
+    tok.save(path)
+    assert WordPieces.from_tokenizer(Tokenizer.from_file(path)) is None
+    assert _ids(tokenize(path, ["Good service", "good SERVICE"])) == [[1, 2], [0, 0]]
 
 
 def test_take_and_matrix_pick_texts(tokenizer_file):
