@@ -287,16 +287,18 @@ class OnnxSentenceModel:
                 max_length=self.max_seq_length,
                 return_tensors="np",
             )
-            feeds = {
-                "input_ids": enc["input_ids"].astype(np.int64),
-                "attention_mask": enc["attention_mask"].astype(np.int64),
-                "token_type_ids": np.zeros_like(enc["input_ids"], dtype=np.int64),
-            }
-            hidden = self.session.run(None, feeds)[0]
-            mask = feeds["attention_mask"][..., None].astype(np.float32)
-            vec = (hidden * mask).sum(1) / mask.sum(1).clip(1e-9)
-            parts.append(vec / np.linalg.norm(vec, axis=1, keepdims=True).clip(1e-12))
+            parts.append(self.encode_ids(enc["input_ids"], enc["attention_mask"]))
         out = np.empty((len(texts), parts[0].shape[1] if parts else 0), np.float32)
         if parts:
             out[order] = np.concatenate(parts)
         return out
+
+    def encode_ids(self, ids: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+        """Mean-pooled, L2-normalised vectors of token id rows (``mask``: 1 on real tokens)."""
+        ids = np.asarray(ids, np.int64)
+        mask = np.ones_like(ids) if mask is None else np.asarray(mask, np.int64)
+        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        hidden = self.session.run(None, feeds)[0]
+        weight = mask[..., None].astype(np.float32)
+        vec = (hidden * weight).sum(1) / weight.sum(1).clip(1e-9)
+        return vec / np.linalg.norm(vec, axis=1, keepdims=True).clip(1e-12)

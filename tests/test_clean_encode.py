@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -78,6 +80,29 @@ def test_embed_documents_means_sentences(encoder):
     assert not emb.docs[1].any()
     expect = emb.sentence_vectors[:2].sum(0)
     np.testing.assert_allclose(emb.docs[0], expect / np.linalg.norm(expect), atol=1e-6)
+
+
+def test_passes_are_the_models_own_vectors(encoder):
+    """Each pass hands the model its tokenizer's exact tensors, tokenized once (by the
+    word-piece cache): bit for bit what ``SentenceTransformer.encode`` gives for that pass."""
+    from cxnlp.encode import MIN_PASS_TOKENS
+
+    for text in ["Where can I find the size guide?", "Rude staff at the till, long queue!", "ok"]:
+        length = len(encoder.model_.tokenizer(text)["input_ids"])
+        rows = -(-MIN_PASS_TOKENS // length)  # a pass filled with copies of the text
+        want = encoder.model_.encode([text] * rows, batch_size=rows, normalize_embeddings=True)
+        np.testing.assert_array_equal(encoder._encode_unique([text])[0], want[0])
+
+
+def test_a_model_folder_without_tokenizer_json_uses_its_own_tokenizer(encoder, tmp_path):
+    folder = tmp_path / "model"
+    folder.mkdir()
+    for item in Path(encoder.folder).iterdir():
+        if item.name != "tokenizer.json":
+            (folder / item.name).symlink_to(item)
+    texts = ["The parcel arrived two weeks late.", "ok", "Naïve café 😀"]
+    local = Encoder(str(folder), cache=False)
+    np.testing.assert_array_equal(local.encode(texts), encoder._encode_unique(texts))
 
 
 def test_vectors_do_not_depend_on_the_thread_count():

@@ -54,6 +54,14 @@ def test_vectors_do_not_depend_on_batch_companions(fast):
     np.testing.assert_array_equal(mixed[len(others) : len(others) + len(TEXTS)], alone)
 
 
+def test_passes_of_ids_are_the_graphs_own_vectors(fast):
+    """Ids tokenized once (word-piece cache) give the vectors of the graph's own tokenizing."""
+    for text in TEXTS:
+        rows = -(-64 // len(fast.model_.tokenizer(text)["input_ids"]))
+        want = fast.model_.encode([text] * rows, batch_size=rows)[0]
+        np.testing.assert_array_equal(fast._encode_by_length([text])[0], want)
+
+
 def test_backends_have_their_own_cache_keys(fast, encoder):
     assert fast.model_id.startswith(encoder.model_id + "+onnx")
     other = "onnx" if fast.backend == "onnx-int8" else "onnx-int8"
