@@ -85,6 +85,12 @@ TEXT_CUES: dict[str, re.Pattern[str]] = {
 }
 
 
+#: The same cues for ASCII text once lower-cased: exactly the same matches, and Python's
+#: ``re`` finds them about twice as fast without ``re.I``.
+_LOWER_CUES = [re.compile(p.pattern) for p in TEXT_CUES.values()]
+_NEGATION = list(TEXT_CUES).index("negation")
+
+
 def text_cues(texts: Sequence[str]) -> np.ndarray:
     """Lexical cue matrix of shape (n_texts, len(TEXT_CUES)), values in [0, 1].
 
@@ -94,14 +100,15 @@ def text_cues(texts: Sequence[str]) -> np.ndarray:
     """
     from .encode import encoder_text
 
-    out = np.zeros((len(texts), len(TEXT_CUES)), np.float32)
-    for i, raw in enumerate(texts):
+    rows = []
+    for raw in texts:
         t = encoder_text(str(raw))
-        for j, (name, pat) in enumerate(TEXT_CUES.items()):
-            out[i, j] = (
-                min(len(pat.findall(t)), 3) / 3 if name == "negation" else bool(pat.search(t))
-            )
-    return out
+        patterns = list(TEXT_CUES.values())
+        if t.isascii():
+            t, patterns = t.lower(), _LOWER_CUES
+        rows.append([min(len(p.findall(t)), 3) / 3 if j == _NEGATION else float(bool(p.search(t)))
+                     for j, p in enumerate(patterns)])  # fmt: skip
+    return np.array(rows, np.float32).reshape(len(rows), len(TEXT_CUES))
 
 
 def head_proba(head: Any, X: np.ndarray, texts: Sequence[str]) -> np.ndarray:
