@@ -17,7 +17,11 @@ run, so the figures are what distinct texts cost. Printed side by side, median o
   also with ``torch.compile`` (unless ``--skip-compile``);
 * ``encode + heads``: the shipped sentiment head (with its text cues) and the generic
   codeframe's zero-shot theme scores (with keyword boosts) on the vectors, the text features
-  computed in worker processes beside the GPU.
+  computed in worker processes beside the GPU; tokenized in threads (the Rust tokenizer)
+  and in processes (the word-piece cache, :class:`cxnlp.tokens.WordPieces`).
+
+The CPU work per text that caps the end-to-end figure is measured on its own, on any
+machine, by ``benchmarks/host.py``.
 
 The ceiling is the FLOPs of the transformer per text (2 x non-embedding parameters per
 token, plus attention) at the H100 SXM's dense bf16 peak of 989 TFLOP/s. Without CUDA the
@@ -198,10 +202,10 @@ def main() -> None:
     e = Encoder(cache=False, device=None if cuda else "cpu")
     e._encode_direct(texts[:10_000])  # warm
 
-    def end_to_end() -> None:
+    def end_to_end(tokenizers) -> None:
         step = 20_000
         futures = []
-        for offset, tok in tokenize_chunks(path, texts, None, e._pool, 50_000):
+        for offset, tok in tokenize_chunks(path, texts, None, tokenizers, 50_000):
             v = e._forward(tok)
             futures += [hpool.submit(_heads, (texts[offset + s : offset + s + step],
                                               v[s : s + step]))
@@ -209,9 +213,12 @@ def main() -> None:
         for f in futures:
             f.result()
 
-    secs, _ = timed(end_to_end, args.repeats)
-    report(f"encode + heads end to end (heads in {workers} processes)", secs, n)
+    for name, tokenizers in (("threads", e._pool), ("processes", ppool)):
+        secs, _ = timed(lambda p=tokenizers: end_to_end(p), args.repeats)
+        report(f"encode + heads end to end (tokenizer {name}, heads in {workers} processes)",
+               secs, n)  # fmt: skip
     hpool.shutdown()
+    ppool.shutdown()
     print("\n| | texts/s | % of ceiling |\n|---|---:|---:|")
     for name, rate in rows:
         print(f"| {name.strip()} | {rate:,.0f} | {100 * rate / ceiling:.1f}% |")
