@@ -168,6 +168,8 @@ class TopicModel:
         :class:`~cxnlp.config.TopicsConfig`).
     n_representatives : int
         Representative verbatims per topic (the members closest to the centroid).
+    umap_epochs : int
+        UMAP's optimisation epochs (its own default is 500 up to 10,000 points, 200 above).
     encoder : Encoder, optional
         Embeds candidate keywords for KeyBERT-style labels; without it labels are the top
         c-TF-IDF keywords.
@@ -198,6 +200,7 @@ class TopicModel:
         top_n_words: int = 10,
         outlier_threshold: float | None = 0.70,
         n_representatives: int = 3,
+        umap_epochs: int = 200,
         encoder: Any = None,
     ) -> None:
         self.seed = seed
@@ -208,12 +211,15 @@ class TopicModel:
         self.top_n_words = top_n_words
         self.outlier_threshold = outlier_threshold
         self.n_representatives = n_representatives
+        self.umap_epochs = umap_epochs
         self.encoder = encoder
 
     # -- parameters -------------------------------------------------------------------
     def _validate_params(self) -> None:
         if self.min_topic_size < 2:
             raise ValueError(f"min_topic_size must be >= 2, got {self.min_topic_size}")
+        if self.umap_epochs < 1:
+            raise ValueError(f"umap_epochs must be >= 1, got {self.umap_epochs}")
         if self.max_fit_docs < 10:
             raise ValueError(f"max_fit_docs must be >= 10, got {self.max_fit_docs}")
         if self.outlier_threshold is not None and not -1 <= self.outlier_threshold <= 1:
@@ -226,7 +232,8 @@ class TopicModel:
     def get_params(self, deep: bool = False) -> dict[str, Any]:
         """Constructor parameters (scikit-learn convention)."""
         names = ("seed", "min_topic_size", "max_fit_docs", "n_neighbors", "n_components",
-                 "top_n_words", "outlier_threshold", "n_representatives", "encoder")  # fmt: skip
+                 "top_n_words", "outlier_threshold", "n_representatives", "umap_epochs",
+                 "encoder")  # fmt: skip
         return {n: getattr(self, n) for n in names}
 
     def set_params(self, **params: Any) -> TopicModel:
@@ -248,9 +255,7 @@ class TopicModel:
             n_components=int(max(2, min(self.n_components, n - 2))),
             min_dist=0.0,
             random_state=self.seed,
-            # UMAP's default is 500 epochs up to 10,000 points and 200 above: 200 always,
-            # so a 10k-review layout takes ~4 s instead of ~10 s
-            n_epochs=200,
+            n_epochs=self.umap_epochs,
         )
         hdb = HDBSCAN(
             min_cluster_size=size,

@@ -88,6 +88,8 @@ def test_fit_on_a_sample_transforms_the_rest(encoder, feedback, doc_vectors, fit
     assert (topics[rest] >= 0).mean() > 0.8  # transformed, not left as outliers
     with pytest.raises(ValueError, match="one row per document"):
         model.transform(["a", "b"], doc_vectors[:3])
+    with pytest.raises(ValueError, match="umap_epochs must be >= 1"):
+        TopicModel(umap_epochs=0).fit(["a", "b"], doc_vectors[:2])
 
 
 def test_outliers_reduced_and_reported(fitted):
