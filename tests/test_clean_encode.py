@@ -105,6 +105,32 @@ def test_a_model_folder_without_tokenizer_json_uses_its_own_tokenizer(encoder, t
     np.testing.assert_array_equal(local.encode(texts), encoder._encode_unique(texts))
 
 
+def test_passes_of_ids_suit_another_architecture(encoder, tmp_path):
+    """A local folder of another architecture (a tiny random DistilBERT with the same
+    tokenizer, built here) gets ``SentenceTransformer.encode``'s own vectors too."""
+    import torch
+    from sentence_transformers import SentenceTransformer, models
+    from transformers import DistilBertConfig, DistilBertModel
+
+    tok = encoder.model_.tokenizer
+    torch.manual_seed(0)
+    config = DistilBertConfig(vocab_size=tok.vocab_size, dim=32, n_layers=1, n_heads=2,
+                              hidden_dim=64)  # fmt: skip
+    DistilBertModel(config).save_pretrained(tmp_path / "hf")
+    tok.save_pretrained(tmp_path / "hf")
+    word = models.Transformer(str(tmp_path / "hf"))
+    pooling = models.Pooling(word.get_word_embedding_dimension())
+    SentenceTransformer(modules=[word, pooling]).save(str(tmp_path / "st"))
+    model = SentenceTransformer(str(tmp_path / "st"), device="cpu")
+    text = "Where can I find the size guide?"
+    from cxnlp.encode import MIN_PASS_TOKENS
+
+    rows = -(-MIN_PASS_TOKENS // len(model.tokenizer(text)["input_ids"]))
+    want = model.encode([text] * rows, batch_size=rows, normalize_embeddings=True)[0]
+    got = Encoder(str(tmp_path / "st"), cache=False).encode([text])[0]
+    np.testing.assert_array_equal(got, want)
+
+
 def test_vectors_do_not_depend_on_the_thread_count():
     """A Dask worker encodes on one thread, a local run on all cores: same bits."""
     import torch

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cxnlp.encode import Encoder
+from cxnlp.encode import MIN_PASS_TOKENS, Encoder
 
 pytest.importorskip("onnxruntime")
 onnx = pytest.importorskip("onnx")
@@ -57,7 +57,7 @@ def test_vectors_do_not_depend_on_batch_companions(fast):
 def test_passes_of_ids_are_the_graphs_own_vectors(fast):
     """Ids tokenized once (word-piece cache) give the vectors of the graph's own tokenizing."""
     for text in TEXTS:
-        rows = -(-64 // len(fast.model_.tokenizer(text)["input_ids"]))
+        rows = -(-MIN_PASS_TOKENS // len(fast.model_.tokenizer(text)["input_ids"]))
         want = fast.model_.encode([text] * rows, batch_size=rows)[0]
         np.testing.assert_array_equal(fast._encode_by_length([text])[0], want)
 
