@@ -167,6 +167,7 @@ def main() -> None:
     t = time.perf_counter()
     runs = list(tokenize_chunks(path, texts, None, pool, 50_000))
     report("  tokenize only (threads)", time.perf_counter() - t, n)
+    pool.shutdown()
     ppool = worker_pool(default_workers(), processes=True)
     list(tokenize_chunks(path, texts[:20_000], None, ppool, 100_000))  # start the workers
     t = time.perf_counter()

@@ -9,6 +9,7 @@ and averaged, never silently truncated.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import sqlite3
@@ -277,9 +278,10 @@ class Encoder:
                     "backend 'onnx-int8'.",
                     stacklevel=2,
                 )
-            return prepare(st.float())  # bfloat16 products, float32 embeddings and norms
+            return prepare(st.float().eval())  # bfloat16 products, float32 embeddings, norms
         # always cast: a folder may hold half weights; half on the GPU path: tensor cores
-        return st.to(getattr(torch, self.torch_dtype))
+        # eval: passes call the modules directly (_embed_ids), not encode(), which sets it
+        return st.to(getattr(torch, self.torch_dtype)).eval()
 
     @property
     def _cpu_bf16(self) -> bool:
@@ -328,18 +330,46 @@ class Encoder:
             for i in range(0, len(offsets), step)
         ]
 
+    @cached_property
+    def _ids_path(self) -> bool:
+        """Whether passes may be built from the ids of the folder's ``tokenizer.json``.
+
+        True when those are exactly the ids the model's own ``encode`` would make. Not for a
+        folder whose sentence-transformers config changes the text first (lower-casing, a
+        default prompt), has modules besides Transformer, Pooling and Normalize, or whose
+        loaded tokenizer differs from the file: those keep ``model.encode`` on each pass.
+        """
+        path = Path(self.folder) / "tokenizer.json"
+        model = self.model_
+        if not path.exists():
+            return False
+        if self.backend == "torch":
+            names = [type(m).__name__ for m in model]
+            if names[:2] != ["Transformer", "Pooling"] or set(names[2:]) - {"Normalize"}:
+                return False
+            if getattr(model[0], "do_lower_case", False) or model.default_prompt_name:
+                return False
+        return _same_tokenizer(model.tokenizer, path)
+
     def _tokens(self, texts: list[str], max_length: int | None = None) -> Tokens:
         """Ids of ``texts`` as the model's tokenizer makes them (special tokens added).
 
-        The model folder's ``tokenizer.json`` through :func:`cxnlp.tokens.tokenize` (exact,
-        and ~5x less CPU per text); a folder without one uses its own tokenizer.
+        From ``tokenizer.json`` through :func:`cxnlp.tokens.tokenize` (exact, and ~5x less
+        CPU per text) where :attr:`_ids_path` allows; else from the model's own tokenizer.
         """
-        path = Path(self.folder) / "tokenizer.json"
-        if path.exists():
-            return tokenize(str(path), texts, max_length)
+        if self._ids_path:
+            return tokenize(str(Path(self.folder) / "tokenizer.json"), texts, max_length)
         tok = self.model_.tokenizer
         ids = tok(texts, truncation=max_length is not None, max_length=max_length, verbose=False)
         return Tokens.from_rows(ids["input_ids"])
+
+    def _embed_pass(self, pieces: list[str], rows: np.ndarray, tokens: Tokens) -> np.ndarray:
+        """Unit vectors of ``pieces[rows]``, all of one token length: one forward pass."""
+        if self._ids_path:
+            return self._embed_ids(tokens.matrix(rows, int(tokens.lengths[rows[0]])))
+        return self.model_.encode([pieces[i] for i in rows], batch_size=len(rows),
+                                  show_progress_bar=False, convert_to_numpy=True,
+                                  normalize_embeddings=True)  # fmt: skip
 
     def _embed_ids(self, ids: np.ndarray) -> np.ndarray:
         """Unit vectors of one pass of equal-length id rows, by the model's own modules.
@@ -384,7 +414,7 @@ class Encoder:
                 part = members[s : s + size]
                 rows = max(len(part), -(-MIN_PASS_TOKENS // length))
                 fill = np.concatenate([part, np.repeat(part[-1:], rows - len(part))])
-                vecs = np.asarray(self._embed_ids(tokens.matrix(fill, length)), np.float32)
+                vecs = np.asarray(self._embed_pass(pieces, fill, tokens), np.float32)
                 if out is None:
                     out = np.zeros((len(pieces), vecs.shape[1]), np.float32)
                 out[part] = vecs[: len(part)]
@@ -458,7 +488,7 @@ class Encoder:
 
     def _encode_unique(self, texts: list[str]) -> np.ndarray:
         """Encode distinct texts, averaging the windows of texts longer than the model's limit."""
-        if self._on_cuda:
+        if self._on_cuda and self._ids_path and _mean_pooled(self.model_):
             return self._encode_direct(texts)
         pieces: list[str] = []
         owner: list[int] = []
@@ -496,6 +526,27 @@ class Encoder:
         index = {t: i for i, t in enumerate(unique)}
         table = np.stack([cached[k] for k in keys])
         return table[[index[t] for t in texts]]
+
+
+def _same_tokenizer(tokenizer, path: Path) -> bool:
+    """Whether a loaded tokenizer is the file ``path`` (truncation and padding aside)."""
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is None:
+        return False
+    loaded, saved = json.loads(backend.to_str()), json.loads(path.read_text(encoding="utf-8"))
+    for spec in (loaded, saved):
+        spec.pop("truncation", None)
+        spec.pop("padding", None)
+    return loaded == saved
+
+
+def _mean_pooled(model) -> bool:
+    """Whether a sentence-transformers model mean-pools tokens, as the GPU path does."""
+    config = model[1].get_config_dict()
+    if "pooling_mode" in config:
+        return config["pooling_mode"] == "mean"
+    modes = {k for k, v in config.items() if k.startswith("pooling_mode_") and v is True}
+    return modes == {"pooling_mode_mean_tokens"}
 
 
 def _by_length(lengths: np.ndarray) -> list[np.ndarray]:

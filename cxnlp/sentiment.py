@@ -87,7 +87,7 @@ TEXT_CUES: dict[str, re.Pattern[str]] = {
 
 #: The same cues for ASCII text once lower-cased: exactly the same matches, and Python's
 #: ``re`` finds them about twice as fast without ``re.I``.
-_LOWER_CUES = [re.compile(p.pattern) for p in TEXT_CUES.values()]
+_LOWER_CUES = [re.compile(p.pattern, p.flags & ~re.I) for p in TEXT_CUES.values()]
 _NEGATION = list(TEXT_CUES).index("negation")
 
 
@@ -101,9 +101,10 @@ def text_cues(texts: Sequence[str]) -> np.ndarray:
     from .encode import encoder_text
 
     rows = []
+    case_blind = list(TEXT_CUES.values())
     for raw in texts:
         t = encoder_text(str(raw))
-        patterns = list(TEXT_CUES.values())
+        patterns = case_blind
         if t.isascii():
             t, patterns = t.lower(), _LOWER_CUES
         rows.append([min(len(p.findall(t)), 3) / 3 if j == _NEGATION else float(bool(p.search(t)))

@@ -82,7 +82,8 @@ def _encode_batch(tokenizer, texts: list[str]) -> list:
     return getattr(tokenizer, "encode_batch_fast", tokenizer.encode_batch)(texts)
 
 
-#: Text that BERT's normaliser leaves as it is, once lower-cased: printable ASCII, tab, newline.
+#: Text that BERT's normaliser only lower-cases (tab, newline and return become spaces, which
+#: :data:`_WORD` skips): printable ASCII and those three.
 _PLAIN = re.compile(r"[\t\n\r\x20-\x7e]*")
 #: BERT's pre-tokenizer on such text: runs of letters and digits, and every other visible
 #: character alone (each ASCII symbol is punctuation to BERT); white space splits.
@@ -133,6 +134,8 @@ class WordPieces:
                 and norm.get("clean_text") and pre.get("type") == "BertPreTokenizer"
                 and model.get("type") == "WordPiece"):  # fmt: skip
             return None
+        if any(t.normalized for t in tokenizer.get_added_tokens_decoder().values()):
+            return None  # those match normalised text (spaces, accents): rare, never special
         if post.get("type") == "BertProcessing":
             return cls(tokenizer, post["cls"][1], post["sep"][1])
         single = post.get("single") if post.get("type") == "TemplateProcessing" else None
@@ -161,7 +164,7 @@ class WordPieces:
             encodings = _encode_batch(self.tokenizer, [texts[i] for i in others])
             for i, e in zip(others, encodings, strict=True):
                 rows[i] = e.ids
-        if max_length:
+        if max_length and max_length >= 2:  # under 2 the Rust tokenizer does not cut at all
             rows = [r if len(r) <= max_length else [*r[: max_length - 1], self.sep] for r in rows]
         return rows  # type: ignore[return-value]
 

@@ -94,20 +94,72 @@ def test_passes_are_the_models_own_vectors(encoder):
         np.testing.assert_array_equal(encoder._encode_unique([text])[0], want[0])
 
 
-def test_a_model_folder_without_tokenizer_json_uses_its_own_tokenizer(encoder, tmp_path):
-    folder = tmp_path / "model"
-    folder.mkdir()
+def _folder_like(encoder, where: Path, drop: str = "", **files: object) -> Path:
+    """The model folder with ``drop`` left out and ``files`` (name: JSON) written instead."""
+    import json
+
+    where.mkdir()
     for item in Path(encoder.folder).iterdir():
-        if item.name != "tokenizer.json":
-            (folder / item.name).symlink_to(item)
+        if item.name != drop and item.name not in files:
+            (where / item.name).symlink_to(item)
+    for name, content in files.items():
+        (where / name).parent.mkdir(parents=True, exist_ok=True)
+        (where / name).write_text(json.dumps(content))
+    return where
+
+
+def test_a_model_folder_without_tokenizer_json_uses_its_own_tokenizer(encoder, tmp_path):
+    local = Encoder(str(_folder_like(encoder, tmp_path / "m", drop="tokenizer.json")), cache=False)
     texts = ["The parcel arrived two weeks late.", "ok", "Naïve café 😀"]
-    local = Encoder(str(folder), cache=False)
     np.testing.assert_array_equal(local.encode(texts), encoder._encode_unique(texts))
+
+
+MODULES = [{"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+           {"idx": 1, "name": "1", "path": "1_Pooling",
+            "type": "sentence_transformers.models.Pooling"},
+           {"idx": 2, "name": "2", "path": "2_Dropout",
+            "type": "sentence_transformers.models.Dropout"},
+           {"idx": 3, "name": "3", "path": "3_Normalize",
+            "type": "sentence_transformers.models.Normalize"}]  # fmt: skip
+def _cased_tokenizer() -> dict:
+    """The model's tokenizer.json with lower-casing off (sentence-transformers does it)."""
+    import json
+
+    spec = json.loads((Path(Encoder(cache=False).folder) / "tokenizer.json").read_text())
+    spec["normalizer"]["lowercase"] = False
+    return spec
+
+
+CHANGED_TEXT = {
+    "lower-cased": {"sentence_bert_config.json": {"max_seq_length": 256, "do_lower_case": True},
+                    "tokenizer.json": _cased_tokenizer()},
+    "prompted": {"config_sentence_transformers.json": {"prompts": {"query": "query: "},
+                                                       "default_prompt_name": "query"}},
+    "dropout": {"modules.json": MODULES, "2_Dropout/config.json": {"dropout": 0.5}},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("change", sorted(CHANGED_TEXT))
+def test_folders_that_change_the_text_keep_their_own_encode(encoder, tmp_path, change):
+    """Where sentence-transformers lower-cases, prompts or adds modules, ``tokenizer.json``'s
+    ids are not what the model reads: each pass goes through ``model.encode`` (in eval mode)."""
+    from cxnlp.encode import MIN_PASS_TOKENS
+
+    local = Encoder(str(_folder_like(encoder, tmp_path / "m", **CHANGED_TEXT[change])),
+                    cache=False)  # fmt: skip
+    assert encoder._ids_path and not local._ids_path
+    for text in ["Where can I find the SIZE guide?", "REFUND please"]:
+        rows = -(-MIN_PASS_TOKENS // int(local._tokens([text]).lengths[0]))
+        want = local.model_.encode([text] * rows, batch_size=rows, normalize_embeddings=True)
+        got = local._encode_unique([text])[0]
+        np.testing.assert_array_equal(got, want[0])
+        if change == "prompted":  # the others read as the shipped folder does
+            assert not np.array_equal(got, encoder._encode_unique([text])[0])
 
 
 def test_passes_of_ids_suit_another_architecture(encoder, tmp_path):
     """A local folder of another architecture (a tiny random DistilBERT with the same
-    tokenizer, built here) gets ``SentenceTransformer.encode``'s own vectors too."""
+    tokenizer, built here) gets ``SentenceTransformer.encode``'s own vectors from its ids."""
     import torch
     from sentence_transformers import SentenceTransformer, models
     from transformers import DistilBertConfig, DistilBertModel
@@ -119,7 +171,8 @@ def test_passes_of_ids_suit_another_architecture(encoder, tmp_path):
     DistilBertModel(config).save_pretrained(tmp_path / "hf")
     tok.save_pretrained(tmp_path / "hf")
     word = models.Transformer(str(tmp_path / "hf"))
-    pooling = models.Pooling(word.get_word_embedding_dimension())
+    dim = getattr(word, "get_embedding_dimension", None) or word.get_word_embedding_dimension
+    pooling = models.Pooling(dim())
     SentenceTransformer(modules=[word, pooling]).save(str(tmp_path / "st"))
     model = SentenceTransformer(str(tmp_path / "st"), device="cpu")
     text = "Where can I find the size guide?"
@@ -127,8 +180,9 @@ def test_passes_of_ids_suit_another_architecture(encoder, tmp_path):
 
     rows = -(-MIN_PASS_TOKENS // len(model.tokenizer(text)["input_ids"]))
     want = model.encode([text] * rows, batch_size=rows, normalize_embeddings=True)[0]
-    got = Encoder(str(tmp_path / "st"), cache=False).encode([text])[0]
-    np.testing.assert_array_equal(got, want)
+    local = Encoder(str(tmp_path / "st"), cache=False)
+    assert local._ids_path
+    np.testing.assert_array_equal(local.encode([text])[0], want)
 
 
 def test_vectors_do_not_depend_on_the_thread_count():

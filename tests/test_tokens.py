@@ -54,7 +54,7 @@ def _ids(tok: Tokens) -> list[list[int]]:
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.lists(st.one_of(st.sampled_from(TRICKY), st.text(max_size=6)), max_size=12)
                 .map("".join), min_size=1, max_size=8),
-       st.sampled_from([None, 3, 8, 256]))  # fmt: skip
+       st.sampled_from([None, 1, 2, 3, 8, 256]))  # fmt: skip
 def test_word_piece_cache_gives_the_rust_tokenizers_ids(tokenizer_file, texts, max_length):
     """The cache is exact: the same ids as the Rust tokenizer for any text and cut."""
     assert isinstance(_word_pieces(tokenizer_file), WordPieces)
@@ -69,6 +69,20 @@ def test_word_piece_cache_stays_bounded_and_exact(tokenizer_file, monkeypatch):
     got = tokenize(tokenizer_file, texts)
     assert len(words) <= 5
     assert _ids(got) == _ids(tokenize(tokenizer_file, texts, word_cache=False))
+
+
+def test_tokens_added_to_normalised_text_go_to_the_rust_tokenizer(tokenizer_file, tmp_path):
+    """An added token matched after normalisation ("new york" in "New\tYork") is not cached."""
+    from tokenizers import AddedToken, Tokenizer
+
+    tok = Tokenizer.from_file(tokenizer_file)
+    tok.add_tokens([AddedToken("new york", normalized=True)])
+    path = str(tmp_path / "tokenizer.json")
+    tok.save(path)
+    assert WordPieces.from_tokenizer(Tokenizer.from_file(path)) is None
+    texts = ["I live in New\tYork", "new york, new york"]
+    assert _ids(tokenize(path, texts)) == _ids(tokenize(path, texts, word_cache=False))
+    assert _ids(tokenize(path, texts))[1].count(tok.token_to_id("new york")) == 2
 
 
 def test_other_tokenizers_go_to_the_rust_tokenizer(tmp_path):

@@ -90,6 +90,7 @@ def test_fit_on_a_sample_transforms_the_rest(encoder, feedback, doc_vectors, fit
         model.transform(["a", "b"], doc_vectors[:3])
     with pytest.raises(ValueError, match="umap_epochs must be >= 1"):
         TopicModel(umap_epochs=0).fit(["a", "b"], doc_vectors[:2])
+    assert TopicModel(umap_epochs=37)._build(500).umap_model.umap_params["n_epochs"] == 37
 
 
 def test_outliers_reduced_and_reported(fitted):
