@@ -24,7 +24,7 @@ import io
 import json
 import os
 import re
-import tempfile
+import uuid
 import warnings
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -2072,9 +2072,9 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike[str], *, bom: bool = F
             f"({_EXCEL_MAX_ROWS - 1:,} at most). Write .parquet or .csv instead."
         )
     p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
+    # a fresh name, created by the writer: mkstemp's file would keep its 0600 mode, and the
+    # tables would be unreadable to the colleagues the folder is shared with
+    tmp = p.with_name(f".{p.name}.{uuid.uuid4().hex}.tmp")
     try:
         if ext in (".csv", ".tsv"):
             _write_csv(df, tmp, sep="\t" if ext == ".tsv" else ",", bom=bom)

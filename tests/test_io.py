@@ -503,6 +503,17 @@ def test_write_roundtrips(tmp_path: Path) -> None:
     assert "<f>" not in sheet  # never written as a formula
 
 
+def test_written_tables_get_the_usual_file_mode(tmp_path: Path) -> None:
+    """Tables are as readable as any file the user writes there (the umask decides)."""
+    import stat
+
+    usual = tmp_path / "usual.txt"
+    usual.write_text("x")
+    for name in ("t.csv", "t.parquet"):
+        written = write_table(_table(), tmp_path / name)
+        assert stat.S_IMODE(written.stat().st_mode) == stat.S_IMODE(usual.stat().st_mode)
+
+
 def test_write_unknown_extension(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="unsupported extension '.txt'"):
         write_table(_table(), tmp_path / "t.txt")
