@@ -36,7 +36,6 @@ import statistics
 import time
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -113,9 +112,9 @@ def main() -> None:
     texts = (base * (args.rows // len(base) + 1))[: args.rows]
     n = len(texts)
     enc = Encoder(cache=False)
-    folder, st = enc.folder, enc.model_
+    st = enc.model_
     bert = st[0].auto_model
-    path = str(Path(folder) / "tokenizer.json")
+    path = enc.tokenizer_file
     from cxnlp.tokens import tokenize
 
     lengths = tokenize(path, base).lengths

@@ -27,7 +27,6 @@ import argparse
 import os
 import statistics
 import time
-from pathlib import Path
 
 os.environ["TOKENIZERS_PARALLELISM"] = "false"  # one core: Rust would use them all
 
@@ -64,7 +63,7 @@ def main() -> None:
     print(machine())
     texts = reviews()[: args.n]
     n = len(texts)
-    path = str(Path(Encoder(cache=False).folder) / "tokenizer.json")
+    path = Encoder(cache=False).tokenizer_file
     themes = CodeframeClassifier("generic")
     print(f"{n:,} clothing reviews, one core, median of {args.repeats}\n")
 

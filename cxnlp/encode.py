@@ -330,6 +330,11 @@ class Encoder:
             for i in range(0, len(offsets), step)
         ]
 
+    @property
+    def tokenizer_file(self) -> str:
+        """The model folder's Rust tokenizer file (``tokenizer.json``; it may be absent)."""
+        return str(Path(self.folder) / "tokenizer.json")
+
     @cached_property
     def _ids_path(self) -> bool:
         """Whether passes may be built from the ids of the folder's ``tokenizer.json``.
@@ -339,7 +344,7 @@ class Encoder:
         default prompt), has modules besides Transformer, Pooling and Normalize, or whose
         loaded tokenizer differs from the file: those keep ``model.encode`` on each pass.
         """
-        path = Path(self.folder) / "tokenizer.json"
+        path = Path(self.tokenizer_file)
         model = self.model_
         if not path.exists():
             return False
@@ -358,7 +363,7 @@ class Encoder:
         CPU per text) where :attr:`_ids_path` allows; else from the model's own tokenizer.
         """
         if self._ids_path:
-            return tokenize(str(Path(self.folder) / "tokenizer.json"), texts, max_length)
+            return tokenize(self.tokenizer_file, texts, max_length)
         tok = self.model_.tokenizer
         ids = tok(texts, truncation=max_length is not None, max_length=max_length, verbose=False)
         return Tokens.from_rows(ids["input_ids"])
@@ -466,7 +471,7 @@ class Encoder:
 
         Texts over the model's window are split by :meth:`windows` exactly as on the CPU path.
         """
-        path = str(Path(self.folder) / "tokenizer.json")
+        path = self.tokenizer_file
         limit = int(self.model_.max_seq_length)
         out = np.zeros((len(texts), self.dim), np.float32)
         bar = _progress(len(texts), self.show_progress)

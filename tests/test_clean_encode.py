@@ -125,7 +125,7 @@ def _cased_tokenizer() -> dict:
     """The model's tokenizer.json with lower-casing off (sentence-transformers does it)."""
     import json
 
-    spec = json.loads((Path(Encoder(cache=False).folder) / "tokenizer.json").read_text())
+    spec = json.loads(Path(Encoder(cache=False).tokenizer_file).read_text())
     spec["normalizer"]["lowercase"] = False
     return spec
 

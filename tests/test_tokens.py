@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pickle
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -27,7 +26,7 @@ TEXTS = [
 
 @pytest.fixture(scope="module")
 def tokenizer_file(encoder) -> str:
-    return str(Path(encoder.folder) / "tokenizer.json")
+    return encoder.tokenizer_file
 
 
 def test_tokens_are_the_models_own(encoder, tokenizer_file):
