@@ -97,6 +97,41 @@ def exact_knn(
     return idx, dist
 
 
+#: UMAP's numba functions that it compiles on its first fit in every process (they lack
+#: ``cache=True``): about 3 s of each ``cxnlp analyze`` run on 2 cores
+#: (``benchmarks/startup.py``).
+_UNCACHED_JIT = (
+    ("umap.layouts", "_nb_optimize_layout_euclidean_single_epoch"),
+    ("umap.umap_", "smooth_knn_dist"),
+    ("umap.umap_", "compute_membership_strengths"),
+)
+
+
+def cache_umap_jit() -> int:
+    """Let numba cache UMAP's compiled layout functions on disk; returns how many it caches.
+
+    Numba keeps compiled code beside the source (``__pycache__``) or in the user's cache
+    (``NUMBA_CACHE_DIR``, else ``~/.cache/numba``), keyed by source, signature and CPU, so the
+    next process loads it instead of compiling; the machine code, and so the layout, is the
+    same. Where no cache location is writable the functions compile as before.
+    """
+    import importlib
+
+    from numba.core.caching import NullCache
+    from numba.core.dispatcher import Dispatcher
+
+    cached = 0
+    for module, name in _UNCACHED_JIT:
+        fn = getattr(importlib.import_module(module), name, None)
+        if isinstance(fn, Dispatcher) and isinstance(fn._cache, NullCache):
+            try:
+                fn.enable_caching()
+            except RuntimeError:  # numba: no writable cache location for this file
+                continue
+        cached += isinstance(fn, Dispatcher) and not isinstance(fn._cache, NullCache)
+    return cached
+
+
 class ExactUMAP:
     """UMAP on exact cosine neighbours: fast, and identical in every process.
 
@@ -116,6 +151,7 @@ class ExactUMAP:
     def fit(self, X: np.ndarray, y: Any = None) -> ExactUMAP:
         from umap import UMAP
 
+        cache_umap_jit()
         self.train_ = np.asarray(X, dtype=np.float32)
         knn = exact_knn(self.train_, self.train_, self.n_neighbors)
         # init="random": the spectral init (ARPACK) came out different in every process on
@@ -134,6 +170,7 @@ class ExactUMAP:
     def transform(self, X: np.ndarray) -> np.ndarray:
         from umap.umap_ import smooth_knn_dist
 
+        cache_umap_jit()
         X = np.asarray(X, dtype=np.float32)
         if X.shape == self.train_.shape and np.array_equal(X, self.train_):
             return self.embedding_

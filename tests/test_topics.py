@@ -305,3 +305,33 @@ def test_train_themes_unknown_theme_is_one_clear_error(tmp_path):
 
     with pytest.raises(InputError, match="--theme-column"):
         read_theme_labels(labels, Codeframe.load("generic"), theme_column="nope")
+
+
+_JIT_PROBE = """
+import hashlib, importlib, json, warnings
+import numpy as np
+warnings.simplefilter("ignore")
+from cxnlp.topics import _UNCACHED_JIT, ExactUMAP
+X = np.random.default_rng(0).normal(size=(300, 16)).astype(np.float32)
+layout = ExactUMAP(n_neighbors=10, random_state=0, n_components=2).fit(X).embedding_
+stats = [getattr(importlib.import_module(m), n).stats for m, n in _UNCACHED_JIT]
+print(json.dumps({"hits": [sum(s.cache_hits.values()) for s in stats],
+                  "misses": [sum(s.cache_misses.values()) for s in stats],
+                  "layout": hashlib.sha256(layout.tobytes()).hexdigest()}))
+"""
+
+
+def test_umap_compiles_once_then_loads_from_numba_cache():
+    """A second process loads UMAP's compiled layout code instead of compiling it (~3 s of
+    every analyze run on 2 cores), and lays out the same points bit for bit."""
+    import subprocess
+    import sys
+
+    def probe() -> dict:
+        out = subprocess.run([sys.executable, "-c", _JIT_PROBE], capture_output=True,
+                             text=True, check=True).stdout  # fmt: skip
+        return json.loads(out.strip().splitlines()[-1])
+
+    first, second = probe(), probe()
+    assert second["hits"] == [1, 1, 1] and second["misses"] == [0, 0, 0]
+    assert first["layout"] == second["layout"]
