@@ -607,6 +607,8 @@ def embed_documents(encoder: Encoder, texts: Sequence[str]) -> DocumentEmbedding
         for j, s in enumerate(split_sentences(t))
     ]
     sentences = pd.DataFrame(rows, columns=["doc", "sentence", "start", "end", "text"])
+    # integer positions even with no sentence (a chunk of empty texts): they index arrays
+    sentences = sentences.astype(dict.fromkeys(["doc", "sentence", "start", "end"], np.int64))
     vecs = encoder.encode([encoder_text(t) for t in sentences["text"]])
     dim = vecs.shape[1] if len(vecs) else encoder.dim
     docs = np.zeros((len(texts), dim), np.float32)

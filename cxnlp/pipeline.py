@@ -427,7 +427,7 @@ class Analyzer:
         responses.loc[todo, "sentiment"] = np.asarray(labels, dtype=object)
         responses["sentiment_score"] = responses["p_positive"] - responses["p_negative"]
         classes = np.array(["negative", "neutral", "positive"])
-        sents["sentiment"] = classes[sent_p.argmax(1)] if len(sents) else []
+        sents["sentiment"] = classes[sent_p.argmax(1)]  # strings even with no sentence
         sents = sents[SENTENCE_COLUMNS]
 
         mentions = pd.DataFrame(columns=MENTION_COLUMNS)
