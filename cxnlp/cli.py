@@ -228,8 +228,11 @@ def _summary(results: Any, written: dict[str, Path], seconds: float) -> None:
     table.add_column()
     for status, count in results.responses["status"].value_counts().items():
         table.add_row(f"status: {status}", f"{count:,}")
-    for label, count in results.responses["sentiment"].value_counts().items():
-        table.add_row(f"sentiment: {label}", f"{count:,} ({count / max(n, 1):.0%} of rows)")
+    sentiment = m.get("sentiment") or {}  # the report's numbers: shares of analysed rows
+    for label, count in (sentiment.get("counts") or {}).items():
+        if count:
+            share = count / max(sentiment.get("n") or 0, 1)
+            table.add_row(f"sentiment: {label}", f"{count:,} ({share:.0%} of analysed)")
     for col, s in (m.get("scores") or {}).items():
         value = s.get("value")
         if value is not None:

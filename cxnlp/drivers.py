@@ -44,6 +44,7 @@ from scipy import stats
 
 from .link import primary_score
 from .metrics import _num, mean_interval, narrow, score_metric, score_values, wilson_interval
+from .results import analysed
 
 __all__ = [
     "apply_corpus_stages",
@@ -59,7 +60,6 @@ __all__ = [
     "trend_table",
 ]
 
-ANALYSED = ("ok", "no theme")
 DRIVER_COLUMNS = ["theme", "label", "parent", "touchpoint", "sentiment", "n", "share", "score",
                   "score_low", "score_high", "score_without", "overall", "impact", "impact_low",
                   "impact_high", "p_value", "significant", "relative_weight",
@@ -239,9 +239,7 @@ def driver_table(
         formula.
     """
     read = ["row_id", "status", "sentiment_score", *dict(columns.get("scores") or {})]
-    ok = narrow(responses, read)
-    if "status" in ok:
-        ok = ok[ok["status"].astype(str).isin(ANALYSED)]
+    ok = narrow(responses, read)[analysed(responses)]
     u_all, metric, kind = outcome_values(ok, columns, score_column)
     valid = np.isfinite(u_all)
     ok, u = ok[valid], u_all[valid]
@@ -347,14 +345,12 @@ def disagreement(responses: pd.DataFrame, columns: Mapping[str, Any],
              "recommend": ("would-recommend", "would-not-recommend")}[kind]
     pn = pd.to_numeric(responses["p_negative"], errors="coerce").to_numpy(float)
     pp = pd.to_numeric(responses["p_positive"], errors="coerce").to_numpy(float)
-    analysed = np.ones(len(responses), bool)
-    if "status" in responses:
-        analysed = responses["status"].astype(str).isin(ANALYSED).to_numpy()
+    analysed_rows = analysed(responses)
     raw = [f"{v:g}" if isinstance(v, (int, float, np.number)) else str(v)
            for v in responses[col].to_numpy()]
-    for i in np.flatnonzero(analysed & high & (pn >= threshold)):
+    for i in np.flatnonzero(analysed_rows & high & (pn >= threshold)):
         out.iat[i] = f"{names[0]} score ({raw[i]}) with negative text (p={pn[i]:.2f})"
-    for i in np.flatnonzero(analysed & low & (pp >= threshold)):
+    for i in np.flatnonzero(analysed_rows & low & (pp >= threshold)):
         out.iat[i] = f"{names[1]} score ({raw[i]}) with positive text (p={pp[i]:.2f})"
     return out
 
@@ -542,9 +538,7 @@ def trend_table(
                .drop_duplicates("label").sort_values("start"))
     summary["n_periods"] = len(periods)
     summary["first"], summary["last"] = str(dates.min()), str(dates.max())
-    analysed = np.ones(len(responses), bool)
-    if "status" in responses:
-        analysed = responses["status"].astype(str).isin(ANALYSED).to_numpy()
+    analysed_rows = analysed(responses)
     col, kind = primary_score(columns, score_column, responses)
     themes = [str(t) for t in pd.unique(mentions["theme"])] if len(mentions) else []
     M = _indicators(responses, mentions, themes) if themes else np.zeros((len(responses), 0))
@@ -569,7 +563,7 @@ def trend_table(
             rows.append({**base, "kind": "score", "key": est.metric, "n": est.n,
                          "count": np.nan, "value": est.value, "low": est.low,
                          "high": est.high, "small": est.n < min_n})
-        a = inp & analysed
+        a = inp & analysed_rows
         na = int(a.sum())
         if "sentiment" in responses:
             sent = responses.loc[a, "sentiment"].astype(str)

@@ -33,6 +33,7 @@ import pandas as pd
 
 from .errors import ConfigError, ModelError
 from .metrics import _as_numeric, mean_interval, narrow, score_metric, wilson_interval
+from .results import analysed
 from .themes import DEFAULT_CHURN_REASONS, Codeframe, CodeframeClassifier
 
 __all__ = [
@@ -524,9 +525,7 @@ def assign_churn_reasons(
                         "churn_evidence": pd.Series([None] * n, dtype=object)},
                        index=responses.index)
     rids = responses["row_id"].to_numpy() if "row_id" in responses else np.arange(n)
-    todo = risk.notna().to_numpy().copy()
-    if "status" in responses:
-        todo &= responses["status"].astype(str).isin(["ok", "no theme"]).to_numpy()
+    todo = risk.notna().to_numpy() & analysed(responses)
     if "text" in responses:  # the at-risk rows' text only: a million texts are not copied
         at = np.flatnonzero(todo)
         todo[at] = responses["text"].iloc[at].astype(str).str.strip().ne("").to_numpy()
@@ -678,9 +677,7 @@ def touchpoint_table(
     """
     rows: list[dict[str, Any]] = []
     journey = list(order)
-    n_analysed = len(responses)
-    if "status" in responses:
-        n_analysed = int(responses["status"].astype(str).isin(["ok", "no theme"]).sum())
+    n_analysed = int(analysed(responses).sum())
     # the columns read, so a touchpoint's rows are copied without the text
     responses = narrow(responses, ("row_id", "status", "touchpoint", "sentiment",
                                    "sentiment_score", score_column or None))  # fmt: skip
@@ -723,9 +720,7 @@ def touchpoint_table(
             part = r[r["touchpoint"] == tp]
             if not len(part):
                 continue  # a stage the export does not have (themes rows list every stage)
-            ok = part
-            if "status" in part:
-                ok = part[part["status"].astype(str).isin(["ok", "no theme"])]
+            ok = part[analysed(part)]
             rows.append({"source": "column", "touchpoint": tp, "responses": len(part),
                          "share": len(part) / len(responses), "mentions": np.nan,
                          **mix(ok.get("sentiment", pd.Series(dtype=object)),

@@ -27,6 +27,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .results import analysed
+
 if TYPE_CHECKING:
     from .results import Results
 
@@ -555,14 +557,14 @@ def score_values(series: Any, kind: str, **options: Any) -> np.ndarray:
 
 
 def sentiment_summary(responses: pd.DataFrame, confidence: float = 0.95) -> dict[str, Any]:
-    """Sentiment counts and shares over the ``status == "ok"`` rows that carry a label.
+    """Sentiment counts and shares over the analysed rows (``ok`` / ``no theme``) with a label.
 
     Returns ``{"n", "counts", "shares", "intervals", "mean_score"}``: ``shares`` are fractions
     of ``n``, ``intervals`` their Wilson bounds ``[low, high]`` (fractions) and ``mean_score``
     the mean ``sentiment_score`` (p_positive − p_negative, in [−1, 1]) with a t interval.
     """
     # the columns read here only: a million-row table's text is not copied with its rows
-    ok = _ok_rows(narrow(responses, _SENTIMENT_COLUMNS))
+    ok = narrow(responses, _SENTIMENT_COLUMNS)[analysed(responses)]
     labels = ok["sentiment"] if "sentiment" in ok else pd.Series(dtype=object)
     labels = labels[labels.notna()]
     n = int(labels.size)
@@ -599,12 +601,6 @@ def narrow(frame: pd.DataFrame, names: Iterable[str | None]) -> pd.DataFrame:
     million rows' text (issue 7: bounded memory).
     """
     return frame[[c for c in dict.fromkeys(names) if c is not None and c in frame]]
-
-
-def _ok_rows(responses: pd.DataFrame) -> pd.DataFrame:
-    if "status" not in responses:
-        return responses
-    return responses[responses["status"].astype(str) == "ok"]
 
 
 def segment_summary(
@@ -699,8 +695,9 @@ def summarize(
 
     Notes
     -----
-    Sentiment uses the ``status == "ok"`` rows only. Score metrics use **every** row: a
-    respondent who gave a score but left the comment empty still counts towards NPS.
+    Sentiment uses the analysed rows only (status ``ok`` or ``no theme``). Score metrics use
+    **every** row: a respondent who gave a score but left the comment empty still counts
+    towards NPS.
     """
     if isinstance(results, pd.DataFrame):
         responses, cols = results, dict(columns or {})

@@ -29,10 +29,9 @@ from .config import Config, apply_overrides, load_config
 from .encode import Encoder, embed_documents
 from .errors import InputError
 from .pii import DEFAULT_ID_PATTERNS, PIIRedactor, personal_column_kind, redact_columns
-from .results import MENTION_COLUMNS, SENTENCE_COLUMNS, Results
+from .results import MENTION_COLUMNS, NO_THEME, OK, SENTENCE_COLUMNS, Results
 
-#: Row statuses. Rows with a sentiment are "ok" or "no theme"; the others say why not.
-OK, NO_THEME = "ok", "no theme"
+#: Row statuses of rows not analysed, each saying why (``results.ANALYSED``: the others).
 EMPTY, NO_WORDS, TOO_LONG = "empty text", "no words (only symbols or emoji)", "text too long"
 
 _WORD = re.compile(r"[^\W_]", re.UNICODE)

@@ -27,6 +27,7 @@ from .metrics import (
     segment_levels,
     sentiment_summary,
 )
+from .results import analysed
 
 if TYPE_CHECKING:
     from .results import Results
@@ -159,7 +160,7 @@ def _empty(fig: go.Figure, message: str) -> go.Figure:
 
 
 def plot_sentiment(results: Results) -> go.Figure:
-    """Sentiment mix of the analysed (``status == "ok"``) responses: one bar per label.
+    """Sentiment mix of the analysed responses (``ok`` / ``no theme``): one bar per label.
 
     Bars are labelled with count and share; the description lists every label.
     """
@@ -291,7 +292,7 @@ def plot_scores(results: Results, column: str | None = None) -> go.Figure:
 def plot_sentiment_by(results: Results, column: str, max_levels: int = 15) -> go.Figure:
     """Sentiment shares by the levels of a segment column (100 % stacked horizontal bars).
 
-    Only analysed (``status == "ok"``) rows count. The ``max_levels − 1`` largest levels are
+    Only analysed rows (``ok`` / ``no theme``) count. The ``max_levels − 1`` largest levels are
     shown, the rest pooled as ``"(other)"``; each bar is labelled with its number of rows.
     """
     responses = results.responses
@@ -301,11 +302,8 @@ def plot_sentiment_by(results: Results, column: str, max_levels: int = 15) -> go
             f"(columns: {', '.join(map(str, responses.columns))})."
         )
     read = narrow(responses, (column, "sentiment"))
-    ok = (  # the two columns' rows, not a copy of every column (a million texts)
-        read[(responses["status"].astype(str) == "ok") & responses["sentiment"].notna()]
-        if "status" in responses
-        else read[responses["sentiment"].notna()]
-    )
+    # the two columns' rows, not a copy of every column (a million texts)
+    ok = read[analysed(responses) & responses["sentiment"].notna().to_numpy()]
     fig = go.Figure()
     if ok.empty:
         desc = f"No analysed responses, so there is no sentiment by {column} to show."

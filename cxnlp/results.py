@@ -7,7 +7,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+
+#: Statuses of the responses whose text was analysed (they carry a sentiment): ``ok``, or
+#: ``no theme`` when no codeframe theme matched. Any other status says why a row was not.
+OK, NO_THEME = "ok", "no theme"
+ANALYSED = (OK, NO_THEME)
+
+
+def analysed(responses: pd.DataFrame) -> np.ndarray:
+    """Boolean mask of the analysed rows of ``responses`` (all of them without a status).
+
+    Every count, share and chart "of analysed responses" uses this one rule, so the headline
+    sentiment does not depend on whether a codeframe theme matched.
+    """
+    if "status" not in responses:
+        return np.ones(len(responses), bool)
+    return responses["status"].astype(str).isin(ANALYSED).to_numpy()
 
 #: Columns of the sentence table (one row per sentence of an analysed response).
 SENTENCE_COLUMNS = [

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .metrics import SENTIMENT_LABELS, narrow, score_metric
+from .results import analysed
 
 if TYPE_CHECKING:
     from .results import Results
@@ -56,9 +57,6 @@ OPTIONAL_TABLES: dict[str, str] = {
     "trends": "trends need a date column spanning at least two periods",
     "topics": "topic discovery was not run on this data",
 }
-
-_OK = "ok"
-
 
 # --------------------------------------------------------------------------- basics
 
@@ -96,9 +94,7 @@ def _ok(responses: pd.DataFrame, columns: Sequence[str] | None = None) -> pd.Dat
     Picking the columns first keeps a million-row export from being copied whole.
     """
     r = responses if columns is None else responses[[c for c in columns if c in responses]]
-    if "status" not in responses:
-        return r
-    return r[responses["status"].astype(str).isin([_OK, "no theme"]).to_numpy()]
+    return r[analysed(responses)]
 
 
 def _codeframe(results: Results) -> Any:

@@ -44,6 +44,12 @@ def test_analyze_writes_tables_metrics_and_report(tmp_path):
     assert (out / "report.html").stat().st_size > 10_000
     assert (out / "responses.parquet").exists()
     assert "Review Text" in res.output  # the chosen column mapping is printed
+    # the summary's sentiment shares are the report's: of the 3 analysed rows
+    s = metrics["sentiment"]
+    assert s["n"] == 3 and sum(s["counts"].values()) == 3
+    for label, count in s["counts"].items():
+        if count:
+            assert f"{count} ({count / 3:.0%} of analysed)" in res.output
 
 
 def test_dtype_option_runs_bfloat16_and_refuses_float16_on_cpu(tmp_path):

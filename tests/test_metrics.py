@@ -310,3 +310,18 @@ def test_summarize_all_rows_failed():
     assert m["sentiment"]["n"] == 0
     assert m["sentiment"]["shares"]["positive"] is None
     json.dumps(m, allow_nan=False)
+
+
+def test_rows_without_a_theme_count_as_analysed():
+    """A response no codeframe theme matched (``no theme``) was analysed all the same: the
+    sentiment mix, the report's analysed count and its sentiment chart do not depend on the
+    codeframe."""
+    from cxnlp.plotting import plot_sentiment, plot_sentiment_by
+    from cxnlp.report.html import render_html
+
+    tagged, untagged = _results(), _results()
+    untagged.responses.loc[[0, 2, 4], "status"] = "no theme"
+    assert summarize(untagged)["sentiment"] == summarize(tagged)["sentiment"]
+    for plot in (plot_sentiment, lambda r: plot_sentiment_by(r, "store")):
+        assert plot(untagged).to_json() == plot(tagged).to_json()
+    assert "5 analysed" in render_html(untagged)

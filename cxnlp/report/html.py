@@ -37,6 +37,7 @@ from ..plotting import (
     plot_themes,
     plot_topics,
 )
+from ..results import ANALYSED, analysed
 
 if TYPE_CHECKING:
     from ..results import Results
@@ -208,10 +209,7 @@ def _verbatims(results: Results, per_label: int) -> list[dict[str, Any]]:
     seg_col = next(iter(cols.get("segments") or []), None)
     keep = ["row_id", "sentiment", "p_negative", "p_neutral", "p_positive", score_col, seg_col]
     ok = narrow(r, keep)  # the text of the shown rows only
-    use = r["sentiment"].notna() & r["text"].notna()
-    if "status" in r:
-        use &= r["status"].astype(str) == "ok"
-    ok = ok[use.to_numpy()]
+    ok = ok[(r["sentiment"].notna() & r["text"].notna()).to_numpy() & analysed(r)]
     groups = []
     for label in SENTIMENT_LABELS:
         part = ok[ok["sentiment"].astype(str) == label]
@@ -302,7 +300,7 @@ def _context(results: Results, title: str, examples_per_sentiment: int) -> dict[
         "verbatims": verbatims,
         "examples_per_sentiment": examples_per_sentiment,
         "status": status,
-        "ok_rows": int(metrics["status_counts"].get("ok", 0)),
+        "ok_rows": sum(int(metrics["status_counts"].get(s, 0)) for s in ANALYSED),
         "manifest": manifest,
         "manifest_json": json.dumps(
             manifest, indent=2, ensure_ascii=False, default=str, sort_keys=True
@@ -519,10 +517,8 @@ def _sections(results: Results, segments: list[str], charts: dict[str, Any]) -> 
         )
     counts = []
     if "sentiment" in r:
-        keep = r["sentiment"].notna()
-        if "status" in r:
-            keep &= r["status"].astype(str) == "ok"
-        ok = r[[c for c in ("sentiment", seg_col) if c]][keep.to_numpy()]  # two columns only
+        keep = r["sentiment"].notna().to_numpy() & analysed(r)
+        ok = r[[c for c in ("sentiment", seg_col) if c]][keep]  # two columns only
         key = pd.DataFrame(
             {
                 "s": ok[seg_col].astype(object).where(ok[seg_col].notna(), "").astype(str)
