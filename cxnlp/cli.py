@@ -38,6 +38,13 @@ console = Console(stderr=True)
 out_console = Console()
 
 
+def _error(message: str) -> None:
+    """One line on stderr: not wrapped by rich (the terminal wraps it), brackets kept."""
+    from rich.markup import escape
+
+    console.print(f"[bold red]Error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+
+
 def friendly_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     """Print a CxnlpError as one actionable line (exit 2) instead of a traceback."""
 
@@ -46,16 +53,20 @@ def friendly_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return func(*args, **kwargs)
         except CxnlpError as exc:
-            console.print(f"[bold red]Error:[/] {exc}", highlight=False, markup=True)
+            _error(str(exc))
             raise typer.Exit(2) from None
         except KeyboardInterrupt:
             console.print("Interrupted.")
             raise typer.Exit(130) from None
+        except OSError as exc:
+            if exc.filename is None:
+                raise
+            # the file system said no (permissions, a file where a folder should be, a full
+            # disk): name the path (a move's destination), no traceback
+            _error(f"cannot use {exc.filename2 or exc.filename}: {exc.strerror}.")
+            raise typer.Exit(2) from None
         except MemoryError:
-            console.print(
-                "[bold red]Error:[/] out of memory. Lower run.chunk_size "
-                "(--chunk-size) or encoder.batch_size."
-            )
+            _error("out of memory. Lower run.chunk_size (--chunk-size) or encoder.batch_size.")
             raise typer.Exit(3) from None
 
     return wrapper
@@ -145,7 +156,10 @@ def analyze(
             "float16 (CUDA)."
         ),
     ] = None,
-    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+    progress: Annotated[
+        bool | None,
+        typer.Option(help="Show a progress bar. Default: on a terminal, else run.progress."),
+    ] = None,
     scheduler: Annotated[
         str | None,
         typer.Option(
@@ -183,11 +197,19 @@ def analyze(
         chunk_size=chunk_size,
         backend=backend,
         dtype=dtype,
-        progress=progress and sys.stderr.isatty() or None,
+        progress=progress if progress is not None else sys.stderr.isatty() or None,
     )
     if no_themes:
         cfg = apply_overrides(cfg, **{"themes.enabled": False})
+    _check_out(out)
     if scheduler or dask_workers:
+        if resume:
+            from .errors import ConfigError
+
+            raise ConfigError(
+                "--resume is for runs on this machine (chunks kept in OUT/.cxnlp-parts); a Dask "
+                "run does not checkpoint. Drop --resume, or run without --dask-workers/--scheduler."
+            )
         from .backends.dask import run_cli
         from .io import ColumnMap
 
@@ -201,8 +223,16 @@ def analyze(
         written = results.save(out)
     else:
         if not Path(input).exists():
+            import glob
+
             from .errors import InputError
 
+            if glob.has_magic(input) and (matched := glob.glob(input)):
+                raise InputError(
+                    f"{input} is a pattern matching {len(matched)} file(s): a glob runs on Dask. "
+                    "Add --dask-workers N (a local cluster) or --scheduler ADDRESS, or pass "
+                    "one file."
+                )
             raise InputError(f"Input file not found: {input}. Check the path.")
 
         def opened(src: Any, store: Any) -> None:
@@ -217,6 +247,19 @@ def analyze(
 
         results, written = Analyzer(cfg).run(input, out, resume=resume, on_open=opened)
     _summary(results, written, time.perf_counter() - started)
+
+
+def _check_out(out: Path) -> None:
+    """Refuse an output folder that cannot be written before the run, not after it."""
+    import tempfile
+
+    if out.exists() and not out.is_dir():
+        raise CxnlpError(f"--out {out} is a file; give a folder for the results.")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=out).close()
+    except OSError as exc:
+        raise CxnlpError(f"Cannot write to the output folder {out}: {exc.strerror}.") from None
 
 
 def _summary(results: Any, written: dict[str, Path], seconds: float) -> None:

@@ -49,6 +49,7 @@ def test_analyze_writes_tables_metrics_and_report(tmp_path):
     assert s["n"] == 3 and sum(s["counts"].values()) == 3
     for label, count in s["counts"].items():
         if count:
+            assert f"sentiment: {label}" in res.output
             assert f"{count} ({count / 3:.0%} of analysed)" in res.output
 
 
@@ -89,3 +90,34 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path):
     empty.write_bytes(b"")
     res = runner.invoke(app, ["analyze", str(empty), "--out", str(tmp_path / "o")])
     assert res.exit_code == 2 and "Traceback" not in res.output
+
+
+def test_output_folder_and_option_mistakes_are_one_line(tmp_path):
+    """A file as --out, an output name taken by a folder, a glob without Dask and --resume
+    with Dask: one line each, exit 2, no traceback; --no-progress beats run.progress."""
+    src = tmp_path / "export.csv"
+    pd.DataFrame({"comment": ["Love it.", "Hate it."]}).to_csv(src, index=False)
+    (tmp_path / "b.csv").write_text("comment\nFine.\n")
+    a_file = tmp_path / "taken.txt"
+    a_file.write_text("x")
+    blocked = tmp_path / "blocked"
+    (blocked / "responses.csv").mkdir(parents=True)
+    cases = {
+        "is a file": ["analyze", str(src), "--out", str(a_file)],
+        "responses.csv: Is a directory": ["analyze", str(src), "--out", str(blocked),
+                                          "--no-themes", "--no-progress"],  # fmt: skip
+        "--dask-workers N": ["analyze", str(tmp_path / "*.csv"), "--out", str(tmp_path / "o")],
+        "does not checkpoint": ["analyze", str(src), "--dask-workers", "1", "--resume",
+                                "--out", str(tmp_path / "o")],  # fmt: skip
+    }
+    for says, args in cases.items():
+        res = runner.invoke(app, args)
+        error = res.output.strip().splitlines()[-1]  # after the column mapping, if any
+        assert res.exit_code == 2 and error.startswith("Error:") and says in error, res.output
+        assert "Traceback" not in res.output
+    config = tmp_path / "bar.yaml"
+    config.write_text("run: {progress: true}\n")
+    for flag, bar in (([], True), (["--no-progress"], False)):
+        res = runner.invoke(app, ["analyze", str(src), "--config", str(config), "--no-themes",
+                                  "--out", str(tmp_path / "p"), *flag])  # fmt: skip
+        assert res.exit_code == 0 and ("analysing" in res.output) == bar, res.output
