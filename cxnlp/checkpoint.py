@@ -40,7 +40,13 @@ class ChunkStore:
         digest = hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()
         state = self.folder / "state.json"
         if resume and state.exists():
-            old = json.loads(state.read_text(encoding="utf-8"))
+            try:
+                old = json.loads(state.read_text(encoding="utf-8"))
+            except (ValueError, UnicodeDecodeError) as exc:
+                raise CxnlpError(
+                    f"Cannot resume from {self.folder}: its state.json is damaged ({exc}). Run "
+                    "without --resume to start again."
+                ) from None
             if old.get("digest") != digest:
                 changed = sorted(k for k in key if old.get("key", {}).get(k) != key[k])
                 raise CxnlpError(
@@ -51,9 +57,11 @@ class ChunkStore:
             if self.folder.exists():
                 shutil.rmtree(self.folder)
             self.folder.mkdir(parents=True)
-            state.write_text(
+            tmp = state.with_suffix(".tmp")  # moved into place: whole or absent, never half
+            tmp.write_text(
                 json.dumps({"digest": digest, "key": key}, indent=1, default=str), encoding="utf-8"
             )
+            tmp.replace(state)
 
     def _path(self, index: int, table: str) -> Path:
         return self.folder / f"{index:06d}.{table}.parquet"

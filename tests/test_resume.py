@@ -74,3 +74,8 @@ def test_resume_refuses_a_changed_run(tmp_path):
     ChunkStore(tmp_path / "p", {"input_sha256": "a", "chunk_size": 10})
     with pytest.raises(CxnlpError, match="chunk_size"):
         ChunkStore(tmp_path / "p", {"input_sha256": "a", "chunk_size": 20}, resume=True)
+    # a state file cut short (killed while writing it, a full disk) is refused, not a traceback
+    (tmp_path / "p" / "state.json").write_text('{"digest": "ab')
+    with pytest.raises(CxnlpError, match="state.json is damaged.*without --resume"):
+        ChunkStore(tmp_path / "p", {"input_sha256": "a", "chunk_size": 10}, resume=True)
+    assert not list((tmp_path / "p").glob("*.tmp"))
