@@ -144,7 +144,31 @@ def file_hash(path: Path) -> str:
 
 
 def frame_hash(df: pd.DataFrame) -> str:
-    return hashlib.sha256(pd.util.hash_pandas_object(df, index=True).values.tobytes()).hexdigest()
+    try:
+        rows = pd.util.hash_pandas_object(df, index=True)
+    except TypeError:  # list or dict cells (nested JSON, Arrow list columns): hash their text
+        text = df.astype({c: str for c in df.select_dtypes(include="object").columns})
+        rows = pd.util.hash_pandas_object(text, index=True)
+    return hashlib.sha256(rows.values.tobytes()).hexdigest()
+
+
+def named_columns(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with unique string column names, as the file readers give them.
+
+    ``pd.DataFrame(rows)`` has integer names, and a frame may repeat a name or have none;
+    such names become ``"0"``, ``"comment.1"`` or ``"Unnamed: 2"`` (with a warning), so
+    ``text_column="0"`` and every later stage can address each column.
+    """
+    names = list(df.columns)
+    if all(isinstance(n, str) and n for n in names) and len(set(names)) == len(names):
+        return df
+    new = cxio._dedupe(["" if pd.isna(n) else str(n) for n in names])
+    import warnings
+
+    changed = ", ".join(f"{old!r} -> {n!r}" for old, n in zip(names, new, strict=True)
+                        if old != n)  # fmt: skip
+    warnings.warn(f"Column names made unique strings: {changed}.", cxio.ReadWarning, stacklevel=3)
+    return df.set_axis(new, axis=1)
 
 
 class Analyzer:
@@ -254,6 +278,7 @@ class Analyzer:
         """
         c = self.config.io
         if isinstance(data, pd.DataFrame):
+            data = named_columns(data)
             return Source(iter([data]), self.detect(data), frame_hash(data), len(data), data.attrs)
         path = Path(data)
         piece = int(c.stream_above_mb * 2**20)

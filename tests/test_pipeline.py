@@ -117,6 +117,28 @@ def test_a_chunk_with_nothing_to_analyse(analyzer, messy, tmp_path):
     assert blank.sentences.empty and blank.mentions.empty
 
 
+def test_any_dataframe_columns(analyzer):
+    """Frames the file readers never make: integer, missing and repeated column names, and
+    list / dict cells (nested JSON, Arrow list columns). Every row comes back."""
+    from cxnlp.io import ReadWarning
+
+    texts = ["The delivery was late.", "Great quality!", "Rude staff."]
+    frames = {
+        "0": pd.DataFrame([[t, s] for t, s in zip(texts, [2, 5, 1], strict=True)]),
+        "Unnamed: 0": pd.DataFrame({None: texts, "rating": [2, 5, 1]}),
+        "comment": pd.DataFrame(list(zip(texts, texts, strict=True)), columns=["comment"] * 2),
+    }
+    for text, frame in frames.items():
+        with pytest.warns(ReadWarning, match="Column names made unique strings"):
+            res = analyzer.analyze(frame, text_column=text)
+        assert res.responses["status"].tolist() == [OK] * 3
+    nested = pd.DataFrame({"comment": texts, "tags": [["a", "b"], [], ["c"]],
+                           "meta": [{"x": 1}, {"x": 2}, None]})  # fmt: skip
+    res = analyzer.analyze(nested, text_column="comment")
+    assert res.responses["row_id"].tolist() == [0, 1, 2]
+    assert res.responses["tags"].tolist()[0] == ["a", "b"]
+
+
 def test_missing_file_and_column_are_clear(analyzer, messy, tmp_path):
     with pytest.raises(InputError, match="not found"):
         cxnlp.analyze(tmp_path / "nope.csv")
