@@ -201,6 +201,13 @@ def analyze(
     )
     if no_themes:
         cfg = apply_overrides(cfg, **{"themes.enabled": False})
+    elif codeframe and cfg.themes.model:
+        from .errors import ConfigError
+
+        raise ConfigError(
+            f"--codeframe {codeframe} and themes.model {cfg.themes.model} both choose the themes "
+            "(a trained head brings the codeframe it was trained on). Drop one of them."
+        )
     _check_out(out)
     if scheduler or dask_workers:
         if resume:

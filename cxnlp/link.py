@@ -796,6 +796,9 @@ def link_results(results: Any, config: Any, codeframe: Codeframe | None = None,
                       else ChurnReasonClassifier(reasons, encoder))
     if classifier is not None:
         reasons = _reasons_of_model(classifier, reasons, bool(lc.churn_reasons))
+        head_id = getattr(classifier.classifier_, "model_id_", None)  # a trained head's
+        if head_id and isinstance(results.manifest, dict):
+            results.manifest.setdefault("models", {})["churn"] = head_id
     assigned = assign_churn_reasons(
         responses, mentions, risk, theme_reason, list(reasons),
         sentences=(sentences(responses["row_id"].to_numpy()[risk.notna().to_numpy()])

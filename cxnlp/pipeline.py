@@ -647,8 +647,13 @@ class Analyzer:
             "sentiment": getattr(self.sentiment, "model_id_", type(self.sentiment).__name__),
         }
         if self.themes is not None:
-            t = self.config.themes  # a trained head (themes.model) wins over the codeframe
-            models["themes"] = getattr(self.themes, "model_id_", None) or t.model or t.codeframe
+            t = self.config.themes
+            # a trained head's id, else the classifier's own codeframe (an injected one may
+            # not be themes.codeframe); the codeframe a trained head brings is named too
+            codeframe = getattr(getattr(self.themes, "codeframe_", None), "name", None)
+            models["themes"] = getattr(self.themes, "model_id_", None) or codeframe or t.codeframe
+            if codeframe:
+                models["codeframe"] = codeframe
             aspects = getattr(self.themes, "aspect_model_", None)
             if aspects is not None:
                 models["aspects"] = aspects.info.get("artifact_id", t.aspect_model)

@@ -21,6 +21,7 @@ from cxnlp.cli import app
 from cxnlp.config import TopicsConfig
 from cxnlp.encode import embed_documents
 from cxnlp.errors import InputError, ModelError
+from cxnlp.pipeline import Analyzer
 from cxnlp.themes import Codeframe, CodeframeClassifier
 
 DATA = Path(__file__).parent / "data"
@@ -272,6 +273,19 @@ def test_train_themes_round_trip(tmp_path, encoder, analyzer):
     # the run manifest names the trained head exactly (folder + hash of its verified files)
     head_id = res.manifest["models"]["themes"]
     assert head_id == clf.model_id_ and head_id.startswith(f"{out.name}@")
+    assert res.manifest["models"]["codeframe"] == "generic"  # the head's, whatever the config
+    # an injected classifier is what the manifest names, not the config's codeframe
+    injected = Analyzer(analyzer.config, encoder=encoder,
+                        themes=CodeframeClassifier(Codeframe.load("retail"), encoder))  # fmt: skip
+    res = injected.analyze(pd.DataFrame({"comment": ["The app keeps crashing."]}))
+    assert res.manifest["models"]["themes"] == res.manifest["models"]["codeframe"] == "retail"
+    # on the command line a trained head and --codeframe are one choice too many
+    config = tmp_path / "head.yaml"
+    config.write_text(f"themes: {{model: {out}}}\n")
+    refused = runner.invoke(app, ["analyze", str(DATA / "theme_labels.csv"), "--config",
+                                  str(config), "--codeframe", "retail", "--out",
+                                  str(tmp_path / "o")])  # fmt: skip
+    assert refused.exit_code == 2 and "Drop one of them" in refused.output
     # the card also covers training.json: an edited record of the training is refused too
     import shutil
 
