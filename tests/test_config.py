@@ -9,7 +9,19 @@ from cxnlp.errors import ConfigError
 
 
 def test_default_yaml_equals_code_defaults():
+    """configs/default.yaml lists every setting (as the README says) with the code's value."""
+    import yaml
+
+    from cxnlp.config import configs_dir
+
     assert load_config() == Config()
+
+    def keys(tree: dict, prefix: str = "") -> set[str]:
+        return {f"{prefix}{k}" for k in tree} | {
+            k for name, v in tree.items() if isinstance(v, dict) for k in keys(v, f"{name}.")}
+
+    written = yaml.safe_load((configs_dir() / "default.yaml").read_text(encoding="utf-8"))
+    assert keys(Config().model_dump()) - keys(written) == set()
 
 
 def test_every_problem_reported_with_its_line(tmp_path):

@@ -2,7 +2,8 @@
 
 Every loader returns a :class:`pandas.DataFrame` with at least ``text`` (raw, as stored:
 callers normalise with :func:`cxnlp.clean.normalize` like the pipeline does) and ``label``.
-Splits follow ``data/README.md`` so figures stay comparable across the project. Whether a
+Splits follow the ``README.md`` of the data sets' folder (``CXNLP_DATA``) so figures stay
+comparable across the project. Whether a
 set may train a shipped model is recorded in :data:`DATASETS` (``ship_safe``); use
 :func:`require_ship_safe` in training code.
 

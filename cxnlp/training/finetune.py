@@ -340,5 +340,5 @@ def _card(meta: dict[str, Any]) -> str:
     if meta.get("metrics"):
         lines.append(f"- metrics: {json.dumps(meta['metrics'])}")
     lines += ["", "Ship a model under `models/` only when its training data is ship-safe "
-              "(see `data/README.md`).", ""]  # fmt: skip
+              "(see the `README.md` of the data sets' folder, `CXNLP_DATA`).", ""]  # fmt: skip
     return "\n".join(lines)

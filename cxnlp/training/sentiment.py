@@ -478,7 +478,7 @@ airline test 0.708 / 0.641, UCI all 0.843 / 0.842, clothing test 0.774 / 0.491.
 The airline figure is out of the box for the *model* (no tweet trained it), but the
 **recipe was chosen with a look at airline tweets**: source variants were compared on a
 2,000-tweet sample of the airline *train* split (`tweet_id % 5 != 0`), as allowed by
-`data/README.md`; the test split was scored once at the end. `C` and the mixed threshold
+the data sets' `README.md` (`CXNLP_DATA`); the test split was scored once at the end. `C` and the mixed threshold
 were picked on ship-safe validation data only. Airline-train sample, 3-way macro-F1:
 
 | recipe variant (C = 1 unless noted) | macro-F1 |

@@ -365,7 +365,7 @@ def _card(info: dict[str, Any], out: Path) -> str:
         f"- {info['texts']} distinct texts, {info['texts_without_theme']} without any {what}",
         f"- encoder: `{info['encoder']}`; created {info['created']}",
         "- Ship a head under `models/` only when its training data is ship-safe "
-        "(see `data/README.md`).",
+        "(see the `README.md` of the data sets' folder, `CXNLP_DATA`).",
         "",
         f"## Examples per {what} and cross-validated quality",
         "",
