@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import sys
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -45,13 +46,26 @@ def _error(message: str) -> None:
     console.print(f"[bold red]Error:[/] {escape(message)}", highlight=False, soft_wrap=True)
 
 
+def _warning(message: Warning | str, category: type[Warning], *_: Any, **__: Any) -> None:
+    """A warning as one line, without the Python source location an analyst cannot use."""
+    from rich.markup import escape
+
+    kind = "" if category is UserWarning or category.__name__ == "ReadWarning" else (
+        f" ({category.__name__})")  # fmt: skip
+    console.print(f"[yellow]Warning{kind}:[/] {escape(str(message))}", highlight=False,
+                  soft_wrap=True)  # fmt: skip
+
+
 def friendly_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Print a CxnlpError as one actionable line (exit 2) instead of a traceback."""
+    """Print a CxnlpError as one actionable line (exit 2) instead of a traceback, and each
+    warning as one line."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return func(*args, **kwargs)
+            with warnings.catch_warnings():
+                warnings.showwarning = _warning
+                return func(*args, **kwargs)
         except CxnlpError as exc:
             _error(str(exc))
             raise typer.Exit(2) from None

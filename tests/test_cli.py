@@ -121,3 +121,18 @@ def test_output_folder_and_option_mistakes_are_one_line(tmp_path):
         res = runner.invoke(app, ["analyze", str(src), "--config", str(config), "--no-themes",
                                   "--out", str(tmp_path / "p"), *flag])  # fmt: skip
         assert res.exit_code == 0 and ("analysing" in res.output) == bar, res.output
+
+
+def test_warnings_are_one_line_without_source_lines(tmp_path):
+    """A reader warning reaches the analyst as one line, not as Python's file:line + code."""
+    src = tmp_path / "two_sheets.xlsx"
+    with pd.ExcelWriter(src) as xlsx:
+        pd.DataFrame({"comment": ["Great service", "Slow delivery"]}).to_excel(
+            xlsx, sheet_name="A", index=False)
+        pd.DataFrame({"comment": ["Fine"]}).to_excel(xlsx, sheet_name="B", index=False)
+    res = runner.invoke(app, ["analyze", str(src), "--no-themes", "--no-progress",
+                              "--out", str(tmp_path / "o")])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    warning = [line for line in res.output.splitlines() if line.startswith("Warning:")]
+    assert len(warning) == 1 and "several sheets" in warning[0] and "sheets: A, B" in warning[0]
+    assert ".py:" not in res.output and "warnings.warn" not in res.output
