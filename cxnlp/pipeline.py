@@ -8,6 +8,7 @@ partition. Corpus stages (metrics, report) run once over the concatenated result
 from __future__ import annotations
 
 import hashlib
+import os
 import platform
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -277,6 +278,13 @@ class Analyzer:
         (:func:`cxnlp.io.iter_feedback`), so the input is never in memory whole.
         """
         c = self.config.io
+        if not isinstance(data, (pd.DataFrame, str, os.PathLike)):
+            hint = " (a Series: pass series.to_frame('comment'))" if isinstance(
+                data, pd.Series) else ""  # fmt: skip
+            raise InputError(
+                f"Cannot analyse a {type(data).__name__}: give a file path or a pandas "
+                f"DataFrame with one response per row{hint}."
+            )
         if isinstance(data, pd.DataFrame):
             data = named_columns(data)
             return Source(iter([data]), self.detect(data), frame_hash(data), len(data), data.attrs)

@@ -144,6 +144,10 @@ def test_missing_file_and_column_are_clear(analyzer, messy, tmp_path):
         cxnlp.analyze(tmp_path / "nope.csv")
     with pytest.raises(InputError, match="comments"):
         analyzer.analyze(messy, text_column="comments")
+    with pytest.raises(InputError, match=r"a Series: pass series.to_frame\('comment'\)"):
+        analyzer.analyze(messy["comment"])
+    with pytest.raises(InputError, match="Cannot analyse a list"):
+        cxnlp.analyze(["Great service"])
 
 
 def test_save_and_load_round_trip(results, tmp_path):
