@@ -349,3 +349,21 @@ def test_umap_compiles_once_then_loads_from_numba_cache():
     first, second = probe(), probe()
     assert second["hits"] == [1, 1, 1] and second["misses"] == [0, 0, 0]
     assert first["layout"] == second["layout"]
+
+
+def test_theme_labels_that_cannot_teach_are_warned_about(tmp_path):
+    """A label without its text is skipped with a warning naming the row; labels that all
+    share a theme leave the head no example without it, which is said too."""
+    from cxnlp.io import ReadWarning
+    from cxnlp.training.themes import read_theme_labels
+
+    labels = tmp_path / "labels.csv"
+    pd.DataFrame({"comment": ["Late parcel", "", "Parcel lost"],
+                  "code": ["delivery_speed", "delivery_speed", "delivery_speed"]}).to_csv(
+        labels, index=False)  # fmt: skip
+    with pytest.warns(ReadWarning) as seen:
+        data = read_theme_labels(labels, Codeframe.load("generic"))
+    said = " ".join(str(w.message) for w in seen)
+    assert "1 row(s) have a theme but no text in 'comment'" in said and "(rows 3)" in said
+    assert "every labelled text is coded delivery_speed" in said
+    assert data["text"].tolist() == ["Late parcel", "Parcel lost"]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..io import ReadWarning
 
 __all__ = ["read_theme_labels", "train_churn", "train_themes"]
 
@@ -96,9 +98,12 @@ def read_theme_labels(
     lookup.update({t.label.strip().lower(): t.id for t in codeframe.themes})
     order: dict[str, list[str]] = {}
     unknown: dict[str, list[int]] = {}
+    textless: list[int] = []
     for i, (text, cell) in enumerate(zip(frame[tcol], frame[ccol], strict=True)):
         text = "" if pd.isna(text) else str(text).strip()
         if not text:
+            if not pd.isna(cell) and str(cell).strip():
+                textless.append(i + 2)  # 1-based, after the header
             continue
         themes = order.setdefault(text, [])
         cell = "" if pd.isna(cell) else str(cell)
@@ -125,6 +130,18 @@ def read_theme_labels(
         )
     if not order:
         raise InputError(f"{path}: no labelled text found in column '{tcol}'.")
+    if textless:
+        rows = ", ".join(map(str, textless[:5])) + ("..." if len(textless) > 5 else "")
+        warnings.warn(
+            f"{path}: {len(textless)} row(s) have a {what} but no text in '{tcol}' and were "
+            f"skipped (rows {rows}).", ReadWarning, stacklevel=2,
+        )  # fmt: skip
+    if always := set.intersection(*(set(t) for t in order.values())):
+        warnings.warn(
+            f"{path}: every labelled text is coded {', '.join(sorted(always))}, so the head has "
+            f"no example without it. Add texts without it (and texts with no {what}).",
+            ReadWarning, stacklevel=2,
+        )  # fmt: skip
     return pd.DataFrame({"text": list(order), "themes": list(order.values())})
 
 
