@@ -71,6 +71,8 @@ XLSX_RATIO_MIN_BYTES = 32 << 20
 _XLSX_MAX_PARTS = 10_000
 #: A CSV record spanning more lines than this gets a warning (probably an unmatched quote).
 _MAX_RECORD_LINES = 100
+#: csv's field size limit while cxnlp reads (the largest a C long holds on every platform).
+_CSV_FIELD_LIMIT = 2**31 - 1
 
 _STR_DTYPE: Any = "str" if int(pd.__version__.split(".")[0]) >= 3 else object
 _DELIMITERS = (",", ";", "\t", "|")
@@ -138,8 +140,9 @@ def read_feedback(
         :class:`ReadWarning` names the others if several have data).
     encoding : str, optional
         Text only: the encoding to use (strictly). Default: detected, trying UTF-8 (with or
-        without BOM) first, then cp1252, then latin-1; UTF-16 with a BOM is read too. A file
-        whose lines mix UTF-8 and cp1252 is decoded line by line with a :class:`ReadWarning`.
+        without BOM) first, then cp1252, then latin-1; UTF-16 and UTF-32 with a BOM, and
+        mostly-ASCII UTF-16 without one, are read too. A file whose lines mix UTF-8 and cp1252
+        is decoded line by line with a :class:`ReadWarning`.
     delimiter : str, optional
         Text only: the field delimiter (``"\\t"`` or ``"tab"`` for tab). Default: detected
         among ``,`` ``;`` tab ``|``.
@@ -172,6 +175,7 @@ def read_feedback(
     without a header and without any value are dropped; other columns without a header are
     named ``Unnamed: <position>`` and repeated names get ``.1``, ``.2`` suffixes, as in pandas.
     """
+    _allow_long_fields()
     p = Path(path)
     name = p.name
     if not p.exists():
@@ -197,7 +201,7 @@ def read_feedback(
         expected: str | None = "xls"
     else:
         expected = _EXT_KIND.get(ext)
-    found = _sniff_binary_kind(head, name, ext)
+    found = _sniff_binary_kind(head, name, ext, encoding)
 
     if found in ("xlsx", "parquet"):
         _check_extension(name, ext, expected, found)
@@ -252,7 +256,7 @@ def iter_feedback(
     Delimited text and JSON Lines are cut at record boundaries (CSV quoting respected) into
     pieces of about ``piece_bytes``; each piece is read exactly as :func:`read_feedback` reads
     a file (same decoding, survey layouts, checks, and errors that name the file's own line
-    numbers). Parquet is read by row batches. XLSX, JSON arrays, UTF-16 text and files
+    numbers). Parquet is read by row batches. XLSX, JSON arrays, UTF-16/32 text and files
     smaller than one piece are read whole. Concatenated, the pieces equal
     ``read_feedback(path)``: no row is lost or repeated.
 
@@ -270,6 +274,7 @@ def iter_feedback(
     pandas.DataFrame
         Consecutive pieces of the table, each with the attrs :func:`read_feedback` sets.
     """
+    _allow_long_fields()
     p = Path(path)
     whole = dict(sheet=sheet, encoding=encoding, delimiter=delimiter)
     if not p.is_file() or p.stat().st_size <= piece_bytes:
@@ -278,11 +283,11 @@ def iter_feedback(
     with open(p, "rb") as fh:
         head = fh.read(65536)
     name, ext = p.name, p.suffix.lower()
-    found = _sniff_binary_kind(head, name, ext)
+    found = _sniff_binary_kind(head, name, ext, encoding)
     if found == "parquet":
         yield from _iter_parquet(p, name, piece_bytes)
         return
-    if found == "xlsx" or head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    if found == "xlsx" or _wide_text(head, encoding):
         yield read_feedback(p, **whole)
         return
     cut = head[: head.rfind(b"\n") + 1] or head
@@ -306,10 +311,11 @@ def iter_feedback(
         if columns is None:  # the first piece holds the header rows
             frame = _read_piece(raw, name, encoding, delim, 1, 0)
             skip = frame.attrs.get("header_rows", 1) - 1
-            header = b"" if delim is None else raw[: ends[min(skip, len(ends) - 1)]]
+            # no ends: the csv reader failed at once, so this one piece is the whole file
+            header = b"" if delim is None or not ends else raw[: ends[min(skip, len(ends) - 1)]]
             columns = list(frame.columns)
         else:
-            n_header = header.count(b"\n")
+            n_header = len(header.splitlines())  # lines as the parser counts them (also \r)
             frame = _read_piece(header + raw, name, encoding, delim, first_line, n_header)
             if frame is None:
                 continue
@@ -323,6 +329,18 @@ def iter_feedback(
             columns += extra
             frame = frame.reindex(columns=columns)
         yield frame
+
+
+def _allow_long_fields() -> None:
+    """Let ``csv`` read fields of any length, so one long comment does not refuse the file.
+
+    csv's default limit (131,072 characters) fails the whole parse; a long comment should read,
+    and the pipeline gives it its status (``clean.max_chars``) as it does for Parquet and JSON.
+    The limit is process-wide: it is raised once and never lowered, as restoring it after each
+    read would race with reads running at the same time in other threads.
+    """
+    if csv.field_size_limit() < _CSV_FIELD_LIMIT:
+        csv.field_size_limit(_CSV_FIELD_LIMIT)
 
 
 def _read_piece(
@@ -348,22 +366,23 @@ def _record_pieces(
     """Cut a text file into pieces of whole records: (bytes, first line, record ends).
 
     Record boundaries come from the same ``csv`` reader the parser uses (over the bytes read
-    as latin-1, in which quotes, delimiters and newlines keep their byte values), so a quoted
-    field with line breaks is never cut. ``record ends`` (first piece only) are the byte
-    offsets where the first four records end, to find the header rows.
+    as latin-1, in which quotes, delimiters and newlines keep their byte values, and split into
+    lines at ``\n``, ``\r\n`` or a lone ``\r`` as the parser splits them), so a quoted field
+    with line breaks is never cut. ``record ends`` (first piece only) are the byte offsets
+    where the first four records end, to find the header rows.
     """
-    with open(path, "rb") as fh:
-        piece: list[bytes] = []
+    with open(path, encoding="latin-1", newline="") as fh:
+        piece: list[str] = []
         size = lines = piece_line = 0
         ends: list[int] = []
 
         def feed() -> Iterator[str]:
             nonlocal size, lines
-            for raw in fh:
-                piece.append(raw)
-                size += len(raw)
+            for line in fh:
+                piece.append(line)
+                size += len(line)  # latin-1: one character per byte
                 lines += 1
-                yield raw.decode("latin-1")
+                yield line
 
         records: Iterator[Any] = (
             iter(feed()) if delim is None
@@ -375,13 +394,13 @@ def _record_pieces(
                     ends.append(size)
                 # the first piece keeps the header rows and at least one response
                 if size >= piece_bytes and (piece_line or len(ends) == 4):
-                    yield b"".join(piece), piece_line + 1, ends
+                    yield "".join(piece).encode("latin-1"), piece_line + 1, ends
                     piece.clear()
                     size, piece_line, ends = 0, lines, []
         except csv.Error:
             piece.extend(fh.readlines())  # let the parser report the problem with its line
         if piece:
-            yield b"".join(piece), piece_line + 1, ends
+            yield "".join(piece).encode("latin-1"), piece_line + 1, ends
 
 
 def _iter_parquet(path: Path, name: str, piece_bytes: int) -> Iterator[pd.DataFrame]:
@@ -441,8 +460,12 @@ _ARCHIVE_WHAT = {
 }
 
 
-def _sniff_binary_kind(head: bytes, name: str, ext: str) -> str:
-    """Return 'xlsx', 'parquet' or 'text'; raise for anything else that is not text."""
+def _sniff_binary_kind(head: bytes, name: str, ext: str, encoding: str | None = None) -> str:
+    """Return 'xlsx', 'parquet' or 'text'; raise for anything else that is not text.
+
+    With an explicit ``encoding`` the bytes are not judged by their control bytes: the user
+    says it is text (UTF-16 without a BOM, say, is mostly NUL bytes to a byte-wise look).
+    """
     if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
         return "xlsx"  # checked to be a workbook when opened
     if head.startswith(b"PAR1"):
@@ -462,15 +485,47 @@ def _sniff_binary_kind(head: bytes, name: str, ext: str) -> str:
                 else "Pass the export file itself (CSV, XLSX, Parquet or JSON Lines)."
             )
             raise InputError(f"{name} is {what}, not a feedback export. {fix}")
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    if encoding or head.startswith(_WIDE_BOMS) or _bomless_utf16(head):
         return "text"
     if _looks_binary(head):
         want = _KIND_WHAT.get(_EXT_KIND.get(ext, ""), "CSV, XLSX, Parquet or JSON Lines")
         raise InputError(
             f"{name} contains binary data (control bytes such as 0x00), not {want}. Check that "
-            "this is the export file; if it came from a download, download it again."
+            "this is the export file; if it came from a download, download it again. If it is "
+            "text in an encoding such as UTF-16, pass it (--encoding / io.encoding)."
         )
     return "text"
+
+
+#: Byte-order marks of UTF-32 and UTF-16, UTF-32 first: its LE mark starts with UTF-16's.
+_WIDE_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
+def _bomless_utf16(head: bytes) -> str | None:
+    """'utf-16-le' or 'utf-16-be' for UTF-16 text without a byte-order mark, else None.
+
+    Told by its pattern, as mostly-ASCII text in UTF-16 has every other byte NUL (the odd ones
+    in little-endian, the even ones in big-endian) and the ASCII between them is plain text.
+    """
+    sample = head[:4096]
+    even, odd = sample[0::2], sample[1::2]
+    for codec, high, low in (("utf-16-le", odd, even), ("utf-16-be", even, odd)):
+        if len(high) < 4 or high.count(0) < 0.7 * len(high):
+            continue
+        ascii_ = bytes(lo for hi, lo in zip(high, low, strict=False) if hi == 0)
+        if not _looks_binary(ascii_):
+            return codec
+    return None
+
+
+def _wide_text(head: bytes, encoding: str | None) -> bool:
+    """Whether the text is UTF-16 or UTF-32, whose line breaks are not single bytes."""
+    if encoding:
+        try:
+            return codecs.lookup(encoding).name.startswith(("utf-16", "utf-32"))
+        except LookupError:
+            return False  # read_feedback names the unknown encoding
+    return head.startswith(_WIDE_BOMS) or _bomless_utf16(head) is not None
 
 
 def _looks_binary(head: bytes) -> bool:
@@ -558,13 +613,24 @@ def _decode(raw: bytes, name: str, encoding: str | None) -> tuple[str, str]:
                 "or pass the file's real encoding (e.g. 'cp1252'), or re-save it as UTF-8."
             ) from None
         return text.lstrip("\ufeff"), encoding
-    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    if raw.startswith(_WIDE_BOMS):
+        wide = "utf-32" if raw.startswith(_WIDE_BOMS[:2]) else "utf-16"
         try:
-            return raw.decode("utf-16"), "utf-16"
+            return raw.decode(wide), wide
         except UnicodeDecodeError as e:
             raise InputError(
-                f"{name} starts with a UTF-16 byte-order mark but is not valid UTF-16 "
-                f"({e.reason} at byte {e.start}). Re-save it as CSV UTF-8."
+                f"{name} starts with a {wide.upper()} byte-order mark but is not valid "
+                f"{wide.upper()} ({e.reason} at byte {e.start}). Re-save it as CSV UTF-8."
+            ) from None
+    wide = _bomless_utf16(raw)
+    if wide:
+        try:
+            return raw.decode(wide), wide
+        except UnicodeDecodeError as e:
+            raise InputError(
+                f"{name} looks like {wide.upper()} text without a byte-order mark but is not "
+                f"valid {wide.upper()} ({e.reason} at byte {e.start}). Pass its encoding "
+                "(--encoding / io.encoding), or re-save it as CSV UTF-8."
             ) from None
     try:
         text = raw.decode("utf-8-sig")
@@ -756,13 +822,18 @@ def _parse_delimited(
         )
     header = [c.strip() for c in records[0]]
     width = len(header)
+    # A header that ends with the delimiter makes an empty last column. When the rows as wide
+    # as the header leave it empty too (every line ends with the delimiter), a row with a field
+    # more that puts a value there is shifted as surely as one with a value past the header.
+    fit = [r[-1] for r in records[1:] if len(r) == width]
+    trailing = width > 1 and header[-1] == "" and bool(fit) and not any(v.strip() for v in fit)
     body: list[list[Any]] = []
     too_long: list[tuple[int, int]] = []
     too_short: list[int] = []
     for row, line in zip(records[1:], starts[1:], strict=True):
         n = len(row)
         if n > width:
-            if any(c.strip() for c in row[width:]):
+            if any(c.strip() for c in row[width:]) or (trailing and row[width - 1].strip()):
                 too_long.append((line + shift, n))
                 continue
             row = row[:width]
@@ -775,9 +846,10 @@ def _parse_delimited(
         lines += ", ..." if len(too_long) > 5 else ""
         ln, n = too_long[0]
         shown = "'\\t'" if delim == "\t" else repr(delim)
+        last = ", the last one empty as the header ends with the delimiter" if trailing else ""
         raise InputError(
-            f"{name}: {len(too_long)} row(s) have more fields than the header's {width} (line(s) "
-            f"{lines}; line {ln} has {n}). A value that contains the delimiter {shown} is "
+            f"{name}: {len(too_long)} row(s) have more fields than the header's {width}{last} "
+            f"(line(s) {lines}; line {ln} has {n}). A value that contains the delimiter {shown} is "
             'probably not quoted: quote such values ("like, this") or re-export the file; if '
             "the delimiter was guessed wrong, pass it explicitly (--delimiter / io.delimiter)."
         )
@@ -1666,9 +1738,8 @@ def detect_columns(
         text_cols = _guess_text(profiles, claimed | meta, notes)
         if not text_cols:
             raise InputError(
-                f"No free-text column found in {source} (columns: {_list_columns(columns)}). "
-                "Looked for headers like comment, feedback, review, verbatim, why or text, and "
-                "for columns of long, varied text. Name the column: " + _HOW_TO_SET["text"]
+                f"No free-text column found in {source} (columns: {_list_columns(columns)})"
+                + _why_no_text(df, profiles, claimed | meta)
             )
     claimed |= set(text_cols)
 
@@ -1788,6 +1859,43 @@ def _kind_by_range(p: _Profile) -> str | None:
     if lo >= 1 and hi <= 7:
         return "ces"
     return None
+
+
+def _why_no_text(df: pd.DataFrame, profiles: dict[str, _Profile], excluded: set[str]) -> str:
+    """The end of the "no free-text column" message: what is wrong, and how to fix it.
+
+    A table without rows, or a column named like text (``comment``) that is empty or holds
+    numbers, is a different problem from a table where nothing looks like text at all.
+    """
+    how = _HOW_TO_SET["text"]
+    if not len(df):
+        return (
+            ": the table has no rows. Check that the export includes the responses, or name "
+            "the column: " + how
+        )
+    named = [
+        c
+        for c, p in profiles.items()
+        if c not in excluded and (_TEXT_STRONG.search(p.label) or _TEXT_WEAK.search(p.label))
+    ]
+    named.sort(key=lambda c: not _TEXT_STRONG.search(profiles[c].label))
+    p = profiles[named[0]] if named else None
+    if p is not None and p.nonnull == 0:
+        return (
+            f": column {p.name!r} is empty in every row. Check that the export includes the "
+            "answers to the open question, or name the column that holds them: " + how
+        )
+    if p is not None and (p.is_numeric_dtype or p.numeric_frac >= 0.5):
+        only = "only" if p.is_numeric_dtype or p.numeric_frac == 1 else "mostly"
+        return (
+            f": column {p.name!r} holds {only} numbers "
+            f"({_value_examples(df.iloc[:, p.position], 3)}), "
+            "not text. Name the column that holds the comments: " + how
+        )
+    return (
+        ". Looked for headers like comment, feedback, review, verbatim, why or text, and for "
+        "columns of long, varied text. Name the column: " + how
+    )
 
 
 def _value_examples(s: pd.Series, n: int = 5) -> str:

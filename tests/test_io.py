@@ -5,6 +5,7 @@ Fixtures come from tests/data/make_fixtures.py.
 
 from __future__ import annotations
 
+import codecs
 import json
 import warnings
 import zipfile
@@ -114,6 +115,28 @@ def test_explicit_encoding_and_delimiter() -> None:
     assert df.shape == (12, 7)
 
 
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_bom(tmp_path: Path, codec: str) -> None:
+    p = tmp_path / "u16.csv"
+    text = "comment,rating\nThe delivery was late,2\nGreat quality – merci,5\n"
+    p.write_bytes(text.encode(codec))
+    for encoding in (None, codec):  # detected, or given explicitly
+        df = _read_quiet(p, encoding=encoding)
+        assert df.attrs["encoding"] == codec
+        assert list(df.columns) == ["comment", "rating"]
+        assert df["comment"].tolist() == ["The delivery was late", "Great quality – merci"]
+
+
+@pytest.mark.parametrize("codec", ["utf-32", "utf-32-be"])
+def test_utf32_with_bom(tmp_path: Path, codec: str) -> None:
+    p = tmp_path / "u32.csv"
+    text = "comment,rating\nThe delivery was late,2\nGreat quality,5\n"
+    p.write_bytes((codecs.BOM_UTF32_BE if codec == "utf-32-be" else b"") + text.encode(codec))
+    df = _read_quiet(p)
+    assert df.attrs["encoding"] == "utf-32"
+    assert list(df.columns) == ["comment", "rating"] and len(df) == 2
+
+
 def test_explicit_wrong_encoding_names_the_line() -> None:
     with pytest.raises(InputError, match=r"not valid utf-8: byte 0x.. on line 4"):
         read_feedback(DATA / "plain_cp1252_semicolon.csv", encoding="utf-8")
@@ -149,6 +172,44 @@ def test_trailing_delimiter_and_duplicate_headers(tmp_path: Path) -> None:
     p.write_text("id,comment,comment,\n1,a b c,x,\n2,d e f,y,\n")
     df = _read_quiet(p)
     assert list(df.columns) == ["id", "comment", "comment.1"]
+
+
+def test_trailing_delimiter_with_an_unquoted_delimiter_is_refused(tmp_path: Path) -> None:
+    lines = ["comment,rating,"] + [f"comment number {i},{i % 5 + 1}," for i in range(8)]
+    lines[6] = "The zipper broke, the seams came apart,1,"  # line 7: one field too many
+    p = tmp_path / "trailing.csv"
+    p.write_text("\n".join(lines) + "\n")
+    with pytest.raises(InputError) as e:
+        read_feedback(p)
+    msg = str(e.value)
+    assert "1 row(s) have more fields than the header's 3" in msg
+    assert "(line(s) 7; line 7 has 4)" in msg and "quote such values" in msg
+    lines[6] = '"The zipper broke, the seams came apart",1,'  # quoted: reads fine
+    p.write_text("\n".join(lines) + "\n")
+    df = _read_quiet(p)
+    assert list(df.columns) == ["comment", "rating"]  # the empty trailing column is dropped
+    assert df["comment"].iloc[5] == "The zipper broke, the seams came apart"
+    assert df["rating"].iloc[5] == "1"
+
+
+def test_unnamed_last_column_with_values_is_kept(tmp_path: Path) -> None:
+    # no trailing-delimiter convention here: the unnamed column holds values, as before
+    p = tmp_path / "notes.csv"
+    p.write_text("id,comment,\n1,good service,\n2,slow reply,see ticket\n3,rude staff,x,\n")
+    df = _read_quiet(p)
+    assert list(df.columns) == ["id", "comment", "Unnamed: 2"]
+    assert df["Unnamed: 2"].tolist()[1:] == ["see ticket", "x"]
+
+
+def test_long_quoted_field_reads(tmp_path: Path) -> None:
+    long = "The zipper broke after one wash. " * 6000  # ~200,000 characters
+    p = tmp_path / "long.csv"
+    pd.DataFrame({"comment": ["Lovely dress", long, "Too small"], "rating": [5, 1, 2]}).to_csv(
+        p, index=False
+    )
+    df = _read_quiet(p)
+    assert df["comment"].tolist() == ["Lovely dress", long, "Too small"]
+    assert df["rating"].tolist() == ["5", "1", "2"]
 
 
 def test_short_rows_padded_with_warning() -> None:
@@ -341,6 +402,25 @@ def test_no_text_column_error() -> None:
     msg = str(e.value)
     assert "No free-text column found in scores.csv (columns: id, score)" in msg
     assert "--text-column" in msg
+
+
+@pytest.mark.parametrize(
+    ("comment", "needle"),
+    [
+        (["", None, " "], "column 'comment' is empty in every row"),
+        (["1", "2", "5"], "column 'comment' holds only numbers ('1', '2', '5'), not text"),
+        ([], "the table has no rows"),
+    ],
+)
+def test_no_text_column_error_says_what_is_wrong(comment: list, needle: str) -> None:
+    df = pd.DataFrame({"comment": comment, "rating": ["4"] * len(comment)}, dtype=object)
+    df.attrs["source"] = "x.csv"
+    with pytest.raises(InputError) as e:
+        detect_columns(df)
+    msg = str(e.value)
+    assert msg.startswith("No free-text column found in x.csv (columns: comment, rating): ")
+    assert needle in msg and "--text-column" in msg
+    assert "Looked for headers like comment" not in msg
 
 
 def test_unknown_score_kind_for_named_column() -> None:

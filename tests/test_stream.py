@@ -67,6 +67,57 @@ def test_an_error_late_in_the_file_names_its_own_line(tmp_path: Path) -> None:
         list(iter_feedback(path, piece_bytes=2000))
 
 
+@pytest.mark.parametrize("piece_bytes", [1, 64, 300])
+@pytest.mark.parametrize("newline", ["\r", "\r\n", "\n"], ids=["cr", "crlf", "lf"])
+def test_pieces_add_up_for_every_line_ending(
+    tmp_path: Path, newline: str, piece_bytes: int
+) -> None:
+    quoted = f'"Late, damaged{newline}and no refund"'
+    rows = ["id,comment,score"] + [
+        f"{i},{quoted if i % 3 == 0 else f'ok {i}'},{i % 5}" for i in range(40)
+    ]
+    path = tmp_path / "endings.csv"
+    path.write_bytes((newline.join(rows) + newline).encode())
+    whole = read_feedback(path)
+    assert len(whole) == 40 and whole["comment"].iloc[0] == f"Late, damaged{newline}and no refund"
+    pieces = list(iter_feedback(path, piece_bytes=piece_bytes))
+    assert len(pieces) > 1
+    pd.testing.assert_frame_equal(pd.concat(pieces, ignore_index=True), whole, check_dtype=False)
+
+
+def test_an_error_late_in_a_cr_only_file_names_its_own_line(tmp_path: Path) -> None:
+    lines = ["id,comment"] + [f"{i},comment {i}" for i in range(200)] + ["201,too,many"]
+    path = tmp_path / "mac.csv"
+    path.write_bytes("\r".join(lines).encode() + b"\r")
+    for read in (read_feedback, lambda p: list(iter_feedback(p, piece_bytes=300))):
+        with pytest.raises(InputError, match=f"line {len(lines)} has 3"):
+            read(path)
+
+
+@pytest.mark.parametrize(
+    ("codec", "encoding"),
+    [("utf-16-le", None), ("utf-16-le", "utf-16-le"), ("utf-16-be", None), ("utf-32", None)],
+)
+def test_utf16_and_utf32_are_read_whole(tmp_path: Path, codec: str, encoding: str | None) -> None:
+    text = "comment,rating\n" + "".join(f"review number {i},{i % 5 + 1}\n" for i in range(200))
+    path = tmp_path / "wide.csv"
+    path.write_bytes(text.encode(codec))
+    pieces = list(iter_feedback(path, piece_bytes=500, encoding=encoding))
+    assert len(pieces) == 1 and list(pieces[0].columns) == ["comment", "rating"]
+    assert len(pieces[0]) == 200
+    pd.testing.assert_frame_equal(pieces[0], read_feedback(path, encoding=encoding))
+
+
+def test_a_long_quoted_field_streams(tmp_path: Path) -> None:
+    long = "The zipper broke after one wash. " * 6000  # ~200,000 characters
+    frame = pd.DataFrame({"comment": ["short one"] * 20 + [long] + ["short two"] * 20})
+    path = tmp_path / "long.csv"
+    frame.to_csv(path, index=False)
+    pieces = list(iter_feedback(path, piece_bytes=100))
+    assert len(pieces) > 1
+    pd.testing.assert_frame_equal(pd.concat(pieces, ignore_index=True), frame, check_dtype=False)
+
+
 def test_parquet_comes_in_row_batches(tmp_path: Path) -> None:
     frame = pd.DataFrame({"comment": [f"review number {i}" for i in range(5000)],
                           "rating": [i % 5 + 1 for i in range(5000)]})  # fmt: skip
