@@ -36,19 +36,30 @@ import math
 import re
 import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from .link import primary_score
-from .metrics import _num, mean_interval, narrow, score_metric, score_values, wilson_interval
+from .metrics import (
+    Estimate,
+    _num,
+    mean_interval,
+    narrow,
+    score_metric,
+    score_values,
+    wilson_interval,
+)
 from .results import analysed
 
 __all__ = [
+    "Periods",
     "apply_corpus_stages",
+    "assign_periods",
     "benjamini_hochberg",
+    "change_interval",
     "choose_period",
     "disagreement",
     "driver_table",
@@ -378,6 +389,20 @@ def parse_dates(values: pd.Series, dayfirst: bool | None = None) -> tuple[pd.Ser
         if getattr(ts.dt, "tz", None) is not None:
             ts = ts.dt.tz_convert("UTC").dt.tz_localize(None)
         return ts, "datetime column"
+    # parse each distinct value once: exports repeat a few hundred dates a million times
+    codes, uniq = pd.factorize(s, use_na_sentinel=True)
+    weight = np.bincount(codes[codes >= 0], minlength=len(uniq))
+    ts_u, note, bad = _parse_distinct(pd.Series(uniq, dtype=object), dayfirst)
+    ts = pd.Series(np.append(ts_u.to_numpy(), np.datetime64("NaT"))[codes].astype(ts_u.dtype),
+                   index=s.index)
+    bad_rows = int(weight[bad].sum())
+    if bad_rows:
+        note += f"; {bad_rows} value(s) could not be read as dates"
+    return ts, note
+
+
+def _parse_distinct(s: pd.Series, dayfirst: bool | None) -> tuple[pd.Series, str, np.ndarray]:
+    """:func:`parse_dates` of distinct values: timestamps, the note, and which were unreadable."""
     strs = s.astype("string").str.strip()
     m = strs.str.extract(_DMY)
     first = pd.to_numeric(m[0], errors="coerce")
@@ -406,10 +431,8 @@ def parse_dates(values: pd.Series, dayfirst: bool | None = None) -> tuple[pd.Ser
                                  format="mixed")
             ts = ts.fillna(ts2) if ts.notna().any() else ts2
     ts = ts.dt.tz_convert("UTC").dt.tz_localize(None)
-    bad = int((ts.isna() & strs.notna() & (strs != "")).sum())
-    if bad:
-        note += f"; {bad} value(s) could not be read as dates"
-    return ts, note
+    bad = (ts.isna() & strs.notna() & (strs != "")).to_numpy(dtype=bool)
+    return ts, note, bad
 
 
 def choose_period(dates: pd.Series, period: str = "auto") -> str:
@@ -429,7 +452,13 @@ _FREQ = {"day": "D", "week": "W-SUN", "month": "M", "quarter": "Q"}  # weeks run
 
 
 def _period_labels(dates: pd.Series, period: str) -> tuple[pd.Series, pd.Series]:
-    p = dates.dt.to_period(_FREQ[period])
+    """Label (``2018-03``, ``2018-W05``, ``2015-02-17``, ``2018Q1``; missing without a date)
+    and start of each date's period, formatted once per distinct date."""
+    if period not in _FREQ:
+        raise ValueError(f"Unknown period {period!r}: expected auto, {', '.join(_FREQ)}. "
+                         "Fix drivers.period in your config.")
+    codes, uniq = pd.factorize(dates, use_na_sentinel=True)
+    p = pd.Series(pd.DatetimeIndex(uniq)).dt.to_period(_FREQ[period])
     start = p.dt.start_time
     if period == "week":
         label = start.dt.strftime("%G-W%V")
@@ -437,7 +466,65 @@ def _period_labels(dates: pd.Series, period: str) -> tuple[pd.Series, pd.Series]
         label = start.dt.strftime("%Y-%m-%d")
     else:
         label = p.astype(str)
-    return label.where(dates.notna(), None), start
+    text = np.append(label.to_numpy(dtype=object), None)[codes]
+    first = np.append(start.to_numpy(), np.datetime64("NaT"))[codes].astype(start.dtype)
+    return (pd.Series(text, index=dates.index, dtype=label.dtype),
+            pd.Series(first, index=dates.index))
+
+
+class Periods(NamedTuple):
+    """What :func:`assign_periods` returns."""
+
+    label: pd.Series  #: period label of each value; missing where it is not a date
+    start: pd.Series  #: first day of each value's period
+    period: str  #: the period used: ``day``, ``week``, ``month`` or ``quarter``
+    note: str  #: how the dates were read (:func:`parse_dates`)
+    dates: pd.Series  #: the parsed dates
+
+
+def assign_periods(values: pd.Series, period: str = "auto",
+                   dayfirst: bool | None = None) -> Periods:
+    """The period of every response: cxnlp's one period rule, used by the trends stage and
+    by the report's period filter and headline change (:func:`cxnlp.views.periods`).
+
+    ``values`` (a date column) are read by :func:`parse_dates` (``dayfirst`` as there) and
+    the period is ``period``, or with ``"auto"`` the one :func:`choose_period` picks for the
+    span (day up to 31 days, week up to 26 weeks, month up to 3 years, else quarter).
+
+    Examples
+    --------
+    >>> p = assign_periods(pd.Series(["2018-01-01", "2018-01-29", None]))
+    >>> p.period, p.label.tolist()
+    ('day', ['2018-01-01', '2018-01-29', nan])
+    """
+    dates, note = parse_dates(values, dayfirst)
+    per = choose_period(dates, period)
+    label, start = _period_labels(dates, per)
+    return Periods(label, start, per, note, dates)
+
+
+def change_interval(current: Estimate, previous: Estimate) -> tuple[float, float]:
+    """Interval of ``current.value − previous.value`` for two independent estimates, from
+    their own intervals (MOVER: Newcombe 1998 for proportions, Zou & Donner 2008)::
+
+        low  = d − √((value₁ − low₁)² + (high₀ − value₀)²)
+        high = d + √((high₁ − value₁)² + (value₀ − low₀)²)
+
+    so the change between two periods has the same kind of interval as each period's score
+    (Wilson for shares, t for means, normal for NPS). NaN when either interval is missing.
+
+    Examples
+    --------
+    >>> from cxnlp.metrics import Estimate
+    >>> change_interval(Estimate(60, 50, 70, 100, 0), Estimate(40, 30, 50, 100, 0))
+    (5.857864376269049, 34.14213562373095)
+    """
+    d = current.value - previous.value
+    low = d - math.hypot(current.value - current.low, previous.high - previous.value)
+    high = d + math.hypot(current.high - current.value, previous.value - previous.low)
+    if math.isnan(low) or math.isnan(high):
+        return (math.nan, math.nan)
+    return (low, high)
 
 
 # --------------------------------------------------------------------------- tests
@@ -528,9 +615,7 @@ def trend_table(
     date_col = columns.get("date")
     if not date_col or date_col not in responses:
         return pd.DataFrame(columns=TREND_COLUMNS), summary
-    dates, note = parse_dates(responses[date_col], dayfirst)
-    per = choose_period(dates, period)
-    label, start = _period_labels(dates, per)
+    label, start, per, note, dates = assign_periods(responses[date_col], period, dayfirst)
     summary.update(period=per, dates=note)
     if label.isna().all():
         return pd.DataFrame(columns=TREND_COLUMNS), summary

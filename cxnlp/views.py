@@ -31,12 +31,14 @@ if TYPE_CHECKING:
 __all__ = [
     "OPTIONAL_TABLES",
     "disagreements",
+    "drivers_settings",
     "emerging_themes",
     "headline_changes",
     "invalid_scores",
     "journey",
     "languages",
     "optional_table",
+    "period_rule",
     "periods",
     "pick",
     "pii_counts",
@@ -130,58 +132,79 @@ def date_column(results: Results) -> str | None:
     return col if col and col in results.responses else None
 
 
-def periods(results: Results) -> pd.Series | None:
-    """Period label (``2024-05``, ``2024-W07`` or ``2024Q2``) of every response, or ``None``.
+#: Shapes of the trends stage's period labels (``cxnlp.drivers.assign_periods``).
+_PERIOD_SHAPES = (("day", r"\d{4}-\d{2}-\d{2}"), ("week", r"\d{4}-W\d{2}"),
+                  ("month", r"\d{4}-\d{2}"), ("quarter", r"\d{4}Q[1-4]"))  # fmt: skip
 
-    The period length follows the date span: weeks up to 10 weeks, months up to two years,
-    quarters beyond. Rows without a parseable date get ``NaN``.
+
+def drivers_settings(results: Results) -> dict[str, Any]:
+    """The run's ``drivers`` settings (``period``, ``dayfirst``, ``min_n``, ``confidence``...)
+    from the manifest's config, defaults filled in for a run without them."""
+    from .config import DriversConfig
+
+    given = ((results.manifest or {}).get("config") or {}).get("drivers") or {}
+    return {**DriversConfig().model_dump(mode="json"), **given}
+
+
+def period_rule(results: Results) -> str:
+    """The period the run's trends use: ``day``, ``week``, ``month``, ``quarter`` or ``auto``.
+
+    In order: the period the trends stage resolved (``metrics["trends"]["period"]``), the shape
+    of the ``trends`` table's period labels (``2018-W05`` → week), the run's
+    ``drivers.period`` setting; ``auto`` (pick from the span) when none says. Both the trends
+    stage and :func:`periods` then go through :func:`cxnlp.drivers.assign_periods`, so the
+    report's period filter and headline change use the periods of the trends table.
     """
+    resolved = ((results.metrics or {}).get("trends") or {}).get("period")
+    if resolved in {name for name, _ in _PERIOD_SHAPES}:
+        return str(resolved)
+    tr = optional_table(results, "trends")
+    if tr is not None and "period" in tr:
+        labels = tr["period"].dropna().astype(str).unique()
+        for name, shape in _PERIOD_SHAPES:
+            if len(labels) and all(re.fullmatch(shape, lab) for lab in labels):
+                return name
+    return str(drivers_settings(results).get("period") or "auto")
+
+
+def periods(results: Results) -> pd.Series | None:
+    """Period label (``2024-05-17``, ``2024-W07``, ``2024-05`` or ``2024Q2``) of every response,
+    or ``None`` without a date column (or without one readable date).
+
+    The periods are the trends stage's (:func:`period_rule`, then
+    :func:`cxnlp.drivers.assign_periods` with the run's ``drivers.dayfirst``): day up to 31
+    days, week up to 26 weeks, month up to 3 years, else quarter, unless ``drivers.period``
+    forces one. Rows without a readable date get a missing label; ``attrs["freq"]`` is the
+    period (``day``, ``week``, ``month`` or ``quarter``).
+    """
+    from .drivers import assign_periods
+
     col = date_column(results)
     if col is None:
         return None
-    # parse each distinct value once: exports repeat a few hundred dates a million times
-    codes, uniq = pd.factorize(results.responses[col], use_na_sentinel=True)
-    weight = np.bincount(codes[codes >= 0], minlength=len(uniq))
-    raw = pd.Series(uniq)
-    dates = raw if pd.api.types.is_datetime64_any_dtype(raw) else None
-    if dates is None:
-        text = raw.astype("string")
-        dates = pd.to_datetime(text, errors="coerce", format="mixed")
-        iso = (text.str.match(r"^\d{4}-\d{2}-\d{2}", na=False) * weight).sum() / max(
-            weight.sum(), 1
-        )
-        if iso < 0.5:  # day-first exports (dd/mm/yyyy) are the norm outside the US
-            day_first = pd.to_datetime(text, errors="coerce", dayfirst=True, format="mixed")
-            if (day_first.notna() * weight).sum() >= (dates.notna() * weight).sum():
-                dates = day_first
-    if getattr(dates.dt, "tz", None) is not None:
-        dates = dates.dt.tz_localize(None)
-    valid = dates.dropna()
-    if valid.empty:
+    found = assign_periods(results.responses[col], period_rule(results),
+                           drivers_settings(results).get("dayfirst"))  # fmt: skip
+    if found.label.isna().all():
         return None
-    span = (valid.max() - valid.min()).days
-    freq = "W" if span <= 70 else "M" if span <= 730 else "Q"
-    labels = dates.dt.to_period(freq).astype(str).where(dates.notna())
-    if freq == "W":
-        iso_week = dates.dt.isocalendar()
-        labels = (
-            iso_week["year"].astype("string")
-            + "-W"
-            + iso_week["week"].astype("string").str.zfill(2)
-        ).where(dates.notna())
-    per_value = np.append(labels.to_numpy(dtype=object), np.nan)  # code -1: no date
-    out = pd.Series(per_value[codes], index=results.responses.index, name="period")
-    out.attrs["freq"] = {"W": "week", "M": "month", "Q": "quarter"}[freq]
+    out = found.label.rename("period")
+    out.attrs["freq"] = found.period
     return out
 
 
 def headline_changes(results: Results) -> dict[str, dict[str, Any]]:
-    """Each score's value in the latest period against the one before, with both intervals.
+    """Each score's value in the latest period against the one before, with both intervals
+    and the interval of the change.
 
-    Returns ``{column: {"period", "previous_period", "value", "low", "high", "n",
-    "previous", "previous_low", "previous_high", "previous_n", "delta", "unit"}}``; empty
+    The periods are :func:`periods`' (the trends stage's). Returns ``{column: {"kind",
+    "unit", "period_unit", "period", "previous_period", "value", "low", "high", "n",
+    "previous", "previous_low", "previous_high", "previous_n", "delta", "delta_low",
+    "delta_high", "confidence", "min_n", "small"}}``: intervals at ``drivers.confidence``,
+    the change's from both periods' intervals (:func:`cxnlp.drivers.change_interval`), and
+    ``small`` when either period has fewer than ``drivers.min_n`` valid scores. Empty
     without a date column or with fewer than two periods.
     """
+    from .drivers import change_interval
+
     per = periods(results)
     if per is None:
         return {}
@@ -189,19 +212,25 @@ def headline_changes(results: Results) -> dict[str, dict[str, Any]]:
     if len(labels) < 2:
         return {}
     cur, prev = labels[-1], labels[-2]
+    settings = drivers_settings(results)
+    confidence, min_n = float(settings["confidence"]), int(settings["min_n"])
     out: dict[str, dict[str, Any]] = {}
     for col, kind in ((results.columns or {}).get("scores") or {}).items():
         if col not in results.responses:
             continue
-        a = score_metric(results.responses.loc[per == cur, col], kind)
-        b = score_metric(results.responses.loc[per == prev, col], kind)
+        a = score_metric(results.responses.loc[(per == cur).to_numpy(), col], kind, confidence)
+        b = score_metric(results.responses.loc[(per == prev).to_numpy(), col], kind, confidence)
         if a.n == 0 or b.n == 0:
             continue
+        low, high = change_interval(a, b)
         out[col] = {
-            "kind": kind, "unit": a.unit, "period": cur, "previous_period": prev,
+            "kind": kind, "unit": a.unit, "period_unit": per.attrs["freq"], "period": cur,
+            "previous_period": prev,
             "value": a.value, "low": a.low, "high": a.high, "n": a.n,
             "previous": b.value, "previous_low": b.low, "previous_high": b.high,
-            "previous_n": b.n, "delta": a.value - b.value,
+            "previous_n": b.n, "delta": a.value - b.value, "delta_low": low,
+            "delta_high": high, "confidence": confidence, "min_n": min_n,
+            "small": a.n < min_n or b.n < min_n,
         }  # fmt: skip
     return out
 

@@ -11,7 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cxnlp.drivers import (
+    assign_periods,
     benjamini_hochberg,
+    change_interval,
     choose_period,
     disagreement,
     driver_table,
@@ -21,7 +23,7 @@ from cxnlp.drivers import (
     relative_weights,
     trend_table,
 )
-from cxnlp.metrics import nps, score_values
+from cxnlp.metrics import Estimate, nps, score_values, wilson_interval
 
 # 10 NPS answers; theme "billing" is mentioned by rows 3, 4 and 9 (all detractors).
 SCORES = [10, 10, 8, 3, 2, 9, 7, 8, 9, 0]
@@ -272,9 +274,51 @@ def test_pipeline_fills_the_tables(analyzer, tmp_path):
     assert not res.drivers.empty and "impact" in res.drivers
     assert set(res.trends["kind"]) >= {"volume", "score", "theme"}
     assert "day first" in res.metrics["trends"]["dates"]
+    from cxnlp import views  # the report's periods are the trends'
+
+    per = views.periods(res)
+    assert per.attrs["freq"] == res.metrics["trends"]["period"]
+    assert sorted(per.dropna().unique()) == sorted(res.trends["period"].unique())
     for key in ("touchpoints", "churn", "drivers", "trends", "disagreement"):
         assert key in res.metrics
     res.save(tmp_path, report=False)
     back = Results.load(tmp_path)
     assert len(back.drivers) == len(res.drivers) and len(back.churn) == len(res.churn)
     assert len(back.touchpoints) == len(res.touchpoints) and len(back.trends) == len(res.trends)
+
+
+def test_assign_periods_is_the_trends_rule():
+    values = pd.Series([f"2018-03-{d:02d}" for d in range(1, 30)] + [None])  # a 28-day span
+    found = assign_periods(values)
+    assert found.period == "day" and found.label.iloc[0] == "2018-03-01"
+    assert pd.isna(found.label.iloc[-1]) and found.note == "ISO or named-month dates"
+    responses = pd.DataFrame({"row_id": range(30), "status": "ok", "date": values})
+    table, summary = trend_table(responses, pd.DataFrame(columns=["row_id", "theme"]),
+                                 {"date": "date"})
+    assert summary["period"] == "day"
+    assert table["period"].unique().tolist() == found.label.dropna().tolist()
+    forced = assign_periods(values, "quarter")
+    assert forced.period == "quarter" and set(forced.label.dropna()) == {"2018Q1"}
+    weeks = assign_periods(pd.Series(["2018-12-31", "2018-01-01", "2018-06-30"]), "week")
+    assert weeks.label.tolist() == ["2019-W01", "2018-W01", "2018-W26"]  # ISO weeks
+    with pytest.raises(ValueError, match="drivers.period"):
+        assign_periods(values, "fortnight")
+
+
+def test_parse_dates_counts_unreadable_rows_not_distinct_values():
+    values = pd.Series(["soon", "soon", "2018-01-02", "", None], index=[4, 3, 2, 1, 0])
+    d, note = parse_dates(values)
+    assert "2 value(s) could not be read" in note
+    assert d.index.tolist() == [4, 3, 2, 1, 0] and d[2] == pd.Timestamp("2018-01-02")
+    assert d.isna().tolist() == [True, True, False, True, True]
+
+
+def test_change_interval_is_newcombes_for_two_proportions():
+    # Newcombe (1998), method 10, example (a): 56/70 - 48/80 = 0.2, CI 0.0524 to 0.3339
+    a = Estimate(56 / 70, *wilson_interval(56, 70), 70, 0)
+    b = Estimate(48 / 80, *wilson_interval(48, 80), 80, 0)
+    assert change_interval(a, b) == pytest.approx((0.0524, 0.3339), abs=1e-4)
+    # symmetric intervals (NPS, t): the change is d ± sqrt(h1² + h0²)
+    d = change_interval(Estimate(10, 4, 16, 50, 0), Estimate(5, 1, 9, 50, 0))
+    assert d == pytest.approx((5 - math.hypot(6, 4), 5 + math.hypot(6, 4)))
+    assert all(math.isnan(x) for x in change_interval(Estimate(1, math.nan, math.nan, 1, 0), b))

@@ -516,3 +516,131 @@ def test_notebooks_are_generated_and_output_free():
         assert nb == make.build(name, cells), "regenerate: python notebooks/make_notebooks.py"
         code = [c for c in nb.cells if c.cell_type == "code"]
         assert all(not c.outputs and c.execution_count is None for c in code), name
+
+
+# --------------------------------------------------------------------------- periods: one rule
+
+
+def dated_results(
+    dates, *, period: str = "auto", min_n: int = 30, trends: bool = True, scores=None
+) -> Results:
+    """Results over ``dates`` with an NPS column; ``trends`` runs the trends stage as
+    ``apply_corpus_stages`` does (its table and ``metrics["trends"]``)."""
+    from cxnlp.drivers import trend_table
+
+    n = len(dates)
+    scores = [(10, 9, 7, 3, 0, 10, 8)[i % 7] for i in range(n)] if scores is None else scores
+    responses = pd.DataFrame({"row_id": range(n), "status": "ok", "text": "fine",
+                              "nps": scores, "date": list(dates), "sentiment": "neutral",
+                              "p_negative": 0.1, "p_neutral": 0.8, "p_positive": 0.1})  # fmt: skip
+    cols = {"text": ["text"], "scores": {"nps": "nps"}, "date": "date", "segments": []}
+    manifest = {"config": {"drivers": {"period": period, "min_n": min_n}}}
+    r = Results(responses=responses, columns=cols, manifest=manifest)
+    r.metrics = summarize(r)
+    if trends:
+        r.trends, r.metrics["trends"] = trend_table(responses, r.mentions, cols, period=period,
+                                                    min_n=min_n)  # fmt: skip
+    return r
+
+
+def _days(start: str, days: int, per_day: int = 1) -> list[str]:
+    return [d.strftime("%Y-%m-%d") for d in pd.date_range(start, periods=days)
+            for _ in range(per_day)]  # fmt: skip
+
+
+def _filter_unit(html: str) -> str:
+    return re.search(r'<label for="filter-period">(.*?)</label>', html).group(1)
+
+
+def _period_options(html: str) -> list[str]:
+    select = html.split('id="filter-period"', 1)[1].split("</select>", 1)[0]
+    return re.findall(r'<option value="([^"]+)">', select)
+
+
+def test_28_day_span_gives_daily_periods_in_trends_and_report():
+    r = dated_results(_days("2025-03-01", 29, per_day=2))  # 28 days between first and last
+    trend_periods = sorted(r.trends["period"].unique())
+    assert r.metrics["trends"]["period"] == "day" and len(trend_periods) == 29
+    html = render_html(r)
+    assert _filter_unit(html) == "Day"
+    assert _period_options(html) == trend_periods
+    assert "vs 2025-03-28 (" in section(html, "headline")
+    assert "2025-03-29: " in section(html, "headline")
+
+
+def test_report_periods_follow_the_documented_rule_without_a_trends_stage():
+    """A Results built by hand (no trends table or metrics) still gets the trends' periods:
+    day up to 31 days, week up to 26 weeks, month up to 3 years, else quarter."""
+    from cxnlp import views
+
+    for days, unit in ((29, "day"), (120, "week"), (900, "month"), (1200, "quarter")):
+        r = dated_results(_days("2020-01-01", days), trends=False)
+        assert views.periods(r).attrs["freq"] == unit, days
+        assert _filter_unit(render_html(r)) == unit.capitalize()
+
+
+def test_drivers_period_quarter_changes_the_headline_comparison():
+    dates = _days("2024-10-01", 182)  # 181 days: weekly when left to the span
+    auto = dated_results(dates)
+    assert auto.metrics["trends"]["period"] == "week"
+    assert "vs 2025-W13 (" in section(render_html(auto), "headline")
+    quarter = dated_results(dates, period="quarter")
+    assert quarter.metrics["trends"]["period"] == "quarter"
+    html = render_html(quarter)
+    assert "vs 2024Q4 (" in section(html, "headline") and "2025Q1: " in section(html, "headline")
+    assert _filter_unit(html) == "Quarter" and _period_options(html) == ["2024Q4", "2025Q1"]
+    # the setting alone (a run without the trends stage's metrics) gives the same periods
+    configured = dated_results(dates, period="quarter", trends=False)
+    assert section(render_html(configured), "headline") == section(html, "headline")
+
+
+def test_headline_change_is_the_trends_scores_with_an_interval():
+    from cxnlp import views
+
+    r = dated_results(_days("2025-01-01", 90, per_day=3))
+    change = views.headline_changes(r)["nps"]
+    scores = r.trends[r.trends["kind"] == "score"].set_index("period")
+    assert change["period_unit"] == "week"
+    cur, prev = scores.loc[change["period"]], scores.loc[change["previous_period"]]
+    assert [change[k] for k in ("value", "low", "high", "n")] == pytest.approx(
+        [cur["value"], cur["low"], cur["high"], cur["n"]]
+    )
+    assert [change[k] for k in ("previous", "previous_low", "previous_high", "previous_n")] == (
+        pytest.approx([prev["value"], prev["low"], prev["high"], prev["n"]])
+    )
+    assert change["period"] == scores.index.max()  # the latest two of the trends' periods
+    assert change["delta_low"] <= change["delta"] <= change["delta_high"]
+    head = section(render_html(r), "headline")
+    assert f"(95% CI {change['delta_low']:+.0f} to {change['delta_high']:+.0f}) vs" in head
+
+
+def test_small_period_in_the_headline_change_is_flagged():
+    # 40 answers in February, 5 in March: March is under drivers.min_n = 30
+    dates = ["2025-02-10"] * 40 + ["2025-03-03"] * 5
+    r = dated_results(dates, period="month")
+    head = section(render_html(r), "headline")
+    assert "Few responses (n &lt; 30, drivers.min_n) in 2025-03: read the change" in head
+    assert 'class="detail small"' in head
+    # a small *previous* period is flagged as well
+    r = dated_results(["2025-02-10"] * 5 + ["2025-03-03"] * 40, period="month")
+    assert "drivers.min_n) in 2025-02: " in section(render_html(r), "headline")
+    # drivers.min_n is the run's setting
+    r = dated_results(dates, period="month", min_n=5)
+    assert "Few responses" not in section(render_html(r), "headline")
+
+
+def test_headline_from_disk_matches_the_run(tmp_path):
+    from cxnlp import views
+
+    r = dated_results(_days("2025-03-01", 20), period="week")
+    r.save(tmp_path, report=False)
+    back = Results.load(tmp_path)
+    assert views.period_rule(back) == "week"
+    assert section(render_html(back), "headline") == section(render_html(r), "headline")
+
+
+def test_single_period_says_why_there_is_no_change():
+    html = render_html(dated_results(["2025-03-03"] * 12))
+    assert "the dates cover a single day" in section(html, "headline")
+    html = render_html(dated_results(["not a date"] * 12))
+    assert "could be read" in section(html, "headline")

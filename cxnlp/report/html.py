@@ -279,6 +279,7 @@ def _context(results: Results, title: str, examples_per_sentiment: int) -> dict[
     manifest = results.manifest or {}
     extra = _sections(results, segments, charts)
     _add_changes(results, cards := _cards(metrics))
+    change_note = _change_note(results, cards)
     verbatims = _verbatims(results, examples_per_sentiment)
     for group in verbatims:
         for item in group["items"]:
@@ -294,6 +295,7 @@ def _context(results: Results, title: str, examples_per_sentiment: int) -> dict[
         "colors": COLORS,
         "font_family": FONT_FAMILY,
         "cards": cards,
+        "change_note": change_note,
         "charts": charts,
         "score_columns": scores,
         "segment_column": segments[0] if segments else None,
@@ -315,22 +317,54 @@ def _any_chart(charts: dict[str, Any]) -> bool:
 
 
 def _add_changes(results: Results, cards: list[dict[str, Any]]) -> None:
-    """Attach "change vs the previous period" to each score card (needs a date column)."""
+    """Attach "change vs the previous period" to each score card (needs a date column): the
+    latest two of the trends stage's periods, the change's interval, and a "Few responses"
+    flag when either period has fewer than ``drivers.min_n`` valid scores."""
     changes = views.headline_changes(results)
     for card in cards:
-        card["change"], card["change_dir"] = None, ""
+        card["change"], card["change_dir"], card["change_small"] = None, "", None
         c = changes.get(card["column"])
         if not c:
             continue
         digits = 2 if c["unit"] == "mean" else 0
         suffix = "%" if c["unit"] == "percent" else ""
         unit = " pts" if c["unit"] in ("points", "percent") else ""
+        ci = (
+            ""
+            if math.isnan(c["delta_low"])
+            else f" ({c['confidence']:.0%} CI {c['delta_low']:+.{digits}f} to "
+            f"{c['delta_high']:+.{digits}f})"
+        )
         card["change"] = (
-            f"{c['delta']:+.{digits}f}{unit} vs {c['previous_period']} "
+            f"{c['delta']:+.{digits}f}{unit}{ci} vs {c['previous_period']} "
             f"({c['previous']:.{digits}f}{suffix}, n = {c['previous_n']:,}); "
             f"{c['period']}: {c['value']:.{digits}f}{suffix}, n = {c['n']:,}"
         )
         card["change_dir"] = "up" if c["delta"] > 0 else "down" if c["delta"] < 0 else "flat"
+        if c["small"]:
+            few = [p for p, n in ((c["previous_period"], c["previous_n"]), (c["period"], c["n"]))
+                   if n < c["min_n"]]  # fmt: skip
+            card["change_small"] = (
+                f"Few responses (n < {c['min_n']:,}, drivers.min_n) in {' and '.join(few)}: "
+                "read the change with care."
+            )
+
+
+def _change_note(results: Results, cards: list[dict[str, Any]]) -> str | None:
+    """Why the score cards show no change vs the previous period (``None`` when one does)."""
+    if not cards or any(card["change"] for card in cards):
+        return None
+    if views.date_column(results) is None:
+        return ("No change vs the previous period: this export has no date column (map one "
+                "with --date-column).")  # fmt: skip
+    per = views.periods(results)
+    if per is None:
+        return "No change vs the previous period: no value of the date column could be read."
+    unit = per.attrs.get("freq", "period")
+    if per.nunique() < 2:
+        return f"No change vs the previous period: the dates cover a single {unit}."
+    return (f"No change vs the previous period: the latest two {unit}s do not both have "
+            "valid scores.")  # fmt: skip
 
 
 def _cell(value: Any, fmt: str = "") -> str:
