@@ -175,9 +175,10 @@ class DriversConfig(_Strict):
 
     ``score_column``: the outcome (``None``: the first NPS, CSAT, CES, rating or recommend
     column; without one, the mean text ``sentiment_score``). ``min_n``: cells with fewer
-    responses are flagged ``small`` (never hidden). ``period``: ``auto`` picks day, week or
-    month from the date span; ``dayfirst``: ``None`` decides from the values (``13/01``
-    means day first), ambiguous dates are read month first unless set to ``true``.
+    responses are flagged ``small`` (never hidden). ``period``: ``auto`` picks day, week, month
+    or quarter from the date span (the report's period filter uses the same); ``dayfirst``:
+    ``None`` decides from the values (``13/01`` means day first), ambiguous dates are read
+    month first unless set to ``true``.
     """
 
     score_column: str | None = None
