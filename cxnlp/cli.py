@@ -243,18 +243,10 @@ def analyze(
         )
         written = results.save(out)
     else:
-        if not Path(input).exists():
-            import glob
+        from .io import require_file
 
-            from .errors import InputError
-
-            if glob.has_magic(input) and (matched := glob.glob(input)):
-                raise InputError(
-                    f"{input} is a pattern matching {len(matched)} file(s): a glob runs on Dask. "
-                    "Add --dask-workers N (a local cluster) or --scheduler ADDRESS, or pass "
-                    "one file."
-                )
-            raise InputError(f"Input file not found: {input}. Check the path.")
+        require_file(input, "a glob runs on Dask. Add --dask-workers N (a local cluster) or "
+                     "--scheduler ADDRESS, or pass one file.")  # fmt: skip
 
         def opened(src: Any, store: Any) -> None:
             rows = f"{src.total:,} rows" if src.total is not None else "a large export in pieces"
@@ -559,12 +551,12 @@ def codeframe_suggest(
     """Propose a codeframe (YAML you edit) from the topics discovered in an export."""
     from .config import apply_overrides, load_config
     from .errors import InputError
+    from .io import require_file
     from .pipeline import Analyzer
     from .themes import Codeframe
     from .topics import suggest_codeframe, topics_available
 
-    if not Path(input).exists():
-        raise InputError(f"Input file not found: {input}. Check the path.")
+    require_file(input, "`codeframe suggest` reads one export. Pass one file.")
     if not topics_available():
         raise InputError("Topic discovery needs BERTopic: pip install 'cxnlp[topics]'.")
     cfg = apply_overrides(

@@ -117,6 +117,18 @@ class ReadWarning(UserWarning):
 # --------------------------------------------------------------------------------------------
 
 
+def require_file(path: str | os.PathLike[str], glob_hint: str) -> None:
+    """Refuse a path that is not there, saying what to do; a glob that matches files is not a
+    typo, so it gets ``glob_hint`` (where globs do run) instead of "not found"."""
+    import glob
+
+    if Path(path).exists():
+        return
+    if glob.has_magic(str(path)) and (matched := glob.glob(str(path))):
+        raise InputError(f"{path} is a pattern matching {len(matched)} file(s): {glob_hint}")
+    raise InputError(f"Input file not found: {path}. Check the path.")
+
+
 def read_feedback(
     path: str | os.PathLike[str],
     *,

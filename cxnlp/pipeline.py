@@ -704,6 +704,7 @@ def analyze(
     ... # doctest: +SKIP
     >>> res.responses[["row_id", "status", "sentiment"]]  # doctest: +SKIP
     """
-    if isinstance(data, (str, Path)) and not Path(data).exists():
-        raise InputError(f"Input file not found: {data}. Check the path.")
+    if isinstance(data, (str, os.PathLike)):
+        cxio.require_file(data, "cxnlp.analyze reads one file. Pass one file, or run the glob "
+                          "on Dask: cxnlp.backends.dask.analyze(pattern, workers=N).")  # fmt: skip
     return Analyzer(config).analyze(data, **overrides)

@@ -109,6 +109,7 @@ def test_output_folder_and_option_mistakes_are_one_line(tmp_path):
         "--dask-workers N": ["analyze", str(tmp_path / "*.csv"), "--out", str(tmp_path / "o")],
         "does not checkpoint": ["analyze", str(src), "--dask-workers", "1", "--resume",
                                 "--out", str(tmp_path / "o")],  # fmt: skip
+        "reads one export": ["codeframe", "suggest", str(tmp_path / "*.csv")],
     }
     for says, args in cases.items():
         res = runner.invoke(app, args)

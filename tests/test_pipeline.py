@@ -142,6 +142,9 @@ def test_any_dataframe_columns(analyzer):
 def test_missing_file_and_column_are_clear(analyzer, messy, tmp_path):
     with pytest.raises(InputError, match="not found"):
         cxnlp.analyze(tmp_path / "nope.csv")
+    messy.to_csv(tmp_path / "a.csv", index=False)
+    with pytest.raises(InputError, match=r"matching 1 file\(s\).*backends.dask.analyze"):
+        cxnlp.analyze(str(tmp_path / "*.csv"))
     with pytest.raises(InputError, match="comments"):
         analyzer.analyze(messy, text_column="comments")
     with pytest.raises(InputError, match=r"a Series: pass series.to_frame\('comment'\)"):
