@@ -467,7 +467,7 @@ def plot_journey(results: Results) -> go.Figure:
     parts = []
     if "sentiment_score" in df:
         s = pd.to_numeric(df["sentiment_score"], errors="coerce")
-        n = df["mentions"] if "mentions" in df else pd.Series([None] * len(df))
+        n = df["responses"] if "responses" in df else pd.Series([None] * len(df))
         fig.add_trace(go.Bar(
             x=x, y=s, name="aspect sentiment",
             marker_color=[_RED if v < -0.05 else _GREEN if v > 0.05 else _GREY

@@ -305,7 +305,7 @@ def _first_score(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def journey(results: Results) -> pd.DataFrame:
-    """Touchpoints in journey order: ``touchpoint``, ``mentions`` (responses mentioning the
+    """Touchpoints in journey order: ``touchpoint``, ``responses`` (responses mentioning the
     stage), ``sentiment_score``, ``negative`` share, and score columns when known.
 
     From ``Results.touchpoints`` when present; otherwise derived from the mentions through the
@@ -321,11 +321,11 @@ def journey(results: Results) -> pd.DataFrame:
         name = pick(df, "touchpoint", "stage", "name")
         if name and name != "touchpoint":
             df = df.rename(columns={name: "touchpoint"})
-        # "mentions" here means responses that mention the stage (as derived below); the
-        # table's own "mentions" counts sentence-level mentions, several per response
-        n = pick(df, "responses", "n", "volume", "count", "mentions")
-        if n and n != "mentions":
-            df = df.drop(columns=["mentions"], errors="ignore").rename(columns={n: "mentions"})
+        # responses that mention the stage; the table's "mentions" (sentence-level, several
+        # per response) keeps its name, as in touchpoints.csv
+        n = pick(df, "responses", "n", "volume", "count")
+        if n and n != "responses":
+            df = df.rename(columns={n: "responses"})
         s = pick(df, "sentiment_score", "mean_sentiment", "sentiment")
         if s and s != "sentiment_score" and pd.api.types.is_numeric_dtype(df[s]):
             df = df.rename(columns={s: "sentiment_score"})
@@ -337,14 +337,14 @@ def journey(results: Results) -> pd.DataFrame:
     cf = _codeframe(results)
     m = results.mentions
     if cf is None or m is None or m.empty:
-        return pd.DataFrame(columns=["touchpoint", "mentions", "sentiment_score", "negative"])
+        return pd.DataFrame(columns=["touchpoint", "responses", "sentiment_score", "negative"])
     tmap = {t.id: t.touchpoint for t in cf.themes if t.touchpoint}
     m = m.assign(touchpoint=m["theme"].map(tmap)).dropna(subset=["touchpoint"])
     if m.empty:
-        return pd.DataFrame(columns=["touchpoint", "mentions", "sentiment_score", "negative"])
+        return pd.DataFrame(columns=["touchpoint", "responses", "sentiment_score", "negative"])
     g = m.groupby("touchpoint")
     df = pd.DataFrame({
-        "mentions": g["row_id"].nunique(),
+        "responses": g["row_id"].nunique(),
         "sentiment_score": pd.to_numeric(m["sentiment_score"], errors="coerce")
         .groupby(m["touchpoint"]).mean(),
         "negative": (m["sentiment"].astype(str) == "negative").groupby(m["touchpoint"]).mean(),

@@ -488,12 +488,21 @@ def test_renders_the_linking_and_drivers_schemas(tmp_path):
     assert "Theme trends" in em and "0.02" in em
     journey = section(html, "journey")
     assert "order" in journey and "support" not in journey  # the export column wins
+    # the journey counts responses under that name, beside the sentence-level mentions, as
+    # touchpoints.csv does (the Excel sheet once called responses "mentions")
+    r.touchpoints["mentions"] = [5, 7, 30]
+    from cxnlp import views
+
+    assert views.journey(r)[["responses", "mentions"]].values.tolist() == [[12, 30]]
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(r.to_excel(tmp_path / "tp.xlsx"))["touchpoints"]
+    tp = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert {"responses", "mentions"} <= set(tp[0]) and tp[1][tp[0].index("responses")] == 12
     from cxnlp.plotting import plot_churn, plot_theme_trends
 
     assert "Poor service 100%" in figure_description(plot_churn(r))
     assert {t.name for t in plot_theme_trends(r).data} == {"service", "delivery"}
-    import openpyxl
-
     drivers = openpyxl.load_workbook(r.to_excel(tmp_path / "r.xlsx"))["drivers"]
     sentiment = [c.value for c in drivers["C"][1:]]  # overall rows first: the matrix plots them
     assert [c.value for c in drivers[1]][2] == "sentiment"

@@ -417,7 +417,7 @@ def _table(
 
 
 #: Columns shown for the linking / drivers / topics tables (others stay in the CSV/XLSX).
-_JOURNEY_COLS = {"touchpoint": ("Touchpoint", ""), "mentions": ("Responses", ""),
+_JOURNEY_COLS = {"touchpoint": ("Touchpoint", ""), "responses": ("Responses", ""),
                  "share": ("Share", "pct"),
                  "sentiment_score": ("Sentiment", "signed"), "negative": ("Negative", "pct"),
                  "score_metric": ("Metric", ""), "score": ("Score", ""),
