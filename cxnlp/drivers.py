@@ -334,7 +334,8 @@ def disagreement(responses: pd.DataFrame, columns: Mapping[str, Any],
     rating top two stars, recommend yes) whose text has ``p_negative ≥ threshold`` is
     "promoter score (10) with negative text"; a low score (NPS 0-6, CSAT ≤ 2, CES ≤ 3,
     rating ≤ 2, recommend no) with ``p_positive ≥ threshold`` is "detractor score (2) with
-    positive text". Rows without analysed text or a valid score are ``None``.
+    positive text". Rows without analysed text or a valid score are ``None``, and so are
+    ``mixed`` texts: praise and complaint in one answer explain either score.
     """
     out = pd.Series([None] * len(responses), index=responses.index, dtype=object,
                     name="disagreement")
@@ -357,6 +358,8 @@ def disagreement(responses: pd.DataFrame, columns: Mapping[str, Any],
     pn = pd.to_numeric(responses["p_negative"], errors="coerce").to_numpy(float)
     pp = pd.to_numeric(responses["p_positive"], errors="coerce").to_numpy(float)
     analysed_rows = analysed(responses)
+    if "sentiment" in responses:
+        analysed_rows &= (responses["sentiment"].astype(str) != "mixed").to_numpy()
     raw = [f"{v:g}" if isinstance(v, (int, float, np.number)) else str(v)
            for v in responses[col].to_numpy()]
     for i in np.flatnonzero(analysed_rows & high & (pn >= threshold)):

@@ -24,7 +24,7 @@ def analysed(responses: pd.DataFrame) -> np.ndarray:
     """
     if "status" not in responses:
         return np.ones(len(responses), bool)
-    return responses["status"].astype(str).isin(ANALYSED).to_numpy()
+    return responses["status"].astype(str).isin(ANALYSED).to_numpy(dtype=bool, copy=True)
 
 #: Columns of the sentence table (one row per sentence of an analysed response).
 SENTENCE_COLUMNS = [

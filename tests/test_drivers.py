@@ -135,6 +135,8 @@ def test_disagreement_flags():
     assert flags[2] is None and flags[3] is None  # agreeing; passive
     assert flags[4] is None  # no analysed text
     assert disagreement(r, {"scores": {}}).isna().all()
+    r["sentiment"] = ["mixed", "mixed", "positive", "negative", None]
+    assert disagreement(r, {"scores": {"nps": "nps"}}).isna().all()  # mixed text explains both
 
 
 def test_disagreement_with_the_real_models(analyzer):
