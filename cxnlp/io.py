@@ -973,11 +973,15 @@ def _read_xlsx(
                 )
             rows = _sheet_rows(wb[chosen])
         else:
+            # the first sheet with a header and at least one row under it: a cover sheet
+            # ("About this export", one line) is not the data
             chosen, rows = names[0], []
             with_data: list[str] = []
             for n in names:
                 r = _sheet_rows(wb[n])
-                if r:
+                if r and not rows:  # a sheet with only a header, until one has rows
+                    chosen, rows = n, r
+                if len(r) > 1:
                     if not with_data:
                         chosen, rows = n, r
                     with_data.append(n)
@@ -1727,6 +1731,21 @@ def detect_columns(
             if kind:
                 score_map[col] = kind
                 notes.append(f"score {col!r} -> {kind}: {why}")
+            elif p.nonnull and p.numeric_frac >= 0.2 and any(
+                rx.search(p.label) for rx in (_NPS, _CSAT, _CES, _RATING)
+            ):  # named like a score, but its values are not one: say so rather than drop it
+                found = (
+                    f"only {p.numeric_frac:.0%} of its values are numbers"
+                    if p.numeric_frac < 0.8
+                    else f"its values ({np.nanmin(p.nums):g} to {np.nanmax(p.nums):g}) fit no "
+                    "score scale"
+                )
+                notes.append(
+                    f"{col!r} is named like a score but {found} "
+                    f"({_value_examples(df.iloc[:, p.position], 3)}): not used. To use it, pass "
+                    f"--score-column '{col}=KIND' (nps, csat, ces, rating, recommend); values "
+                    "that do not fit are then explained row by row."
+                )
     claimed |= set(score_map)
 
     # --- date

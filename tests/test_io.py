@@ -625,3 +625,37 @@ def test_real_exports(rel: str, text: str, scores: dict[str, str]) -> None:
     df = read_feedback(SHARED / rel)
     cm = detect_columns(df)
     assert cm.text[0] == text and cm.scores == scores
+
+
+def test_a_column_named_like_a_score_that_is_not_one_is_noted():
+    """A score column is never dropped silently: when its values do not fit a scale, the
+    mapping's notes say so and how to force it."""
+    comments = ["Great service and lovely staff"] * 6 + ["Terrible wait times on the phone"] * 6
+    df = pd.DataFrame({
+        "comment": comments,
+        "nps": ["10", "n/a", "3", "unknown", "9", "skip", "8", "none", "1", "--", "7", "?"],
+        "satisfaction score": [55, 80, 100, 20, 75, 90, 65, 30, 85, 95, 70, 45],
+    })  # fmt: skip
+    cols = detect_columns(df)
+    assert cols.scores == {}
+    notes = " ".join(cols.notes)
+    assert "'nps' is named like a score but only 50% of its values are numbers" in notes
+    assert "'satisfaction score' is named like a score but its values (20 to 100)" in notes
+    assert "--score-column 'nps=KIND'" in notes
+
+
+def test_xlsx_cover_sheet_is_not_the_data(tmp_path):
+    """A one-line cover sheet ("Export of survey ...") before the data sheet: the sheet with
+    responses is read, without a 'several sheets' warning."""
+    import warnings
+
+    path = tmp_path / "export.xlsx"
+    with pd.ExcelWriter(path) as xlsx:
+        pd.DataFrame(columns=["Export of the Q3 survey"]).to_excel(xlsx, sheet_name="About",
+                                                                   index=False)  # fmt: skip
+        pd.DataFrame({"comment": ["Great service", "Slow delivery"], "rating": [5, 2]}).to_excel(
+            xlsx, sheet_name="Data", index=False)  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        df = read_feedback(path)
+    assert df["comment"].tolist() == ["Great service", "Slow delivery"]
