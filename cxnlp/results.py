@@ -117,7 +117,7 @@ class Results:
     def save(
         self, out_dir: str | Path, report: bool = True, skip: tuple[str, ...] = ()
     ) -> dict[str, Path]:
-        """Write every table (CSV and Parquet), ``metrics.json``, ``manifest.json``, the report.
+        """Write every table (CSV, Parquet), the metrics, manifest and columns JSON, the report.
 
         CSV cells are protected against formula injection; list columns are joined with ``; ``.
         Tables named in ``skip`` are not written (:meth:`Analyzer.run` streams them itself).
@@ -137,15 +137,12 @@ class Results:
                 path = out / f"{name}.{ext}"
                 write_table(flatten_lists(table) if ext == "csv" else table, path)
                 written[f"{name}.{ext}"] = path
-        for name in ("metrics", "manifest"):
+        for name in ("metrics", "manifest", "columns"):
             path = out / f"{name}.json"
             path.write_text(
                 json.dumps(getattr(self, name), indent=2, default=str) + "\n", encoding="utf-8"
             )
             written[path.name] = path
-        (out / "columns.json").write_text(
-            json.dumps(self.columns, indent=2) + "\n", encoding="utf-8"
-        )
         if report:
             written["report.html"] = self.to_html(out / "report.html")
             written["report.xlsx"] = self.to_excel(out / "report.xlsx")

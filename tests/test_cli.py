@@ -43,6 +43,8 @@ def test_analyze_writes_tables_metrics_and_report(tmp_path):
     assert metrics["rows"] == 4
     assert (out / "report.html").stat().st_size > 10_000
     assert (out / "responses.parquet").exists()
+    assert json.loads((out / "columns.json").read_text())["text"] == ["Review Text"]
+    assert "columns.json" in res.output  # listed with the files written
     assert "Review Text" in res.output  # the chosen column mapping is printed
     # the summary's sentiment shares are the report's: of the 3 analysed rows
     s = metrics["sentiment"]
