@@ -27,7 +27,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 train_app = typer.Typer(
-    help="Train the heads that ship in models/ (reproducible).", no_args_is_help=True
+    help="Train the heads that ship in models/ (reproducible on one machine).",
+    no_args_is_help=True,
 )
 app.add_typer(train_app, name="train")
 codeframe_app = typer.Typer(
