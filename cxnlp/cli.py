@@ -36,15 +36,18 @@ codeframe_app = typer.Typer(
 )
 app.add_typer(codeframe_app, name="codeframe")
 
-console = Console(stderr=True)
-out_console = Console()
+# markup off: column names, paths and texts are the user's ("Comment [/]" is not a rich tag);
+# the Error/Warning prefixes turn it on for themselves
+console = Console(stderr=True, markup=False)
+out_console = Console(markup=False)
 
 
 def _error(message: str) -> None:
     """One line on stderr: not wrapped by rich (the terminal wraps it), brackets kept."""
     from rich.markup import escape
 
-    console.print(f"[bold red]Error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    console.print(f"[bold red]Error:[/] {escape(message)}", highlight=False, soft_wrap=True,
+                  markup=True)  # fmt: skip
 
 
 def _warning(message: Warning | str, category: type[Warning], *_: Any, **__: Any) -> None:
@@ -54,7 +57,7 @@ def _warning(message: Warning | str, category: type[Warning], *_: Any, **__: Any
     kind = "" if category is UserWarning or category.__name__ == "ReadWarning" else (
         f" ({category.__name__})")  # fmt: skip
     console.print(f"[yellow]Warning{kind}:[/] {escape(str(message))}", highlight=False,
-                  soft_wrap=True)  # fmt: skip
+                  soft_wrap=True, markup=True)  # fmt: skip
 
 
 def friendly_errors(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -293,11 +296,9 @@ def _summary(results: Any, written: dict[str, Path], seconds: float) -> None:
     for col, s in (m.get("scores") or {}).items():
         value = s.get("value")
         if value is not None:
-            table.add_row(
-                f"{s.get('kind', '')} '{col}'",
-                f"{value:.1f} [{s.get('low', float('nan')):.1f}, "
-                f"{s.get('high', float('nan')):.1f}] n={s.get('n', 0):,}",
-            )
+            low, high = (s.get(k) for k in ("low", "high"))  # None: no interval (n = 1)
+            ci = f" [{low:.1f}, {high:.1f}]" if low is not None and high is not None else ""
+            table.add_row(f"{s.get('kind', '')} '{col}'", f"{value:.1f}{ci} n={s.get('n', 0):,}")
     if "themes" in results.responses and len(results.mentions):
         top = results.mentions["theme"].value_counts().head(5)
         table.add_row("top themes", ", ".join(f"{t} ({c})" for t, c in top.items()))

@@ -139,3 +139,18 @@ def test_warnings_are_one_line_without_source_lines(tmp_path):
     warning = [line for line in res.output.splitlines() if line.startswith("Warning:")]
     assert len(warning) == 1 and "several sheets" in warning[0] and "sheets: A, B" in warning[0]
     assert ".py:" not in res.output and "warnings.warn" not in res.output
+
+
+def test_names_are_printed_as_written_and_a_single_score_has_no_interval(tmp_path):
+    """Brackets in a header or path are the user's text, not rich markup; a score column with
+    one valid value (no interval) still gets its summary line."""
+    folder = tmp_path / "dir["
+    folder.mkdir()
+    src = folder / "]x.csv"  # the path reads dir[/]x.csv
+    pd.DataFrame({"Comment [/]": ["Great dress, the fabric is soft."],
+                  "Rating [red]": [5]}).to_csv(src, index=False)  # fmt: skip
+    res = runner.invoke(app, ["analyze", str(src), "--no-themes", "--no-progress",
+                              "--out", str(tmp_path / "o")])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert "Comment [/]" in res.output and "Rating [red]" in res.output
+    assert "rating 'Rating [red]'" in res.output and "5.0 n=1" in res.output
