@@ -54,9 +54,13 @@ def _resolve_model(name: str) -> tuple[str, str]:
     path = Path(name)
     if path.is_dir() and (path / "modules.json").exists():
         return str(path), f"{path.name}@local"
-    raise ValueError(
-        f"Unknown encoder model '{name}'. Use one of {sorted(KNOWN_MODELS)} or the path of a "
-        "local sentence-transformers folder (hub names are not reachable offline)."
+    found = (
+        "is a folder without modules.json (not a sentence-transformers folder)" if path.is_dir()
+        else "is neither a known model nor a folder"
+    )  # fmt: skip
+    raise ConfigError(
+        f"Encoder model '{name}' {found}. Set encoder.model to one of {sorted(KNOWN_MODELS)} or "
+        "the path of a local sentence-transformers folder (hub names are not reachable offline)."
     )
 
 

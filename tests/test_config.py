@@ -57,3 +57,19 @@ def test_overrides_short_and_dotted():
         apply_overrides(Config(), colour="blue")
     with pytest.raises(ConfigError, match="score_columns"):
         apply_overrides(Config(), score_columns={"Q1": "stars"})
+
+
+def test_model_paths_that_do_not_exist_are_clear_errors(tmp_path):
+    """An unknown encoder name or a missing model folder is a CxnlpError that says what to set,
+    so the CLI prints one line (before: a ValueError with a traceback)."""
+    from cxnlp.encode import Encoder
+    from cxnlp.errors import CxnlpError
+    from cxnlp.sentiment import load_sentiment
+
+    with pytest.raises(ConfigError, match="neither a known model nor a folder.*encoder.model"):
+        Encoder(model="no-such-model").model_id  # noqa: B018
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ConfigError, match="folder without modules.json"):
+        Encoder(model=str(tmp_path / "empty")).model_id  # noqa: B018
+    with pytest.raises(CxnlpError, match="folder .*nothere does not exist"):
+        load_sentiment(tmp_path / "nothere")

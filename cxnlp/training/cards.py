@@ -110,6 +110,8 @@ def verify_checksums(folder: str | Path, files: Sequence[str], what: str, hint: 
         The card is missing, does not list a file, a file is missing, or a hash differs.
     """
     folder = Path(folder)
+    if not folder.is_dir():
+        raise ModelError(f"The {what} folder {folder} does not exist. Check the path; {hint}.")
     if not (folder / CARD_FILE).is_file():
         raise ModelError(f"No {CARD_FILE} in {folder}: cannot verify the {what}; {hint}.")
     expected = read_checksums(folder)
