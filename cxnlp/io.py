@@ -562,7 +562,11 @@ def _sniff_text_kind(text: str, name: str) -> str:
             "error page was saved instead of the file: download the export again (and check "
             "that you are signed in)."
         )
-    if low.startswith("<?xml") or low.startswith("<"):
+    first_line = start.splitlines()[0] if start else ""
+    # a CSV header may hold HTML from the survey tool ("<b>Comment</b>,Rating"): a delimiter
+    # outside the tags of the first line makes it a table, not XML
+    tagged_header = any(d in re.sub(r"<[^>]*>", "", first_line) for d in _DELIMITERS)
+    if low.startswith("<?xml") or (low.startswith("<") and not tagged_header):
         excel = "urn:schemas-microsoft-com:office:spreadsheet" in text[:5000]
         fix = (
             "This is an Excel 2003 XML spreadsheet: open it in Excel and save it as .xlsx or CSV."

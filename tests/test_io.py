@@ -659,3 +659,19 @@ def test_xlsx_cover_sheet_is_not_the_data(tmp_path):
         warnings.simplefilter("error")
         df = read_feedback(path)
     assert df["comment"].tolist() == ["Great service", "Slow delivery"]
+
+
+def test_html_in_a_csv_header_is_not_xml(tmp_path):
+    """Survey tools put HTML in question headers: a delimiter outside the tags makes the
+    file a table; a real XML file is still refused."""
+    path = tmp_path / "export.csv"
+    path.write_text("<b>Comment</b>,Rating\nGreat service,5\nSlow delivery,2\n")
+    df = read_feedback(path)
+    assert list(df.columns) == ["<b>Comment</b>", "Rating"] and len(df) == 2
+    xml = tmp_path / "data.csv"
+    xml.write_text('<?xml version="1.0"?>\n<rows><row comment="a, b"/></rows>\n')
+    with pytest.raises(InputError, match="XML document"):
+        read_feedback(xml)
+    xml.write_text('<rows>\n<row comment="a, b"/>\n</rows>\n')
+    with pytest.raises(InputError, match="XML document"):
+        read_feedback(xml)

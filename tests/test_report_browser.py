@@ -132,3 +132,19 @@ def test_filters_hide_rows_and_update_the_chart(browser, report_url):
       p.value = '2025-03'; p.dispatchEvent(new Event('change'));
     })()""")
     assert browser.console_errors() == []
+
+
+def test_long_names_and_values_still_fit_a_phone(browser, tmp_path):
+    """A snake_case segment column name and unbreakable segment values (URLs, ids) wrap in the
+    filter label, chart captions and verbatim lines instead of widening the page."""
+    r = make_full()
+    name = "landing_page_url_as_recorded_in_the_crm_export"
+    r.responses = r.responses.rename(columns={"region": name})
+    r.responses[name] = [("B" * 280, "C" * 250, "short")[i % 3] for i in range(len(r.responses))]
+    r.columns = {**r.columns, "segments": [name]}
+    url = write_html(r, tmp_path / "long.html").resolve().as_uri()
+    for width, height in VIEWPORTS.values():
+        browser.load(url, width=width, height=height, settle=0.3)
+        assert browser.console_errors() == []
+        wide = browser.evaluate("document.documentElement.scrollWidth")
+        assert wide <= width + 1, f"page is {wide}px wide in {width}px"
