@@ -226,6 +226,40 @@ def _line_of(root: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
     return line
 
 
+def read_yaml(path: Path, what: str) -> tuple[Any, yaml.Node | None]:
+    """Parse a YAML file into (data, node tree); errors name the file and line.
+
+    A key written twice in one mapping is an error: YAML keeps the last one silently, so a
+    second ``topics:`` block would undo the first without a word.
+    """
+    import io
+
+    text = path.read_text(encoding="utf-8")
+    stream = io.StringIO(text)
+    stream.name = str(path)  # PyYAML names the stream in its messages
+    try:
+        root = yaml.compose(stream)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{what} {path} is not valid YAML: {exc}") from None
+    twice = []
+    todo = [root] if root is not None else []
+    while todo:
+        node = todo.pop()
+        if isinstance(node, yaml.MappingNode):
+            seen: set[Any] = set()
+            for key, value in node.value:
+                if key.value in seen:
+                    twice.append(f"{path}:{key.start_mark.line + 1}: key '{key.value}' is "
+                                 "written twice in the same block; merge the two")  # fmt: skip
+                seen.add(key.value)
+                todo.append(value)
+        elif isinstance(node, yaml.SequenceNode):
+            todo.extend(node.value)
+    if twice:
+        raise ConfigError(f"{what} {path}: " + "; ".join(sorted(twice)) + ".")
+    return yaml.safe_load(text), root
+
+
 def config_from_dict(data: dict[str, Any], source: str = "<config>", root: Any = None) -> Config:
     """Validate a dict into a :class:`Config`, reporting every problem at once."""
     try:
@@ -258,12 +292,8 @@ def load_config(path: str | Path | None = None) -> Config:
     path = Path(path) if path is not None else configs_dir() / "default.yaml"
     if not path.is_file():
         raise ConfigError(f"Config file not found: {path}. Pass an existing YAML file to --config.")
-    text = path.read_text(encoding="utf-8")
-    try:
-        root = yaml.compose(text)
-        data = yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path} is not valid YAML: {exc}") from None
+    data, root = read_yaml(path, "Config")
+    data = {} if data is None else data
     if not isinstance(data, dict):
         raise ConfigError(
             f"{path} must hold a mapping of sections (io, encoder, ...), "

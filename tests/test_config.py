@@ -73,3 +73,11 @@ def test_model_paths_that_do_not_exist_are_clear_errors(tmp_path):
         Encoder(model=str(tmp_path / "empty")).model_id  # noqa: B018
     with pytest.raises(CxnlpError, match="folder .*nothere does not exist"):
         load_sentiment(tmp_path / "nothere")
+
+
+def test_a_section_written_twice_is_refused(tmp_path):
+    """YAML keeps the last of two keys: a second topics block would undo the first silently."""
+    path = tmp_path / "twice.yaml"
+    path.write_text("topics:\n  enabled: false\nrun:\n  chunk_size: 10\ntopics:\n  seed: 3\n")
+    with pytest.raises(ConfigError, match=r"twice.yaml:5: key 'topics' is written twice"):
+        load_config(path)

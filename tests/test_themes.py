@@ -96,13 +96,15 @@ def test_all_problems_reported_at_once(tmp_path):
           - {id: d, label: D, description: about d, parent: c}
           - {id: e, label: E, description: about e, touchpoint: phone}
           - {id: f, label: F, description: about f, churn_reason: boredom}
+          - {id: g, label: b, description: about g}
     """,
     )
     with pytest.raises(ConfigError) as info:
         Codeframe.from_yaml(path)
     msg = str(info.value)
-    assert str(path) in msg
-    assert "5 problem(s)" in msg
+    assert f"{path}:9: theme 'b': unknown parent" in msg  # each problem names its line
+    assert "6 problem(s)" in msg
+    assert "theme 'g': same label as 'b'" in msg
     assert "theme 'a': duplicate id" in msg
     assert "theme 'b': unknown parent 'nowhere'" in msg
     assert "theme 'd': parent 'c' is itself a child of 'a'" in msg and "two levels" in msg
@@ -384,3 +386,78 @@ def test_model_id_follows_the_weights(saved_head, encoder, tmp_path):
     other.thresholds_ = other.thresholds_ + 0.01
     other.save(tmp_path / "retuned" / "head")
     assert CodeframeClassifier.load(tmp_path / "retuned" / "head", encoder).model_id_ != first
+
+
+# ----------------------------------------------------------------- keywords and authoring
+
+_KEYWORDS = ["late", "c++", ".net", "wi-fi", "customer service", "on time", "😀", "(", "naïve"]
+
+
+def _keyword_frame() -> Codeframe:
+    return Codeframe.from_dict({"name": "kw", "themes": [
+        {"id": f"t{i}", "label": f"T{i}", "description": f"about {kw}", "keywords": [kw]}
+        for i, kw in enumerate(_KEYWORDS)]})  # fmt: skip
+
+
+def _reference_hits(text: str) -> list[bool]:
+    """The definition: a keyword with no letter or digit right before or after it
+    (case-insensitive); one without any letter or digit, as written."""
+    import re
+
+    return [
+        bool(re.search(r"(?<!\w)" + re.escape(kw) + r"(?!\w)", text, re.I))
+        if re.search(r"\w", kw) else kw in text.lower()
+        for kw in _KEYWORDS
+    ]  # fmt: skip
+
+
+def test_keywords_match_as_whole_words_including_symbols():
+    clf = CodeframeClassifier(_keyword_frame())
+    texts = ["I love C++ every day", "we use .NET at work", "the Wi-Fi was down",
+             "Customer Service was late", "lately fine", "smile 😀 (really)", "c+ only",
+             "on timer", "a naïve fix", ""]  # fmt: skip
+    hits = clf.keyword_hits(texts)
+    assert hits.tolist() == [_reference_hits(t) for t in texts]
+    assert hits[0, 1] and hits[1, 2] and hits[5, 6] and hits[5, 7] and not hits[4, 0]
+
+
+def test_keyword_hits_property():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    clf = CodeframeClassifier(_keyword_frame())
+    pieces = st.sampled_from([*_KEYWORDS, "LATE", "C++", "x", " ", ".", "-", "+", "é", "1",
+                              "service", "customer", "on", "time", "(", ")", "🙂", "\n"])
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(pieces, max_size=12).map("".join))
+    def check(text: str) -> None:
+        assert clf.keyword_hits([text])[0].tolist() == _reference_hits(text), text
+
+    check()
+
+
+def test_authoring_mistakes_name_the_file_and_line(tmp_path):
+    """An id outside the rule is explained in words; a key written twice and a YAML syntax
+    error name the file and line (PyYAML alone says '<unicode string>')."""
+    path = _write(tmp_path, """\
+        name: mine
+        themes:
+          - {id: Späte_Lieferung, label: Late, description: late parcels}
+        """)  # fmt: skip
+    with pytest.raises(ConfigError, match=r"cf.yaml:3: theme 'Späte_Lieferung': id: .*"
+                                          r"lower-case ASCII letters"):
+        Codeframe.from_yaml(path)
+    path = _write(tmp_path, """\
+        name: mine
+        themes:
+          - id: late
+            label: Late
+            description: late parcels
+            keywords: [late]
+            keywords: [delay]
+        """)  # fmt: skip
+    with pytest.raises(ConfigError, match=r"cf.yaml:7: key 'keywords' is written twice"):
+        Codeframe.from_yaml(path)
+    path = _write(tmp_path, "name: mine\nthemes: [\n")
+    with pytest.raises(ConfigError, match=r"not valid YAML(.|\n)*in \".*cf.yaml\", line 3"):
+        Codeframe.from_yaml(path)
