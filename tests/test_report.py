@@ -653,3 +653,22 @@ def test_single_period_says_why_there_is_no_change():
     assert "the dates cover a single day" in section(html, "headline")
     html = render_html(dated_results(["not a date"] * 12))
     assert "could be read" in section(html, "headline")
+
+
+def test_segment_filter_lists_the_largest_values_in_natural_order():
+    """Hundreds of stores: the filter lists the 60 largest (saying so), numbers sorted as
+    numbers (2 before 10)."""
+    from cxnlp.report.html import _filter_values
+
+    stores = pd.Series([f"Store {i:03d}" for i in range(300)] + ["Store 299"] * 5)
+    values, total = _filter_values(stores)
+    assert total == 300 and len(values) == 60 and "Store 299" in values
+    assert _filter_values(pd.Series(["10", "2", "1.5", "2", None]))[0] == ["1.5", "2", "10"]
+    r = make_results()
+    r.responses["region"] = [str(i) for i in range(len(r.responses))]
+    html = render_html(r)
+    assert "largest of" not in html  # all 12 listed
+    r.responses = pd.concat([r.responses] * 6, ignore_index=True)
+    r.responses["row_id"] = range(len(r.responses))
+    r.responses["region"] = [f"shop {i}" for i in range(len(r.responses))]
+    assert "the 60 largest of 72 values" in render_html(r)

@@ -198,6 +198,23 @@ def _row_meta(
     return meta
 
 
+#: Most values a filter lists: the largest segments, so the list stays usable.
+_FILTER_VALUES = 60
+
+
+def _filter_values(values: pd.Series) -> tuple[list[str], int]:
+    """The segment filter's values: the :data:`_FILTER_VALUES` most frequent, in natural order
+    (numbers by value: 2 before 10), and how many distinct values there are in all."""
+    counts = values.dropna().astype(str).value_counts(sort=True)
+    top = list(counts.index[:_FILTER_VALUES])
+    numbers = pd.to_numeric(pd.Series(top, dtype=object), errors="coerce")
+    if top and numbers.notna().all():
+        top = [v for _, v in sorted(zip(numbers, top, strict=True))]
+    else:
+        top.sort()
+    return top, len(counts)
+
+
 def _verbatims(results: Results, per_label: int) -> list[dict[str, Any]]:
     """Up to ``per_label`` most confident examples of each sentiment (text left unescaped:
     the template escapes it)."""
@@ -541,7 +558,7 @@ def _sections(results: Results, segments: list[str], charts: dict[str, Any]) -> 
     per = views.periods(results)
     seg_col = segments[0] if segments else None
     r = results.responses
-    seg_values = sorted(r[seg_col].dropna().astype(str).unique())[:60] if seg_col else []
+    seg_values, seg_total = _filter_values(r[seg_col]) if seg_col else ([], 0)
     period_values = sorted(per.dropna().unique()) if per is not None else []
     row_meta = _row_meta(r, seg_col, per)
     if not dis.empty:
@@ -590,6 +607,7 @@ def _sections(results: Results, segments: list[str], charts: dict[str, Any]) -> 
         "filters": {
             "segment_column": seg_col,
             "segments": seg_values,
+            "segments_total": seg_total,
             "periods": period_values,
             "period_unit": per.attrs.get("freq", "period") if per is not None else "",
         },
