@@ -2240,14 +2240,21 @@ def flatten_lists(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+#: Rows per Parquet row group of a table written in pieces (:func:`write_table_pieces`).
+ROW_GROUP_ROWS = 65_536
+
+
 def write_table_pieces(
     pieces: Iterable[Any], schema: Any, out_dir: Path, name: str
 ) -> dict[str, Path]:
     """Write Arrow tables of one ``schema`` in order as ``name.parquet`` and ``name.csv``.
 
     What :func:`write_table` gives for the whole table (CSV cells protected, lists joined),
-    holding one piece at a time; both files are moved into place when complete.
+    holding one piece at a time; both files are moved into place when complete. Parquet row
+    groups hold :data:`ROW_GROUP_ROWS` rows whatever the pieces, so the file's bytes do not
+    depend on how the run was chunked.
     """
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -2257,9 +2264,19 @@ def write_table_pieces(
         with pq.ParquetWriter(tmp["parquet"], schema) as writer, open(
             tmp["csv"], "w", encoding="utf-8", newline=""
         ) as csv_file:
+            held = pa.Table.from_batches([], schema)
+
+            def write(rows: pa.Table) -> None:  # one contiguous row group
+                writer.write_table(rows.combine_chunks(), row_group_size=ROW_GROUP_ROWS)
+
             for k, piece in enumerate(pieces):
-                writer.write_table(piece)
+                held = pa.concat_tables([held, piece])
+                while held.num_rows >= ROW_GROUP_ROWS:
+                    write(held.slice(0, ROW_GROUP_ROWS))
+                    held = held.slice(ROW_GROUP_ROWS)
                 _write_csv(flatten_lists(piece.to_pandas()), csv_file, header=k == 0)
+            if held.num_rows:
+                write(held)
         for ext, p in final.items():
             os.replace(tmp[ext], p)
     finally:

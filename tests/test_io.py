@@ -675,3 +675,25 @@ def test_html_in_a_csv_header_is_not_xml(tmp_path):
     xml.write_text('<rows>\n<row comment="a, b"/>\n</rows>\n')
     with pytest.raises(InputError, match="XML document"):
         read_feedback(xml)
+
+
+def test_a_table_written_in_pieces_has_the_same_bytes_however_cut(tmp_path, monkeypatch):
+    """sentences.parquet is written chunk by chunk: its row groups (and so its bytes) must not
+    depend on the chunk size (README: byte-identical whatever the chunk size)."""
+    import pyarrow as pa
+
+    monkeypatch.setattr(cxio, "ROW_GROUP_ROWS", 7)  # several row groups from 30 rows
+    table = pa.table({"row_id": list(range(30)), "text": [f"sentence {i}" * (i % 4) for i in
+                                                          range(30)]})  # fmt: skip
+    files = []
+    for cuts in ([30], [3, 4, 10, 13], [1] * 30, [7, 7, 16]):
+        starts = np.cumsum([0, *cuts[:-1]])
+        pieces = [table.slice(s, n) for s, n in zip(starts, cuts, strict=True)]
+        out = tmp_path / str(len(files))
+        cxio.write_table_pieces(iter(pieces), table.schema, out, "sentences")
+        files.append([(out / f"sentences.{ext}").read_bytes() for ext in ("parquet", "csv")])
+    assert all(f == files[0] for f in files)
+    import pyarrow.parquet as pq
+
+    meta = pq.ParquetFile(tmp_path / "0" / "sentences.parquet").metadata
+    assert [meta.row_group(i).num_rows for i in range(meta.num_row_groups)] == [7, 7, 7, 7, 2]
