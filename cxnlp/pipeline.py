@@ -26,7 +26,7 @@ import pandas as pd
 from . import io as cxio
 from .checkpoint import ChunkStore
 from .clean import normalize
-from .config import Config, apply_overrides, load_config
+from .config import Config, apply_overrides, config_from_dict, load_config
 from .encode import Encoder, embed_documents
 from .errors import InputError
 from .pii import DEFAULT_ID_PATTERNS, PIIRedactor, personal_column_kind, redact_columns
@@ -177,8 +177,9 @@ class Analyzer:
 
     Parameters
     ----------
-    config : Config, path or None
-        Pipeline settings (default: ``configs/default.yaml``).
+    config : Config, dict, path or None
+        Pipeline settings (default: ``configs/default.yaml``); a dict holds sections as the
+        YAML does (``{"topics": {"enabled": False}}``), the rest keeps its defaults.
     encoder : Encoder, optional
         Shared sentence encoder; built from ``config.encoder`` when omitted.
     sentiment : estimator, optional
@@ -196,11 +197,13 @@ class Analyzer:
 
     def __init__(
         self,
-        config: Config | str | Path | None = None,
+        config: Config | dict[str, Any] | str | Path | None = None,
         encoder: Encoder | None = None,
         sentiment: Any = None,
         themes: Any = None,
     ) -> None:
+        if isinstance(config, dict):  # sections as in the YAML, e.g. {"topics": {...}}
+            config = config_from_dict(config, "the config dict")
         self.config = config if isinstance(config, Config) else load_config(config)
         self._encoder = encoder
         self._sentiment = sentiment
@@ -677,7 +680,9 @@ class Analyzer:
 
 
 def analyze(
-    data: str | Path | pd.DataFrame, config: Config | str | Path | None = None, **overrides: Any
+    data: str | Path | pd.DataFrame,
+    config: Config | dict[str, Any] | str | Path | None = None,
+    **overrides: Any,
 ) -> Results:
     """Analyse a feedback export and return its :class:`~cxnlp.results.Results`.
 
@@ -686,8 +691,8 @@ def analyze(
     data : path or DataFrame
         CSV/TSV, XLSX, Parquet or JSON Lines export (Qualtrics and SurveyMonkey layouts are
         recognised), or a DataFrame with one response per row.
-    config : Config or path, optional
-        Pipeline configuration (default: ``configs/default.yaml``).
+    config : Config, dict or path, optional
+        Pipeline configuration (default: ``configs/default.yaml``; a dict as in the YAML).
     **overrides
         Settings that win over the config, e.g. ``text_column="comment"``,
         ``score_columns={"Q1": "nps"}``, ``codeframe="retail"``.

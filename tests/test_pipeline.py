@@ -153,6 +153,17 @@ def test_missing_file_and_column_are_clear(analyzer, messy, tmp_path):
         cxnlp.analyze(["Great service"])
 
 
+def test_config_as_a_dict(messy):
+    """Notebook users pass sections as in the YAML; mistakes name the key as for a file."""
+    from cxnlp.errors import ConfigError
+
+    res = cxnlp.analyze(messy, config={"themes": {"enabled": False}, "topics": {"enabled": False}},
+                        text_column="comment")  # fmt: skip
+    assert "themes" not in res.responses and len(res.responses) == len(messy)
+    with pytest.raises(ConfigError, match="the config dict: topics.enabeld: unknown key"):
+        cxnlp.Analyzer({"topics": {"enabeld": False}})
+
+
 def test_save_and_load_round_trip(results, tmp_path):
     written = results.save(tmp_path)
     assert {"responses.csv", "responses.parquet", "metrics.json", "report.html"} <= set(written)

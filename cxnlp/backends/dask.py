@@ -339,7 +339,7 @@ def _chain(first: pd.DataFrame, rest: Iterator[pd.DataFrame]) -> Iterator[pd.Dat
 
 def analyze(
     data: Any,
-    config: Config | str | Path | None = None,
+    config: Config | dict[str, Any] | str | Path | None = None,
     *,
     client: distributed.Client | None = None,
     workers: int | None = None,
@@ -357,7 +357,7 @@ def analyze(
         on the workers, one partition per file, with the same reader (so every file must be
         reachable from every worker at the same path, and have the same columns). Rows are
         numbered in file order (sorted names for a glob), then row order.
-    config : Config or path, optional
+    config : Config, dict or path, optional
         Pipeline configuration (default: ``configs/default.yaml``).
     client : distributed.Client, optional
         Cluster to run on. Default: the current default client, else a local cluster of
