@@ -70,7 +70,7 @@ def test_cache_makes_rerun_free(tmp_path):
 
 
 def test_unknown_model_says_what_to_do():
-    with pytest.raises(ValueError, match="hub names are not reachable offline"):
+    with pytest.raises(ConfigError, match="hub names are not reachable offline"):
         _ = Encoder("sentence-transformers/all-mpnet-base-v2").model_id
 
 
