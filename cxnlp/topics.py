@@ -705,11 +705,17 @@ def _slug(words: Sequence[str], taken: set[str], fallback: str) -> str:
     text = "_".join(w for ws in words for w in ws.split())
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
     text = re.sub(r"[^a-z0-9_]+", "_", text).strip("_")[:40].strip("_") or fallback
-    slug, i = text, 2
-    while slug in taken:
-        slug, i = f"{text}_{i}", i + 1
-    taken.add(slug)
-    return slug
+    return _unique(text, taken, "{}_{}")
+
+
+def _unique(text: str, taken: set[str], numbered: str) -> str:
+    """``text``, or its first numbered form (``numbered.format(text, 2)``...) not in ``taken``
+    (compared lower-cased), recorded as taken: suggested ids and labels must each differ."""
+    out, i = text, 2
+    while out.lower() in taken:
+        out, i = numbered.format(text, i), i + 1
+    taken.add(out.lower())
+    return out
 
 
 def shorten(text: str, limit: int = 160) -> str:
@@ -770,8 +776,10 @@ def suggest_codeframe(
             "Lower topics.min_topic_size or use a larger export."
         )
     taken: set[str] = set()
+    labels: set[str] = set()  # two topics can share their top words
     themes = []
     for row in table.itertuples(index=False):
+        label = _unique(shorten(row.label.replace(", ", " / "), 60).capitalize(), labels, "{} ({})")
         words = [w for w in row.label.split(", ") if w][:3]
         reps = [shorten(r) for r in row.representatives]
         desc = f"Customers mention {', '.join(row.keywords[:6])}"
@@ -779,7 +787,7 @@ def suggest_codeframe(
             desc += f', e.g. "{shorten(row.representatives[0], 100)}"'
         theme: dict[str, Any] = {
             "id": _slug(words, taken, f"topic_{row.topic}"),
-            "label": shorten(row.label.replace(", ", " / "), 60).capitalize(),
+            "label": label,
             "description": desc + ".",
             "examples": reps,
             "keywords": list(row.keywords[:5]),

@@ -367,3 +367,16 @@ def test_theme_labels_that_cannot_teach_are_warned_about(tmp_path):
     assert "1 row(s) have a theme but no text in 'comment'" in said and "(rows 3)" in said
     assert "every labelled text is coded delivery_speed" in said
     assert data["text"].tolist() == ["Late parcel", "Parcel lost"]
+
+
+def test_suggested_ids_and_labels_are_made_unique():
+    """Two topics with the same top words get 'fit_size' / 'fit_size_2' and 'Fit / size' /
+    'Fit / size (2)': a suggested codeframe always loads (labels must differ)."""
+    from cxnlp.topics import _slug, _unique
+
+    ids: set[str] = set()
+    assert [_slug(["fit", "size"], ids, "t") for _ in range(3)] == [
+        "fit_size", "fit_size_2", "fit_size_3"]  # fmt: skip
+    labels: set[str] = set()
+    assert [_unique(x, labels, "{} ({})") for x in ("Fit / size", "fit / size", "Fit / size")] == [
+        "Fit / size", "fit / size (2)", "Fit / size (3)"]  # fmt: skip
