@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import pickle
 from pathlib import Path
 from typing import Any
@@ -209,3 +210,26 @@ def test_cpu_bfloat16_matches_local(client, frame):
     dist = cxdask.analyze(frame, client=client, npartitions=3, **settings)
     assert_same(local, dist, exact=True)
     assert dist.manifest["models"]["encoder"].endswith("+bfloat16-blocked")
+
+
+class _Dies:
+    """A sentiment head that ends its worker's process, as an out-of-memory kill would."""
+
+    model_id_ = "dies"
+
+    def predict_proba(self, X: Any, texts: Any = None) -> Any:
+        os._exit(1)
+
+
+def test_a_lost_worker_is_a_clear_error(frame):
+    """A worker that dies loses the scattered input: the run stops with a CxnlpError saying
+    what to do, not distributed's 'cancelled for reason: already forgotten'. Its own cluster,
+    so the module's two workers are left alone."""
+    from cxnlp.errors import CxnlpError
+
+    dies = Analyzer(apply_overrides(load_config(), **SETTINGS), sentiment=_Dies())
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, distributed.Client(
+                                      cluster) as c, pytest.raises(
+                                          CxnlpError, match="Dask worker was lost.*pass a glob"):
+        cxdask.analyze(frame, client=c, analyzer=dies)

@@ -26,6 +26,7 @@ import pickle
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
+from concurrent.futures import CancelledError
 from contextlib import contextmanager
 from itertools import accumulate, pairwise
 from pathlib import Path
@@ -35,7 +36,7 @@ import pandas as pd
 
 from .. import io as cxio
 from ..config import Config
-from ..errors import ConfigError, InputError
+from ..errors import ConfigError, CxnlpError, InputError
 from ..pipeline import Analyzer, ChunkResult, concat_chunks, file_hash
 
 try:
@@ -404,6 +405,16 @@ def analyze(
                                   for p, s in zip(parts, starts, strict=True)])
         try:
             per_partition = _gather(cl, futures, an.config.run.progress)
+        except (CancelledError, distributed.scheduler.KilledWorker) as exc:
+            cl.cancel(futures)
+            scattered = bool(parts) and isinstance(parts[0], distributed.Future)
+            raise CxnlpError(
+                f"A Dask worker was lost during the run ({type(exc).__name__}: {exc}), often "
+                "killed for memory; lower run.chunk_size or give the workers more memory. "
+                + ("The input was sent from this process once and cannot be recomputed: run "
+                   "again, or pass a glob of files, which the workers read and Dask re-reads "
+                   "after such a loss." if scattered else "Run again.")
+            ) from None
         except BaseException:
             cl.cancel(futures)
             raise
