@@ -615,7 +615,8 @@ def churn_table(responses: pd.DataFrame, reasons: Mapping[str, Mapping[str, Any]
     Columns: ``rank``, ``reason``, ``label``, ``count``, ``n`` (at-risk responses with a
     reason), ``share``, ``low``, ``high`` (fractions in [0, 1]), ``mean_confidence``,
     ``example`` (the most confident evidence), ``small`` (``n < min_n``). Every configured
-    reason is listed, zero counts included; ties keep the configured order.
+    reason is listed, zero counts included; ties keep the configured order. Empty when no
+    at-risk response has a reason: a ranking of zeros (shares of nothing) says nothing.
     """
     labels = ({r: v.get("label", r) for r, v in reasons.items()} if isinstance(reasons, Mapping)
               else {r: r for r in reasons})
@@ -626,6 +627,8 @@ def churn_table(responses: pd.DataFrame, reasons: Mapping[str, Mapping[str, Any]
     got = narrow(responses, ("churn_reason", "churn_confidence", "churn_evidence"))
     got = got[got["churn_reason"].notna()]
     n = len(got)
+    if not n:
+        return pd.DataFrame(columns=cols)
     rows = []
     for order, (rid, label) in enumerate(labels.items()):
         part = got[got["churn_reason"] == rid]

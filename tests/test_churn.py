@@ -137,3 +137,17 @@ def test_analyze_uses_a_trained_head_and_its_reasons(tmp_path, analyzer, encoder
         analyzer.analyze(df, score_columns={"nps": "nps"}, codeframe="telecom",
                          **{"topics.enabled": False, "link.churn_model": str(head),
                             "link.churn_reasons": ["price_value", "competitor"]})
+
+
+def test_no_at_risk_response_means_no_churn_table():
+    """Happy customers only: no ranking of zeros with NaN shares ('Price & value nan%'), so the
+    report says why there is nothing."""
+    from cxnlp.link import churn_table
+
+    responses = pd.DataFrame({"churn_reason": [None, None], "churn_confidence": [None, None],
+                              "churn_evidence": [None, None]})  # fmt: skip
+    assert churn_table(responses, ["price_value", "poor_service"]).empty
+    responses.loc[0, ["churn_reason", "churn_confidence"]] = ["poor_service", 0.9]
+    table = churn_table(responses, ["price_value", "poor_service"])
+    assert table["reason"].tolist() == ["poor_service", "price_value"]
+    assert table["share"].tolist() == [1.0, 0.0]
