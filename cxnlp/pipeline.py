@@ -54,6 +54,8 @@ class Source(NamedTuple):
 
 def rechunk(frames: pd.DataFrame | Iterable[pd.DataFrame], size: int) -> Iterator[pd.DataFrame]:
     """Cut a table, or consecutive pieces of one, into chunks of exactly ``size`` rows."""
+    if size < 1:
+        raise ValueError(f"chunk size must be at least 1 row, got {size}")
     if isinstance(frames, pd.DataFrame):
         frames = [frames]
     buf: list[pd.DataFrame] = []
@@ -494,7 +496,7 @@ class Analyzer:
         chunks already there are read back instead of analysed again; every chunk is then
         yielded as read from disk, so a resumed run and an uninterrupted one are identical.
         """
-        size = chunk_size or self.config.run.chunk_size
+        size = self.config.run.chunk_size if chunk_size is None else chunk_size
         done = store.done() if store else set()
         start = 0
         for index, chunk in enumerate(rechunk(frames, size)):

@@ -141,6 +141,9 @@ def test_rechunk_makes_exact_chunks() -> None:
     chunks = list(rechunk(pieces, 4))
     assert [len(c) for c in chunks] == [4, 4, 4, 3]
     assert pd.concat(chunks)["a"].tolist() == list(range(15))
+    for size in (0, -5):  # Analyzer.pipe(chunk_size=-5) used to loop forever
+        with pytest.raises(ValueError, match="at least 1 row"):
+            list(rechunk(pieces, size))
 
 
 def test_streamed_analysis_equals_the_whole_read(tmp_path: Path) -> None:
