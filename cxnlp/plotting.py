@@ -232,16 +232,15 @@ def plot_scores(results: Results, column: str | None = None) -> go.Figure:
     Parameters
     ----------
     results : Results
-        A run with at least one score column in ``results.columns["scores"]``.
+        A run; without a score column the figure says so (like the other plots).
     column : str, optional
-        The score column; defaults to the first one.
+        The score column; defaults to the first one. A name that is not a score column of
+        the run is a ``ValueError``.
     """
     scores = _score_columns(results)
     if not scores:
-        raise ValueError(
-            "This run has no score columns to plot. Map one with "
-            "io.score_columns in your config (e.g. {'Q1': 'nps'})."
-        )
+        return _unavailable("Score distribution", "Not available: this run has no score column. "
+                            "Map one with io.score_columns in your config (e.g. {'Q1': 'nps'}).")
     column = column if column is not None else next(iter(scores))
     if column not in scores:
         raise ValueError(
@@ -512,7 +511,14 @@ def plot_theme_trends(results: Results, top: int = 8) -> go.Figure:
     """
     df = views.theme_trends(results, top)
     if df.empty or df["period"].nunique() < 2:
-        return _unavailable("Theme trends", views.unavailable(results, "trends"))
+        mentions = getattr(results, "mentions", None)
+        why = (
+            "Not available: no theme mentions in this run (themes off, or none matched), so "
+            "no theme trends."
+            if mentions is None or mentions.empty
+            else views.unavailable(results, "trends")
+        )
+        return _unavailable("Theme trends", why)
     labels = views.theme_labels(results)
     fig = go.Figure()
     for theme, part in df.groupby("theme", sort=False):

@@ -198,8 +198,9 @@ def test_plot_errors_are_actionable():
     r = make_results()
     with pytest.raises(ValueError, match="score columns: ltr"):
         plot_scores(r, "nope")
-    with pytest.raises(ValueError, match="io.score_columns"):
-        plot_scores(make_results(columns={"scores": {}}))
+    # no score column is a condition of the data, said in the figure like the other plots
+    none = figure_description(plot_scores(make_results(columns={"scores": {}})))
+    assert "no score column" in none and "io.score_columns" in none
     with pytest.raises(ValueError, match="not in responses"):
         plot_sentiment_by(r, "nope")
 
@@ -391,6 +392,10 @@ def test_new_plots_return_figures_with_descriptions(full):
     assert "Not available" in figure_description(plot_topics(bare))
     trends = plot_theme_trends(full)
     assert {t.name for t in trends.data} == {"service", "delivery"}
+    # dates over two periods but no theme mentions: the figure gives that reason
+    themeless = make_full()
+    themeless.mentions, themeless.trends = themeless.mentions.iloc[:0], None
+    assert "no theme mentions" in figure_description(plot_theme_trends(themeless))
 
 
 # --------------------------------------------------------------------------- xlsx
