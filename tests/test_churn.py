@@ -102,6 +102,11 @@ def test_cli_train_churn(tmp_path):
                                    "--cv", "0"])
     assert res.exit_code == 0, res.output
     assert "churn_model" in res.output and (out / "MODEL_CARD.md").exists()
+    assert "No cross-validation (`--cv 0`)" in (out / "MODEL_CARD.md").read_text()
+    for folds in ("1", "-2"):  # one fold is no cross-validation; a card must not pretend
+        res = CliRunner().invoke(app, ["train", "churn", "--labels", str(LABELS), "--out",
+                                       str(out), "--cv", folds])  # fmt: skip
+        assert res.exit_code == 2 and "needs 2 folds or more" in res.output, res.output
     res = CliRunner().invoke(app, ["train", "churn", "--labels", str(tmp_path / "none.csv")])
     assert res.exit_code == 2 and "not found" in res.output and "Traceback" not in res.output
 

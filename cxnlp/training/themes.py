@@ -206,6 +206,8 @@ def _fit_and_save(
     """
     from .cards import write_card
 
+    if cv < 0 or cv == 1:
+        raise InputError(f"--cv {cv}: cross-validation needs 2 folds or more; 0 skips it.")
     encoder = clf._encoder()
     texts = data["text"].tolist()
     X = encoder.encode(texts)
@@ -231,6 +233,7 @@ def _fit_and_save(
         "texts_without_theme": int((~Y.any(axis=1)).sum()),
         "counts": counts,
         "cv": metrics,
+        "cv_asked": cv,
         "encoder": encoder.model_id,
         "params": params,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -394,6 +397,8 @@ def _card(info: dict[str, Any], out: Path) -> str:
         lines += [f"{cv['folds']}-fold cross-validation on the labels file: micro-F1 "
                   f"**{cv['micro_f1']:.3f}**, macro-F1 **{cv['macro_f1']:.3f}** "
                   f"({what}s with at least one example){top1}.", ""]  # fmt: skip
+    elif info.get("cv_asked") == 0:
+        lines += ["No cross-validation (`--cv 0`).", ""]
     else:
         lines += ["Too few texts for cross-validation (needs at least 8).", ""]
     lines += [f"| {what} | examples | precision | recall | F1 |", "|---|---:|---:|---:|---:|"]
