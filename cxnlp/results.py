@@ -150,12 +150,23 @@ class Results:
 
     @classmethod
     def load(cls, out_dir: str | Path) -> Results:
-        """Read back what :meth:`save` wrote (Parquet tables, JSON metrics and manifest)."""
+        """Read back what :meth:`save` wrote (Parquet tables, JSON metrics and manifest).
+
+        List columns (``themes``, ``pii``) come back as Python lists, as the run made them
+        (Parquet hands back numpy arrays, on which ``if row.themes:`` fails).
+        """
         out = Path(out_dir)
 
         def table(name: str) -> pd.DataFrame:
             path = out / f"{name}.parquet"
-            return pd.read_parquet(path) if path.exists() else pd.DataFrame()
+            if not path.exists():
+                return pd.DataFrame()
+            frame = pd.read_parquet(path)
+            for col in frame.select_dtypes(include="object").columns:
+                if frame[col].map(lambda v: isinstance(v, np.ndarray)).any():
+                    frame[col] = frame[col].map(
+                        lambda v: v.tolist() if isinstance(v, np.ndarray) else v)
+            return frame
 
         def js(name: str) -> dict[str, Any]:
             path = out / f"{name}.json"

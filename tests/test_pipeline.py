@@ -169,4 +169,7 @@ def test_save_and_load_round_trip(results, tmp_path):
     assert {"responses.csv", "responses.parquet", "metrics.json", "report.html"} <= set(written)
     back = cxnlp.Results.load(tmp_path)
     assert len(back.responses) == len(results.responses)
+    # list columns come back as lists, as the run made them (not numpy arrays)
+    assert back.responses["themes"].tolist() == results.responses["themes"].tolist()
+    assert all(isinstance(v, list) for v in back.responses["pii"])
     assert back.metrics == results.metrics or back.metrics["rows"] == results.metrics["rows"]
