@@ -702,7 +702,10 @@ def analyze(
     Returns
     -------
     Results
-        ``responses`` has exactly one row per input row, in input order.
+        ``responses`` has exactly one row per input row, in input order, with a fresh
+        0..n-1 index: ``row_id`` is the row's position in the input, so a DataFrame with
+        another index joins back by position, e.g.
+        ``df.reset_index().join(res.responses.set_index("row_id"), rsuffix="_cx")``.
 
     Examples
     --------
