@@ -326,14 +326,15 @@ class Analyzer:
         )
 
     def with_overrides(self, **overrides: Any) -> Analyzer:
-        """A copy with settings overridden, sharing each loaded part whose settings are the same."""
+        """A copy with settings overridden, sharing each part (loaded or injected) whose
+        settings are the same; a part whose section changed is built from the new settings."""
         config = apply_overrides(self.config, **overrides)
-        new = Analyzer(config, self._encoder, self._sentiment, self._themes)
         same = {
             s: getattr(config, s) == getattr(self.config, s)
             for s in ("encoder", "sentiment", "themes")
         }
         same["themes"] = same["themes"] and same["encoder"]
+        new = Analyzer(config, *(getattr(self, f"_{p}") if same[p] else None for p in same))
         for part, unchanged in same.items():
             if unchanged and part in self.__dict__:
                 new.__dict__[part] = self.__dict__[part]
@@ -659,11 +660,12 @@ class Analyzer:
             "encoder": self.encoder.model_id,
             "sentiment": getattr(self.sentiment, "model_id_", type(self.sentiment).__name__),
         }
+        cf = getattr(self.themes, "codeframe_", None) if self.themes is not None else None
         if self.themes is not None:
             t = self.config.themes
             # a trained head's id, else the classifier's own codeframe (an injected one may
             # not be themes.codeframe); the codeframe a trained head brings is named too
-            codeframe = getattr(getattr(self.themes, "codeframe_", None), "name", None)
+            codeframe = getattr(cf, "name", None)
             models["themes"] = getattr(self.themes, "model_id_", None) or codeframe or t.codeframe
             if codeframe:
                 models["codeframe"] = codeframe
@@ -678,6 +680,9 @@ class Analyzer:
             "packages": versions,
             "models": models,
             "config": self.config.model_dump(mode="json"),
+            # the themes' labels, parents and links travel with the results: views and a
+            # re-rendered report need them wherever the head or YAML file is (or is not)
+            **({"codeframe": cf.model_dump(mode="json", exclude_none=True)} if cf else {}),
         }
 
 

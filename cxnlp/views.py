@@ -100,12 +100,16 @@ def _ok(responses: pd.DataFrame, columns: Sequence[str] | None = None) -> pd.Dat
 
 
 def _codeframe(results: Results) -> Any:
-    """The run's codeframe, from the manifest's config: the one saved with the trained head
-    (``themes.model``) when there is one, else ``themes.codeframe``; ``None`` if neither loads."""
-    cfg = ((results.manifest or {}).get("config") or {}).get("themes") or {}
+    """The run's codeframe: the one its manifest records (when it does), else from its
+    config: the one saved with the trained head (``themes.model``) when there is one, else
+    ``themes.codeframe``; ``None`` if neither loads."""
+    manifest = results.manifest or {}
+    cfg = (manifest.get("config") or {}).get("themes") or {}
     try:
         from .themes import Codeframe
 
+        if manifest.get("codeframe"):
+            return Codeframe.from_dict(manifest["codeframe"])
         if cfg.get("model"):  # a trained head carries its own codeframe
             meta = json.loads((Path(cfg["model"]) / "themes.json").read_text(encoding="utf-8"))
             return Codeframe.from_dict(meta["codeframe"])

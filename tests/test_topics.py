@@ -22,6 +22,7 @@ from cxnlp.config import TopicsConfig
 from cxnlp.encode import embed_documents
 from cxnlp.errors import InputError, ModelError
 from cxnlp.pipeline import Analyzer
+from cxnlp.results import Results
 from cxnlp.themes import Codeframe, CodeframeClassifier
 
 DATA = Path(__file__).parent / "data"
@@ -279,6 +280,23 @@ def test_train_themes_round_trip(tmp_path, encoder, analyzer):
                         themes=CodeframeClassifier(Codeframe.load("retail"), encoder))  # fmt: skip
     res = injected.analyze(pd.DataFrame({"comment": ["The app keeps crashing."]}))
     assert res.manifest["models"]["themes"] == res.manifest["models"]["codeframe"] == "retail"
+    # its labels travel with the results (the manifest records the codeframe), also read
+    # back elsewhere: before, views re-read themes.codeframe / themes.model from the config
+    from cxnlp import views
+
+    assert views.theme_labels(res)["store_staff"] == "Store & staff"
+    # an injected part is kept while its settings stay, rebuilt when they change
+    assert injected.with_overrides(chunk_size=5).themes.codeframe_.name == "retail"
+    assert injected.with_overrides(codeframe="telecom").themes.codeframe_.name == "telecom"
+    trained_res = trained.analyze(pd.DataFrame({"comment": ["The app keeps crashing."]}))
+    trained_res.save(tmp_path / "saved", report=False)
+    out.rename(tmp_path / "moved")  # the config's themes.model no longer resolves
+    try:
+        loaded = Results.load(tmp_path / "saved")
+        label = clf.codeframe_.theme("digital_bugs").label
+        assert label != "digital_bugs" and views.theme_labels(loaded)["digital_bugs"] == label
+    finally:
+        (tmp_path / "moved").rename(out)
     # on the command line a trained head and --codeframe are one choice too many
     config = tmp_path / "head.yaml"
     config.write_text(f"themes: {{model: {out}}}\n")
