@@ -299,7 +299,29 @@ def load_config(path: str | Path | None = None) -> Config:
             f"{path} must hold a mapping of sections (io, encoder, ...), "
             f"not a {type(data).__name__}."
         )
-    return config_from_dict(data, str(path), root)
+    return config_from_dict(_beside(data, path.parent), str(path), root)
+
+
+#: Settings that name a file or folder (``cxnlp train`` prints them for the config).
+PATH_SETTINGS = (("encoder", "model"), ("sentiment", "model"), ("themes", "codeframe"),
+                 ("themes", "model"), ("themes", "aspect_model"), ("link", "churn_model"))
+
+
+def _beside(data: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """``data`` with relative paths that exist next to the config file made absolute.
+
+    A config that says ``themes: {model: heads/mine}`` beside its ``heads`` folder works from
+    any working folder (cron, CI, a Makefile elsewhere); a path that exists from the working
+    folder, or nowhere, is left as written (and its error says which folder it was read from).
+    """
+    out = {k: dict(v) if isinstance(v, dict) else v for k, v in data.items()}
+    for section, key in PATH_SETTINGS:
+        value = out.get(section, {}).get(key) if isinstance(out.get(section), dict) else None
+        if not isinstance(value, str) or Path(value).is_absolute() or Path(value).exists():
+            continue
+        if (folder / value).exists():
+            out[section][key] = str((folder / value).resolve())
+    return out
 
 
 def apply_overrides(config: Config, **overrides: Any) -> Config:

@@ -81,3 +81,20 @@ def test_a_section_written_twice_is_refused(tmp_path):
     path.write_text("topics:\n  enabled: false\nrun:\n  chunk_size: 10\ntopics:\n  seed: 3\n")
     with pytest.raises(ConfigError, match=r"twice.yaml:5: key 'topics' is written twice"):
         load_config(path)
+
+
+def test_paths_beside_the_config_file_work_from_any_folder(tmp_path, monkeypatch):
+    """`themes: {model: heads/mine}` next to its heads folder, run from elsewhere (cron, CI):
+    the path is read beside the config; one that exists from the working folder is kept."""
+    (tmp_path / "project" / "heads" / "mine").mkdir(parents=True)
+    (tmp_path / "project" / "my.yaml").write_text("name: x\n")
+    config = tmp_path / "project" / "run.yaml"
+    config.write_text("themes:\n  model: heads/mine\n  codeframe: my.yaml\n"
+                      "link:\n  churn_model: nowhere/head\n")  # fmt: skip
+    monkeypatch.chdir(tmp_path)
+    cfg = load_config(config)
+    assert cfg.themes.model == str((tmp_path / "project" / "heads" / "mine").resolve())
+    assert cfg.themes.codeframe == str((tmp_path / "project" / "my.yaml").resolve())
+    assert cfg.link.churn_model == "nowhere/head"  # nowhere: left as written
+    (tmp_path / "heads" / "mine").mkdir(parents=True)  # the working folder's wins
+    assert load_config(config).themes.model == "heads/mine"
