@@ -233,3 +233,14 @@ def test_a_lost_worker_is_a_clear_error(frame):
                                       cluster) as c, pytest.raises(
                                           CxnlpError, match="Dask worker was lost.*pass a glob"):
         cxdask.analyze(frame, client=c, analyzer=dies)
+
+
+def test_files_that_change_or_go_during_a_run_are_input_errors(frame, reference, tmp_path):
+    """A glob is read twice on the workers (rows counted, then analysed): a file that grew in
+    between, or is gone when hashed, is an InputError naming what happened, not an
+    IndexError from the drivers stage or a bare FileNotFoundError."""
+    columns = reference.detect(frame)
+    with pytest.raises(InputError, match="rows 0-4 were 5 when counted and 40 when read again"):
+        cxdask._analyze_partition(frame, reference, "k", columns, 0, 5)
+    with pytest.raises(InputError, match="gone.csv on a Dask worker.*stay in place"):
+        cxdask._hash_file(str(tmp_path / "gone.csv"))

@@ -92,14 +92,20 @@ def _worker_analyzer(key: str, shipped: Analyzer) -> Analyzer:
 
 
 def _analyze_partition(frame: pd.DataFrame, shipped: Analyzer, key: str,
-                       columns: cxio.ColumnMap, start: int) -> list[ChunkResult]:
-    """Per-row stages of one partition whose first row is input row ``start``.
+                       columns: cxio.ColumnMap, start: int, stop: int) -> list[ChunkResult]:
+    """Per-row stages of one partition: input rows ``start`` to ``stop`` (counted before).
 
     A partition is processed in chunks of at most ``run.chunk_size`` rows, which bounds the
     worker's memory as :meth:`Analyzer.pipe` does on one machine. Chunks are cut at the same
     input rows as the local run's (multiples of ``chunk_size``), so a partition that starts
     and ends on such a row sees the very batches the local run encodes.
     """
+    if len(frame) != stop - start:  # read again for this pass: a file changed in between
+        raise InputError(
+            f"The input changed during the run: rows {start}-{stop - 1} were {stop - start} "
+            f"when counted and {len(frame)} when read again (was a file of the glob still "
+            "being written?). Run again once the files are complete."
+        )
     analyzer = _worker_analyzer(key, shipped)
     size = analyzer.config.run.chunk_size
     cuts = [0, *range(size - start % size, len(frame), size), len(frame)]
@@ -110,6 +116,17 @@ def _analyze_partition(frame: pd.DataFrame, shipped: Analyzer, key: str,
         _stats["rows"] += len(frame)
         _stats["model_ids"].add(id(analyzer.encoder.model_))
     return out
+
+
+def _hash_file(path: str) -> str:
+    """A glob file's SHA-256, read on a worker; a file gone or unreadable is an InputError."""
+    try:
+        return file_hash(Path(path))
+    except OSError as exc:
+        raise InputError(
+            f"Cannot read {path} on a Dask worker ({exc.strerror}). Every file of a glob must "
+            "stay in place, at the same path on every worker, for the whole run."
+        ) from None
 
 
 def _read_file(path: str, io: dict[str, Any], expected: list[str]) -> pd.DataFrame:
@@ -267,7 +284,8 @@ def _cluster(client: distributed.Client | None, workers: int | None,
 
 def _as_partitions(data: Any, analyzer: Analyzer, client: distributed.Client,
                    npartitions: int | None) -> tuple[list[Any], list[int], cxio.ColumnMap, str]:
-    """Split the input into partitions: (futures or delayed frames, starts, columns, digest)."""
+    """Split the input into partitions: (futures or delayed frames, row bounds, columns,
+    digest); partition i holds input rows ``bounds[i]`` to ``bounds[i + 1] - 1``."""
     c = analyzer.config
     if isinstance(data, (pd.DataFrame, Path)) or (
         isinstance(data, str) and not _is_glob(data) and Path(data).is_file()
@@ -279,7 +297,7 @@ def _as_partitions(data: Any, analyzer: Analyzer, client: distributed.Client,
         frame, columns, digest = analyzer.read(data)
         bounds = _split(client, len(frame), c.run.chunk_size, npartitions)
         pieces = [frame.iloc[a:b] for a, b in pairwise(bounds)]
-        return client.scatter(pieces), bounds[:-1], columns, digest
+        return client.scatter(pieces), bounds, columns, digest
 
     if isinstance(data, dd.DataFrame):
         ddf = data
@@ -304,7 +322,7 @@ def _as_partitions(data: Any, analyzer: Analyzer, client: distributed.Client,
         sample.attrs["source"] = str(data) if isinstance(data, str) else files[0]
         ddf = dd.from_map(_read_file, files, io=io, expected=expected, meta=first.iloc[:0],
                           label="cxnlp-read", enforce_metadata=False)
-        hashes = client.gather(client.map(file_hash, files, pure=False))
+        hashes = client.gather(client.map(_hash_file, files, pure=False))
         h = hashlib.sha256()
         for f, fh in zip(files, hashes, strict=True):
             h.update(f"{Path(f).name}\0{fh}\n".encode())
@@ -322,7 +340,7 @@ def _as_partitions(data: Any, analyzer: Analyzer, client: distributed.Client,
     stats = client.gather(client.compute(
         [dask.delayed(_partition_stats)(p, digest_from_rows) for p in parts]))
     lengths = [n for n, _ in stats]
-    starts = [0, *accumulate(lengths)][:-1]
+    bounds = [0, *accumulate(lengths)]
     if digest_from_rows:  # the same sha256 as the local run over the computed frame
         h = hashlib.sha256()
         for _, b in stats:
@@ -330,7 +348,7 @@ def _as_partitions(data: Any, analyzer: Analyzer, client: distributed.Client,
         digest = h.hexdigest()
     else:
         digest = file_digest
-    return parts, starts, columns, digest
+    return parts, bounds, columns, digest
 
 
 def _chain(first: pd.DataFrame, rest: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
@@ -396,13 +414,14 @@ def analyze(
         an = an.with_overrides(**overrides)
     key = _settings_key(an)
     with dask.config.set(_NO_STRING_CONVERSION), _cluster(client, workers) as cl:
-        parts, starts, columns, digest = _as_partitions(data, an, cl, npartitions)
+        parts, bounds, columns, digest = _as_partitions(data, an, cl, npartitions)
+        rows = list(pairwise(bounds))  # (start, stop) of each partition
         if parts and isinstance(parts[0], distributed.Future):
-            futures = [cl.submit(_analyze_partition, p, an, key, columns, s, pure=False)
-                       for p, s in zip(parts, starts, strict=True)]
+            futures = [cl.submit(_analyze_partition, p, an, key, columns, a, b, pure=False)
+                       for p, (a, b) in zip(parts, rows, strict=True)]
         else:
-            futures = cl.compute([dask.delayed(_analyze_partition)(p, an, key, columns, s)
-                                  for p, s in zip(parts, starts, strict=True)])
+            futures = cl.compute([dask.delayed(_analyze_partition)(p, an, key, columns, a, b)
+                                  for p, (a, b) in zip(parts, rows, strict=True)])
         try:
             per_partition = _gather(cl, futures, an.config.run.progress)
         except (CancelledError, distributed.scheduler.KilledWorker) as exc:
