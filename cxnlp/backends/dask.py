@@ -20,6 +20,7 @@ from __future__ import annotations
 import glob as globlib
 import hashlib
 import json
+import logging
 import math
 import os
 import pickle
@@ -269,9 +270,10 @@ def _cluster(client: distributed.Client | None, workers: int | None,
     if workers < 1:
         raise ConfigError(f"workers must be at least 1 (got {workers}).")
     # One thread per process: torch gets one core each (Dask sets OMP_NUM_THREADS=1 in
-    # worker processes), and tokenisation/pandas never contend for one GIL.
+    # worker processes), and tokenisation/pandas never contend for one GIL. The workers'
+    # own "Compute Failed" dumps stay quiet: the error reaches the caller (the CLI: one line).
     cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                       dashboard_address=None)
+                                       dashboard_address=None, silence_logs=logging.CRITICAL)
     try:
         own = distributed.Client(cluster)
         try:
