@@ -60,6 +60,16 @@ def test_aspect_labels_give_one_pair_per_text_and_aspect(codeframe, pairs):
     assert L[i : i + 3] == ["none", "positive", "positive"]
 
 
+def test_one_polarity_labels_are_warned_about(codeframe, tmp_path):
+    from cxnlp.io import ReadWarning
+
+    one = tmp_path / "one.csv"
+    pd.DataFrame({"text": ["Great food.", "Lovely staff."], "aspect": ["food", "service"],
+                  "polarity": ["positive", "positive"]}).to_csv(one, index=False)  # fmt: skip
+    with pytest.warns(ReadWarning, match="every labelled aspect is positive"):
+        read_aspect_labels(one, codeframe)
+
+
 def test_finetune_is_deterministic_and_round_trips(encoder, pairs, trained, tmp_path):
     T, P, L = pairs
     again = finetune(T, L, ASPECT_CLASSES, pairs=P, config=TINY, base=encoder.folder)

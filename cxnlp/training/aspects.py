@@ -142,6 +142,16 @@ def read_aspect_labels(
         )
     if not order:
         raise InputError(f"{path}: no labelled text found.")
+    polarities = {p for labs in order.values() for _, p in labs if p != "conflict"}
+    if len(polarities) == 1:  # as train themes / churn warn on one class
+        import warnings
+
+        from ..io import ReadWarning
+
+        warnings.warn(
+            f"{path}: every labelled aspect is {polarities.pop()}, so the model learns no "
+            "other polarity. Add examples of the others.", ReadWarning, stacklevel=2,
+        )  # fmt: skip
     return pd.DataFrame({"text": list(order), "aspects": list(order.values())})
 
 
