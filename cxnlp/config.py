@@ -234,11 +234,17 @@ def read_yaml(path: Path, what: str) -> tuple[Any, yaml.Node | None]:
     """
     import io
 
-    text = path.read_text(encoding="utf-8")
-    stream = io.StringIO(text)
-    stream.name = str(path)  # PyYAML names the stream in its messages
+    def named() -> io.StringIO:
+        stream = io.StringIO(text)
+        stream.name = str(path)  # PyYAML names the stream in its messages
+        return stream
+
     try:
-        root = yaml.compose(stream)
+        text = path.read_text(encoding="utf-8")
+        root = yaml.compose(named())
+        data = yaml.safe_load(named())  # tags safe_load refuses (!!python/...) fail here
+    except UnicodeDecodeError:
+        raise ConfigError(f"{what} {path} is not UTF-8 text. Save it as UTF-8.") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{what} {path} is not valid YAML: {exc}") from None
     twice = []
@@ -246,18 +252,19 @@ def read_yaml(path: Path, what: str) -> tuple[Any, yaml.Node | None]:
     while todo:
         node = todo.pop()
         if isinstance(node, yaml.MappingNode):
-            seen: set[Any] = set()
+            seen: set[tuple[str, str]] = set()
             for key, value in node.value:
-                if key.value in seen:
+                if isinstance(key, yaml.ScalarNode) and (key.tag, key.value) in seen:
                     twice.append(f"{path}:{key.start_mark.line + 1}: key '{key.value}' is "
                                  "written twice in the same block; merge the two")  # fmt: skip
-                seen.add(key.value)
+                if isinstance(key, yaml.ScalarNode):
+                    seen.add((key.tag, key.value))
                 todo.append(value)
         elif isinstance(node, yaml.SequenceNode):
             todo.extend(node.value)
     if twice:
         raise ConfigError(f"{what} {path}: " + "; ".join(sorted(twice)) + ".")
-    return yaml.safe_load(text), root
+    return data, root
 
 
 def config_from_dict(data: dict[str, Any], source: str = "<config>", root: Any = None) -> Config:

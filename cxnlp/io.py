@@ -472,6 +472,21 @@ _ARCHIVE_WHAT = {
 }
 
 
+def _tagged_header(text: str) -> bool:
+    """Whether the first line is a table header that holds HTML ("<b>Comment</b>,Rating"):
+    a delimiter outside every tag, at nesting depth 0. A comma inside an element's text
+    (``<r><c>Late, and rude</c></r>``) is XML's."""
+    depth = 0
+    first = text.splitlines()[0] if text else ""
+    for tag, between in re.findall(r"(<[^>]*>)|([^<]+)", first):
+        if tag:
+            closing, single = tag.startswith("</"), tag.endswith("/>") or tag[1:2] in "?!"
+            depth += -1 if closing else (0 if single else 1)
+        elif depth <= 0 and any(d in between for d in _DELIMITERS):
+            return True
+    return False
+
+
 def _sniff_binary_kind(head: bytes, name: str, ext: str, encoding: str | None = None) -> str:
     """Return 'xlsx', 'parquet' or 'text'; raise for anything else that is not text.
 
@@ -562,11 +577,7 @@ def _sniff_text_kind(text: str, name: str) -> str:
             "error page was saved instead of the file: download the export again (and check "
             "that you are signed in)."
         )
-    first_line = start.splitlines()[0] if start else ""
-    # a CSV header may hold HTML from the survey tool ("<b>Comment</b>,Rating"): a delimiter
-    # outside the tags of the first line makes it a table, not XML
-    tagged_header = any(d in re.sub(r"<[^>]*>", "", first_line) for d in _DELIMITERS)
-    if low.startswith("<?xml") or (low.startswith("<") and not tagged_header):
+    if low.startswith("<?xml") or (low.startswith("<") and not _tagged_header(start)):
         excel = "urn:schemas-microsoft-com:office:spreadsheet" in text[:5000]
         fix = (
             "This is an Excel 2003 XML spreadsheet: open it in Excel and save it as .xlsx or CSV."

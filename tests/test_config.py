@@ -98,3 +98,16 @@ def test_paths_beside_the_config_file_work_from_any_folder(tmp_path, monkeypatch
     assert cfg.link.churn_model == "nowhere/head"  # nowhere: left as written
     (tmp_path / "heads" / "mine").mkdir(parents=True)  # the working folder's wins
     assert load_config(config).themes.model == "heads/mine"
+
+
+def test_yaml_tags_and_odd_keys_are_one_clear_error(tmp_path):
+    """Tags safe_load refuses (!!python/object, a custom !tag) and complex keys are a
+    ConfigError naming the file, not a ConstructorError / TypeError traceback."""
+    for body in ("io: {date_column: !custom x}\n", "run: !!python/object:os.system {}\n"):
+        path = tmp_path / "tag.yaml"
+        path.write_text(body)
+        with pytest.raises(ConfigError, match=r"tag.yaml is not valid YAML(.|\n)*tag.yaml"):
+            load_config(path)
+    path.write_text("? [a, b]\n: 1\n")
+    with pytest.raises(ConfigError):
+        load_config(path)

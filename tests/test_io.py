@@ -670,7 +670,8 @@ def test_html_in_a_csv_header_is_not_xml(tmp_path):
     assert list(df.columns) == ["<b>Comment</b>", "Rating"] and len(df) == 2
     xml = tmp_path / "data.csv"
     for body in ('<?xml version="1.0"?>\n<rows><row comment="a, b"/></rows>\n',
-                 '<rows>\n<row comment="a, b"/>\n</rows>\n'):  # fmt: skip
+                 '<rows>\n<row comment="a, b"/>\n</rows>\n',
+                 "<responses><r><comment>Late, and rude</comment></r></responses>\n"):  # fmt: skip
         xml.write_text(body)
         with pytest.raises(InputError, match="XML document"):
             read_feedback(xml)
