@@ -226,7 +226,6 @@ def analyze(
             f"--codeframe {codeframe} and themes.model {cfg.themes.model} both choose the themes "
             "(a trained head brings the codeframe it was trained on). Drop one of them."
         )
-    _check_out(out)
     if scheduler or dask_workers:
         if resume:
             from .errors import ConfigError
@@ -238,6 +237,7 @@ def analyze(
         from .backends.dask import run_cli
         from .io import ColumnMap
 
+        _check_out(out)
         results = run_cli(input, cfg, scheduler, dask_workers)
         # results.columns also records the link stage's columns (touchpoint, churn)
         mapping = {k: v for k, v in results.columns.items() if k in ColumnMap.model_fields}
@@ -251,6 +251,7 @@ def analyze(
 
         require_file(input, "a glob runs on Dask. Add --dask-workers N (a local cluster) or "
                      "--scheduler ADDRESS, or pass one file.")  # fmt: skip
+        _check_out(out)  # after the input: a typo in its name leaves no empty folder behind
 
         def opened(src: Any, store: Any) -> None:
             rows = f"{src.total:,} rows" if src.total is not None else "a large export in pieces"
