@@ -134,12 +134,13 @@ class Codeframe(BaseModel):
         for tid, n in seen.items():
             if n > 1:
                 out.append((tid, f"duplicate id (used {n} times); ids must be unique"))
-        labels: dict[str, str] = {}
+        labels: dict[tuple[str | None, str], str] = {}  # "Other" may sit under two parents
         for t in self.themes:
-            first = labels.setdefault(t.label.strip().lower(), t.id)
+            first = labels.setdefault((t.parent, t.label.strip().lower()), t.id)
             if first != t.id:
-                out.append((t.id, f"same label as '{first}' ({t.label!r}); charts and tables "
-                                  "show labels, so give each theme its own"))  # fmt: skip
+                out.append((t.id, f"same label as '{first}' ({t.label!r}) under the same "
+                                  "parent; charts and tables show labels, so give each theme "
+                                  "its own"))  # fmt: skip
         by_id = {t.id: t for t in self.themes}
         for t in self.themes:
             if t.parent is not None:

@@ -96,7 +96,9 @@ def test_all_problems_reported_at_once(tmp_path):
           - {id: d, label: D, description: about d, parent: c}
           - {id: e, label: E, description: about e, touchpoint: phone}
           - {id: f, label: F, description: about f, churn_reason: boredom}
-          - {id: g, label: b, description: about g}
+          - {id: g, label: a AGAIN, description: about g}
+          - {id: h, label: Other, description: about h, parent: a}
+          - {id: i, label: Other, description: about i, parent: e}
     """,
     )
     with pytest.raises(ConfigError) as info:
@@ -104,7 +106,7 @@ def test_all_problems_reported_at_once(tmp_path):
     msg = str(info.value)
     assert f"{path}:9: theme 'b': unknown parent" in msg  # each problem names its line
     assert "6 problem(s)" in msg
-    assert "theme 'g': same label as 'b'" in msg
+    assert "theme 'g': same label as 'a'" in msg
     assert "theme 'a': duplicate id" in msg
     assert "theme 'b': unknown parent 'nowhere'" in msg
     assert "theme 'd': parent 'c' is itself a child of 'a'" in msg and "two levels" in msg
