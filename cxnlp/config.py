@@ -309,7 +309,7 @@ def load_config(path: str | Path | None = None) -> Config:
     return config_from_dict(_beside(data, path.parent), str(path), root)
 
 
-#: Settings that name a file or folder (``cxnlp train`` prints them for the config).
+#: Settings that name a file or folder (read beside the config file by :func:`_beside`).
 PATH_SETTINGS = (("encoder", "model"), ("sentiment", "model"), ("themes", "codeframe"),
                  ("themes", "model"), ("themes", "aspect_model"), ("link", "churn_model"))
 

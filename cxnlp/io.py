@@ -852,8 +852,10 @@ def _parse_delimited(
     # A header that ends with the delimiter makes an empty last column. When the rows as wide
     # as the header leave it empty too (every line ends with the delimiter), a row with a field
     # more that puts a value there is shifted as surely as one with a value past the header.
-    fit = [r[-1] for r in records[1:] if len(r) == width]
-    trailing = width > 1 and header[-1] == "" and bool(fit) and not any(v.strip() for v in fit)
+    trailing = False
+    if width > 1 and header[-1] == "":  # (the usual header skips this pass over the rows)
+        fit = [r[-1] for r in records[1:] if len(r) == width]
+        trailing = bool(fit) and not any(v.strip() for v in fit)
     body: list[list[Any]] = []
     too_long: list[tuple[int, int]] = []
     too_short: list[int] = []

@@ -286,9 +286,11 @@ class Analyzer:
         if not isinstance(data, (pd.DataFrame, str, os.PathLike)):
             hint = " (a Series: pass series.to_frame('comment'))" if isinstance(
                 data, pd.Series) else ""  # fmt: skip
+            kind = f"{type(data).__module__.split('.')[0]}.{type(data).__name__}"
             raise InputError(
-                f"Cannot analyse a {type(data).__name__}: give a file path or a pandas "
-                f"DataFrame with one response per row{hint}."
+                f"Cannot analyse a {kind}: give a file path or a pandas DataFrame with one "
+                f"response per row{hint} (a polars frame: .to_pandas(); a dask one: "
+                "cxnlp.backends.dask.analyze)."
             )
         if isinstance(data, pd.DataFrame):
             data = named_columns(data)

@@ -161,10 +161,13 @@ class Results:
             path = out / f"{name}.parquet"
             if not path.exists():
                 return pd.DataFrame()
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
             frame = pd.read_parquet(path)
-            for col in frame.select_dtypes(include="object").columns:
-                if frame[col].map(lambda v: isinstance(v, np.ndarray)).any():
-                    frame[col] = frame[col].map(
+            for col in pq.read_schema(path):  # the list columns only: no pass over texts
+                if pa.types.is_list(col.type) or pa.types.is_large_list(col.type):
+                    frame[col.name] = frame[col.name].map(
                         lambda v: v.tolist() if isinstance(v, np.ndarray) else v)
             return frame
 

@@ -117,13 +117,16 @@ def cache_umap_jit() -> int:
     """
     import importlib
 
-    from numba.core.caching import NullCache
-    from numba.core.dispatcher import Dispatcher
-
+    try:  # numba internals: a numba without them only loses the speed-up
+        from numba.core.caching import NullCache
+        from numba.core.dispatcher import Dispatcher
+    except ImportError:
+        return 0
     cached = 0
     for module, name in _UNCACHED_JIT:
         fn = getattr(importlib.import_module(module), name, None)
-        if isinstance(fn, Dispatcher) and isinstance(fn._cache, NullCache):
+        cache = getattr(fn, "_cache", None)
+        if isinstance(fn, Dispatcher) and isinstance(cache, NullCache):
             try:
                 fn.enable_caching()
             except RuntimeError:  # numba: no writable cache location for this file
@@ -643,7 +646,7 @@ def discover_topics(results: Any, analyzer: Any) -> pd.DataFrame:
     Skipped (with a note, never an error) when fewer than ``topics.min_docs`` rows were
     analysed or BERTopic is not installed.
     """
-    from .pipeline import NO_THEME, OK
+    from .results import analysed
 
     cfg = analyzer.config.topics
     responses = results.responses
@@ -652,8 +655,7 @@ def discover_topics(results: Any, analyzer: Any) -> pd.DataFrame:
     if not cfg.enabled:
         note["reason"] = "topics.enabled is false"
         return _empty_topics()
-    status = responses["status"] if "status" in responses else pd.Series([], dtype=object)
-    rows = np.flatnonzero(status.isin([OK, NO_THEME]).to_numpy())
+    rows = np.flatnonzero(analysed(responses))
     if len(rows) < cfg.min_docs:
         note.update(status="skipped", reason=(
             f"{len(rows)} analysed rows < topics.min_docs={cfg.min_docs}: too few to "

@@ -149,7 +149,7 @@ def test_missing_file_and_column_are_clear(analyzer, messy, tmp_path):
         analyzer.analyze(messy, text_column="comments")
     with pytest.raises(InputError, match=r"a Series: pass series.to_frame\('comment'\)"):
         analyzer.analyze(messy["comment"])
-    with pytest.raises(InputError, match="Cannot analyse a list"):
+    with pytest.raises(InputError, match="Cannot analyse a builtins.list"):
         cxnlp.analyze(["Great service"])
 
 

@@ -590,7 +590,7 @@ python benchmarks/sentiment.py --write-card
 
 The same seed, data and encoder give the same weights, bit for bit, on one machine (the
 embedding cache makes a re-run take seconds). Another CPU rounds the embeddings' last digits
-differently (MKL picks its kernels by CPU), so a head retrained there differs from the shipped
-one by about 1e-4 in its weights (5.4e-5 at most, retrained on a Xeon with AMX) and its model
-id with them.
+differently (MKL picks its kernels by CPU), so a head retrained there differs slightly from the
+shipped one (weights 5.4e-5 apart at most, retrained on a Xeon with AMX), and so does its
+model id.
 """  # noqa: E501
