@@ -42,22 +42,23 @@ console = Console(stderr=True, markup=False)
 out_console = Console(markup=False)
 
 
-def _error(message: str) -> None:
-    """One line on stderr: not wrapped by rich (the terminal wraps it), brackets kept."""
+def _line(prefix: str, message: str) -> None:
+    """One line on stderr after a styled ``prefix``: not wrapped by rich (the terminal wraps
+    it), the message's brackets kept as written."""
     from rich.markup import escape
 
-    console.print(f"[bold red]Error:[/] {escape(message)}", highlight=False, soft_wrap=True,
-                  markup=True)  # fmt: skip
+    console.print(f"{prefix} {escape(message)}", highlight=False, soft_wrap=True, markup=True)
+
+
+def _error(message: str) -> None:
+    _line("[bold red]Error:[/]", message)
 
 
 def _warning(message: Warning | str, category: type[Warning], *_: Any, **__: Any) -> None:
     """A warning as one line, without the Python source location an analyst cannot use."""
-    from rich.markup import escape
-
     kind = "" if category is UserWarning or category.__name__ == "ReadWarning" else (
         f" ({category.__name__})")  # fmt: skip
-    console.print(f"[yellow]Warning{kind}:[/] {escape(str(message))}", highlight=False,
-                  soft_wrap=True, markup=True)  # fmt: skip
+    _line(f"[yellow]Warning{kind}:[/]", str(message))
 
 
 def friendly_errors(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -11,6 +11,7 @@ import hashlib
 import os
 import platform
 import re
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -166,8 +167,6 @@ def named_columns(df: pd.DataFrame) -> pd.DataFrame:
     if all(isinstance(n, str) and n for n in names) and len(set(names)) == len(names):
         return df
     new = cxio._dedupe(["" if pd.isna(n) else str(n) for n in names])
-    import warnings
-
     changed = ", ".join(f"{old!r} -> {n!r}" for old, n in zip(names, new, strict=True)
                         if old != n)  # fmt: skip
     warnings.warn(f"Column names made unique strings: {changed}.", cxio.ReadWarning, stacklevel=3)

@@ -418,7 +418,8 @@ def analyze(
     with dask.config.set(_NO_STRING_CONVERSION), _cluster(client, workers) as cl:
         parts, bounds, columns, digest = _as_partitions(data, an, cl, npartitions)
         rows = list(pairwise(bounds))  # (start, stop) of each partition
-        if parts and isinstance(parts[0], distributed.Future):
+        scattered = bool(parts) and isinstance(parts[0], distributed.Future)  # sent once
+        if scattered:
             futures = [cl.submit(_analyze_partition, p, an, key, columns, a, b, pure=False)
                        for p, (a, b) in zip(parts, rows, strict=True)]
         else:
@@ -428,7 +429,6 @@ def analyze(
             per_partition = _gather(cl, futures, an.config.run.progress)
         except (CancelledError, distributed.scheduler.KilledWorker) as exc:
             cl.cancel(futures)
-            scattered = bool(parts) and isinstance(parts[0], distributed.Future)
             raise CxnlpError(
                 f"A Dask worker was lost during the run ({type(exc).__name__}: {exc}), often "
                 "killed for memory; lower run.chunk_size or give the workers more memory. "
