@@ -96,8 +96,9 @@ def _parse_scores(values: list[str] | None) -> dict[str, str | None] | None:
         return None
     out: dict[str, str | None] = {}
     for v in values:
-        col, _, kind = v.partition("=")
-        out[col] = kind or None
+        # The kind follows the last '=', so 'a=b=rating' is column 'a=b' (and 'a=b=' detects).
+        col, _, kind = v.rpartition("=") if "=" in v else (v, "", "")
+        out[col] = kind.lower() or None
     return out
 
 
@@ -131,7 +132,8 @@ def analyze(
     score_column: Annotated[
         list[str] | None,
         typer.Option(
-            help="Score column as COL or COL=KIND (nps, csat, ces, rating, recommend). "
+            help="Score column as COL or COL=KIND (nps, csat, ces, rating, recommend); "
+            "the kind follows the last '=' ('a=b=' is column a=b, kind detected). "
             "Repeatable. Default: detected."
         ),
     ] = None,

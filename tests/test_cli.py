@@ -156,3 +156,20 @@ def test_names_are_printed_as_written_and_a_single_score_has_no_interval(tmp_pat
     assert res.exit_code == 0, res.output
     assert "Comment [/]" in res.output and "Rating [red]" in res.output
     assert "rating 'Rating [red]'" in res.output and "5.0 n=1" in res.output
+
+
+def test_score_column_kind_follows_the_last_equals_sign(tmp_path):
+    """A header with '=' in it ('Q1=Recommend?') is named with its kind after the last '=',
+    or a trailing '=' to have the kind detected; an unknown kind still lists the kinds."""
+    src = tmp_path / "export.csv"
+    comments = ["Great help, thanks.", "Slow to answer.", "Fine overall."]
+    pd.DataFrame({"Q1=Recommend?": [9, 2, 10], "Comment": comments}).to_csv(src, index=False)
+    for arg in ("Q1=Recommend?=nps", "Q1=Recommend?="):
+        out = tmp_path / arg.replace("?", "").replace("=", "_")
+        res = runner.invoke(app, ["analyze", str(src), "--score-column", arg, "--no-themes",
+                                  "--no-progress", "--out", str(out)])  # fmt: skip
+        assert res.exit_code == 0, res.output
+        assert json.loads((out / "columns.json").read_text())["scores"] == {"Q1=Recommend?": "nps"}
+    res = runner.invoke(app, ["analyze", str(src), "--score-column", "Q1=Recommend?=npx",
+                              "--no-themes", "--no-progress", "--out", str(tmp_path)])  # fmt: skip
+    assert res.exit_code == 2 and "'nps', 'csat'" in res.output and "npx" in res.output
