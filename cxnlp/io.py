@@ -30,12 +30,13 @@ import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from .config import ScoreKind
 from .errors import ConfigError, InputError
 
 __all__ = [
@@ -50,8 +51,7 @@ __all__ = [
     "write_table",
 ]
 
-ScoreKind = Literal["nps", "csat", "ces", "rating", "recommend"]
-SCORE_KINDS: tuple[str, ...] = ("nps", "csat", "ces", "rating", "recommend")
+SCORE_KINDS: tuple[str, ...] = get_args(ScoreKind)
 #: Valid range of each score kind (inclusive). NPS, CSAT and CES must also be whole numbers.
 SCORE_RANGES: dict[str, tuple[float, float]] = {
     "nps": (0, 10),
@@ -490,8 +490,9 @@ def _tagged_header(text: str) -> bool:
 def _sniff_binary_kind(head: bytes, name: str, ext: str, encoding: str | None = None) -> str:
     """Return 'xlsx', 'parquet' or 'text'; raise for anything else that is not text.
 
-    With an explicit ``encoding`` the bytes are not judged by their control bytes: the user
-    says it is text (UTF-16 without a BOM, say, is mostly NUL bytes to a byte-wise look).
+    UTF-16 and UTF-32 text (with a byte-order mark, told by its pattern, or named by
+    ``encoding``) is mostly NUL bytes to a byte-wise look, so it is not judged by them; NUL
+    bytes in any other encoding mean the file is not text, whatever encoding is named.
     """
     if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
         return "xlsx"  # checked to be a workbook when opened
@@ -512,7 +513,7 @@ def _sniff_binary_kind(head: bytes, name: str, ext: str, encoding: str | None = 
                 else "Pass the export file itself (CSV, XLSX, Parquet or JSON Lines)."
             )
             raise InputError(f"{name} is {what}, not a feedback export. {fix}")
-    if encoding or head.startswith(_WIDE_BOMS) or _bomless_utf16(head):
+    if _wide_encoding(encoding) or head.startswith(_WIDE_BOMS) or _bomless_utf16(head):
         return "text"
     if _looks_binary(head):
         want = _KIND_WHAT.get(_EXT_KIND.get(ext, ""), "CSV, XLSX, Parquet or JSON Lines")
@@ -542,16 +543,35 @@ def _bomless_utf16(head: bytes) -> str | None:
         ascii_ = bytes(lo for hi, lo in zip(high, low, strict=False) if hi == 0)
         if not _looks_binary(ascii_):
             return codec
+    # Mostly non-ASCII text (Japanese, Chinese...): it decodes to printable characters with
+    # line breaks, which binary data read two bytes at a time almost never does.
+    for codec in ("utf-16-le", "utf-16-be"):
+        even_len = sample[: len(sample) // 2 * 2]
+        try:
+            text = even_len.decode(codec)
+        except UnicodeDecodeError as e:
+            if e.start < len(even_len) - 4:
+                continue
+            text = even_len[: e.start].decode(codec)  # a pair cut by the end of the sample
+        lines = text.splitlines()
+        printable = sum(ch.isprintable() or ch in "\t\r\n" for ch in text)
+        if "\n" in text and len(lines) > 1 and printable >= 0.98 * len(text):
+            return codec
     return None
+
+
+def _wide_encoding(encoding: str | None) -> bool:
+    """Whether ``encoding`` names UTF-16 or UTF-32 (False for none, or an unknown name)."""
+    try:
+        return bool(encoding) and codecs.lookup(encoding).name.startswith(("utf-16", "utf-32"))
+    except LookupError:
+        return False  # read_feedback names the unknown encoding
 
 
 def _wide_text(head: bytes, encoding: str | None) -> bool:
     """Whether the text is UTF-16 or UTF-32, whose line breaks are not single bytes."""
     if encoding:
-        try:
-            return codecs.lookup(encoding).name.startswith(("utf-16", "utf-32"))
-        except LookupError:
-            return False  # read_feedback names the unknown encoding
+        return _wide_encoding(encoding)
     return head.startswith(_WIDE_BOMS) or _bomless_utf16(head) is not None
 
 
@@ -1557,7 +1577,11 @@ def _guess_kind(p: _Profile) -> tuple[str | None, str]:
     if is_bool:
         if _RECOMMEND.search(label) and not _NPS.search(label):
             return "recommend", "yes/no values, header mentions recommending"
-        return None, ""
+        # One or two numbers under a score's header are a filtered export (only the 1-star
+        # reviews, only detractors), not yes/no; 0/1 under a generic "rating" stays thumbs.
+        specific = any(rx.search(label) for rx in (_NPS, _CSAT, _CES))
+        if not (p.numeric_frac >= 0.9 and (specific or (len(p.nums) and p.nums.min() >= 1))):
+            return None, ""
     if p.numeric_frac < 0.8:
         return None, ""
     named = [
@@ -1754,6 +1778,8 @@ def detect_columns(
                 found = (
                     f"only {p.numeric_frac:.0%} of its values are numbers"
                     if p.numeric_frac < 0.8
+                    else "it holds two values, read as yes/no"
+                    if p.bool_frac >= 0.9 and p.nunique <= 2
                     else f"its values ({np.nanmin(p.nums):g} to {np.nanmax(p.nums):g}) fit no "
                     "score scale"
                 )

@@ -127,6 +127,39 @@ def test_utf16_without_bom(tmp_path: Path, codec: str) -> None:
         assert df["comment"].tolist() == ["The delivery was late", "Great quality – merci"]
 
 
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_bom_mostly_non_ascii(tmp_path: Path, codec: str) -> None:
+    """Japanese text in UTF-16 has few NUL bytes; it is still told from binary data, also when
+    the 4 KiB sample ends inside a surrogate pair (the emoji)."""
+    p = tmp_path / "u16.csv"
+    row = "配達がとても遅かったです、残念😞,2\n"
+
+    def cut_in_pair(data: bytes) -> bool:
+        try:
+            data[:4096].decode(codec)
+        except UnicodeDecodeError:
+            return True
+        return False
+
+    def export(header: str) -> bytes:
+        return (header + ",評価\n" + row * 200).encode(codec)
+
+    # a header just long enough to put byte 4096 inside the emoji
+    header = next(h for n in range(19) if cut_in_pair(export(h := "コメント" + "ー" * n)))
+    p.write_bytes(export(header))
+    df = _read_quiet(p)
+    assert df.attrs["encoding"] == codec and list(df.columns) == [header, "評価"]
+    assert len(df) == 200 and df[header].iloc[-1] == row.split(",")[0]
+
+
+def test_nul_bytes_are_binary_whatever_single_byte_encoding_is_named(tmp_path: Path) -> None:
+    p = tmp_path / "export.csv"
+    p.write_bytes(b"comment,rating\n" + bytes(range(256)) * 8)
+    for encoding in ("latin-1", "utf-8", None):
+        with pytest.raises(InputError, match="contains binary data"):
+            read_feedback(p, encoding=encoding)
+
+
 @pytest.mark.parametrize("codec", ["utf-32", "utf-32-be"])
 def test_utf32_with_bom(tmp_path: Path, codec: str) -> None:
     p = tmp_path / "u32.csv"
@@ -642,6 +675,20 @@ def test_a_column_named_like_a_score_that_is_not_one_is_noted():
     assert "'nps' is named like a score but only 50% of its values are numbers" in notes
     assert "'satisfaction score' is named like a score but its values (20 to 100)" in notes
     assert "--score-column 'nps=KIND'" in notes
+
+
+def test_a_filtered_export_keeps_its_score_column():
+    """Only the 1-star reviews, or only detractors scoring 0 and 1, are still scores when the
+    header names one; 0/1 under a generic 'rating' stays a yes/no column, and the note says so."""
+    comments = ["It broke after a day, awful", "Rude staff and a slow refund"] * 3
+    df = pd.DataFrame({"review": comments, "Rating": [1] * 6, "NPS": [0, 1] * 3})
+    assert detect_columns(df).scores == {"Rating": "rating", "NPS": "nps"}
+    df = pd.DataFrame({"review": comments, "Rating": [0, 1] * 3})
+    cols = detect_columns(df)
+    assert cols.scores == {}
+    assert "'Rating' is named like a score but it holds two values, read as yes/no" in " ".join(
+        cols.notes
+    )
 
 
 def test_xlsx_cover_sheet_is_not_the_data(tmp_path):
