@@ -126,7 +126,12 @@ def require_file(path: str | os.PathLike[str], glob_hint: str) -> None:
         return
     if glob.has_magic(str(path)) and (matched := glob.glob(str(path))):
         raise InputError(f"{path} is a pattern matching {len(matched)} file(s): {glob_hint}")
-    raise InputError(f"Input file not found: {path}. Check the path.")
+    raise _not_found(Path(path))
+
+
+def _not_found(path: Path) -> InputError:
+    where = "" if path.is_absolute() else f" (it is relative to {Path.cwd()})"
+    return InputError(f"File not found: {path}. Check the path{where}.")
 
 
 def read_feedback(
@@ -191,7 +196,7 @@ def read_feedback(
     p = Path(path)
     name = p.name
     if not p.exists():
-        raise InputError(f"File not found: {p}. Check the path (it is relative to {Path.cwd()}).")
+        raise _not_found(p)
     if p.is_dir():
         raise InputError(f"{p} is a folder, not an export file. Pass the file inside it.")
     try:

@@ -84,7 +84,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path):
     assert "nope" in res.output and "Traceback" not in res.output
     res = runner.invoke(app, ["analyze", str(tmp_path / "missing.csv"), "--out",
                               str(tmp_path / "never")])  # fmt: skip
-    assert res.exit_code == 2 and "not found" in res.output
+    assert res.exit_code == 2 and f"File not found: {tmp_path / 'missing.csv'}. Check" in res.output
     assert not (tmp_path / "never").exists()  # no empty output folder for a mistyped input
     res = runner.invoke(app, ["analyze", str(src), "--backend", "tensorrt"])
     assert res.exit_code == 2 and "backend" in res.output and "onnx-int8" in res.output

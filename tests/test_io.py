@@ -529,8 +529,11 @@ def test_bad_inputs_give_input_error(name: str, needles: list[str]) -> None:
 
 
 def test_missing_file_and_folder(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="File not found"):
+    with pytest.raises(InputError, match="File not found") as e:
         read_feedback(tmp_path / "nope.csv")
+    assert "relative to" not in str(e.value)  # said of relative paths only
+    with pytest.raises(InputError, match=r"File not found: nope.csv. Check the path \(it is rel"):
+        read_feedback("nope.csv")
     with pytest.raises(InputError, match="is a folder"):
         read_feedback(tmp_path)
 
