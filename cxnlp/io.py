@@ -126,10 +126,11 @@ def require_file(path: str | os.PathLike[str], glob_hint: str) -> None:
         return
     if glob.has_magic(str(path)) and (matched := glob.glob(str(path))):
         raise InputError(f"{path} is a pattern matching {len(matched)} file(s): {glob_hint}")
-    raise _not_found(Path(path))
+    raise file_not_found(Path(path))
 
 
-def _not_found(path: Path) -> InputError:
+def file_not_found(path: Path) -> InputError:
+    """The one error for a missing input file; a relative path also names the working folder."""
     where = "" if path.is_absolute() else f" (it is relative to {Path.cwd()})"
     return InputError(f"File not found: {path}. Check the path{where}.")
 
@@ -196,7 +197,7 @@ def read_feedback(
     p = Path(path)
     name = p.name
     if not p.exists():
-        raise _not_found(p)
+        raise file_not_found(p)
     if p.is_dir():
         raise InputError(f"{p} is a folder, not an export file. Pass the file inside it.")
     try:

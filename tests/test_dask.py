@@ -166,6 +166,13 @@ def test_glob_errors_say_what_to_do(client, frame, tmp_path: Path):
     frame.rename(columns={"region": "area"}).to_csv(tmp_path / "b.csv", index=False)
     with pytest.raises(InputError, match="same columns"):
         cxdask.analyze(str(tmp_path / "*.csv"), client=client, **SETTINGS)
+    for missing in (tmp_path / "gone.csv", str(tmp_path / "gone.csv")):  # a Path or a str
+        with pytest.raises(InputError, match=f"File not found: {tmp_path / 'gone.csv'}. Check"):
+            cxdask.analyze(missing, client=client)
+    with pytest.raises(InputError, match=r"is a folder. Pass a glob .*\*\.csv"):
+        cxdask.analyze(tmp_path, client=client)
+    with pytest.raises(InputError, match=r"File\(s\) not found: .*gone.csv"):
+        cxdask.analyze([tmp_path / "a.csv", tmp_path / "gone.csv"], client=client)
 
 
 def test_settings_not_weights_travel(reference, local):

@@ -197,7 +197,7 @@ def _expand(data: str | Sequence[str | os.PathLike[str]]) -> list[str]:
             raise InputError("The list of input files is empty; pass at least one file.")
     missing = [f for f in files if not Path(f).is_file()]
     if missing:
-        raise InputError(f"Input file(s) not found: {', '.join(missing[:5])}. Check the paths.")
+        raise InputError(f"File(s) not found: {', '.join(missing[:5])}. Check the paths.")
     # Workers may run in another folder: give them absolute paths.
     return [str(Path(f).resolve()) for f in files]
 
@@ -289,13 +289,14 @@ def _as_partitions(data: Any, analyzer: Analyzer, client: distributed.Client,
     """Split the input into partitions: (futures or delayed frames, row bounds, columns,
     digest); partition i holds input rows ``bounds[i]`` to ``bounds[i + 1] - 1``."""
     c = analyzer.config
-    if isinstance(data, (pd.DataFrame, Path)) or (
-        isinstance(data, str) and not _is_glob(data) and Path(data).is_file()
-    ):
+    if isinstance(data, (str, Path)) and not _is_glob(data) and not Path(data).is_file():
+        if Path(data).is_dir():
+            raise InputError(f"{data} is a folder. Pass a glob of the files inside it, "
+                             f"e.g. '{Path(data) / '*.csv'}'.")
+        raise cxio.file_not_found(Path(data))
+    if isinstance(data, (pd.DataFrame, Path)) or (isinstance(data, str) and not _is_glob(data)):
         # In memory (or one file, read on the client like the local run): split by position
         # and scatter, so the rows travel to the workers once and not through the scheduler.
-        if not isinstance(data, pd.DataFrame) and not Path(data).is_file():
-            raise InputError(f"Input file not found: {data}. Check the path.")
         frame, columns, digest = analyzer.read(data)
         bounds = _split(client, len(frame), c.run.chunk_size, npartitions)
         pieces = [frame.iloc[a:b] for a, b in pairwise(bounds)]
@@ -309,11 +310,6 @@ def _as_partitions(data: Any, analyzer: Analyzer, client: distributed.Client,
         digest_from_rows = True
         file_digest = ""
     elif isinstance(data, (str, list, tuple)):
-        if isinstance(data, str) and not _is_glob(data):
-            if Path(data).is_dir():
-                raise InputError(f"{data} is a folder. Pass a glob of the files inside it, "
-                                 f"e.g. '{Path(data) / '*.csv'}'.")
-            raise InputError(f"Input file not found: {data}. Check the path.")
         files = _expand(data)
         io = c.io.model_dump()
         first = cxio.read_feedback(files[0], sheet=io["sheet"], encoding=io["encoding"],
