@@ -16,6 +16,10 @@ from .errors import ConfigError
 from .paths import configs_dir
 
 ScoreKind = Literal["nps", "csat", "ces", "rating", "recommend"]
+#: Encoder backends: torch (sentence-transformers), onnx (exact fp32), onnx-int8 (fastest).
+EncoderBackend = Literal["torch", "onnx", "onnx-int8"]
+#: Weight dtypes of the torch backend (``auto``: float16 on CUDA, float32 elsewhere).
+EncoderDtype = Literal["auto", "float32", "float16", "bfloat16"]
 
 
 class _Strict(BaseModel):
@@ -75,9 +79,9 @@ class EncoderConfig(_Strict):
     """The one sentence encoder every head shares."""
 
     model: str = "all-MiniLM-L6-v2"
-    backend: Literal["torch", "onnx", "onnx-int8"] = "torch"
+    backend: EncoderBackend = "torch"
     device: str | None = None
-    dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
+    dtype: EncoderDtype = "auto"
     batch_size: int | None = Field(None, gt=0)
     tokenize_workers: int | None = Field(None, ge=0)
     cache: bool = True

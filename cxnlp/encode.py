@@ -17,12 +17,13 @@ import warnings
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, get_args
 
 import numpy as np
 import pandas as pd
 
 from .clean import split_sentences
+from .config import EncoderBackend, EncoderDtype
 from .errors import ConfigError
 from .paths import cache_dir as default_cache_dir
 from .tokens import Tokens, default_workers, tokenize, tokenize_chunks, worker_pool
@@ -64,11 +65,8 @@ def _resolve_model(name: str) -> tuple[str, str]:
     )
 
 
-#: Encoder backends: torch (sentence-transformers), onnx (exact fp32), onnx-int8 (fastest).
-_BACKENDS = "torch, onnx or onnx-int8"
-
-#: Weight dtypes of the torch backend (``auto``: float16 on CUDA, float32 elsewhere).
-_DTYPES = ("auto", "float32", "float16", "bfloat16")
+_BACKENDS = ", ".join(get_args(EncoderBackend))
+_DTYPES = get_args(EncoderDtype)
 
 #: Fewest tokens (rows x length) in one forward pass; see :meth:`Encoder._encode_by_length`.
 MIN_PASS_TOKENS = 64
