@@ -1481,7 +1481,9 @@ class _Profile:
         )
         n = len(series)
         self.n = n
-        nonnull = series.dropna()
+        # by position: an index with repeated labels (pd.concat, dask partitions) must not
+        # multiply rows when the blank ones are dropped below
+        nonnull = series.reset_index(drop=True).dropna()
         if series.dtype == object or _is_string_dtype(series):
             as_str = nonnull.astype(str)
             as_str = as_str[as_str.str.strip() != ""]

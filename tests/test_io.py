@@ -663,6 +663,16 @@ def test_real_exports(rel: str, text: str, scores: dict[str, str]) -> None:
     assert cm.text[0] == text and cm.scores == scores
 
 
+def test_repeated_index_labels_do_not_change_the_mapping():
+    """pd.concat without ignore_index, set_index('Division'), dask partitions: labels repeat;
+    the columns found (and the fill rates said) are those of the same rows by position."""
+    df = read_feedback(DATA.parent.parent / "examples" / "clothing_reviews.csv").head(300)
+    plain = detect_columns(df.reset_index(drop=True))
+    repeated = detect_columns(df.set_axis([0, 1, 2] * 100))
+    assert repeated.text == plain.text == ["Review Text", "Title"]
+    assert repeated.notes == plain.notes and "% filled" in plain.notes[0]
+
+
 def test_a_column_named_like_a_score_that_is_not_one_is_noted():
     """A score column is never dropped silently: when its values do not fit a scale, the
     mapping's notes say so and how to force it."""
