@@ -44,6 +44,7 @@ from scipy import stats
 
 from .link import primary_score
 from .metrics import (
+    SCORE_BOUNDS,
     Estimate,
     _num,
     mean_interval,
@@ -261,7 +262,7 @@ def driver_table(
         if col is not None:
             est = score_metric(ok[col].to_numpy()[mask], kind, confidence)
             return est.low, est.high
-        return mean_interval(u[mask], confidence)[1:]
+        return mean_interval(u[mask], confidence, SCORE_BOUNDS)[1:]  # u: sentiment scores
     themes = list(codeframe.ids) if codeframe is not None else []
     for t in pd.unique(mentions["theme"]) if len(mentions) else []:
         if t not in themes:

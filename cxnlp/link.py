@@ -32,7 +32,14 @@ import numpy as np
 import pandas as pd
 
 from .errors import ConfigError, ModelError
-from .metrics import _as_numeric, mean_interval, narrow, score_metric, wilson_interval
+from .metrics import (
+    SCORE_BOUNDS,
+    _as_numeric,
+    mean_interval,
+    narrow,
+    score_metric,
+    wilson_interval,
+)
 from .results import analysed
 from .themes import DEFAULT_CHURN_REASONS, Codeframe, CodeframeClassifier
 
@@ -698,7 +705,8 @@ def touchpoint_table(
         labels = labels.dropna().astype(str)
         k = len(labels)
         vc = labels.value_counts()
-        mean, lo, hi = mean_interval(pd.to_numeric(scores, errors="coerce"), confidence)
+        mean, lo, hi = mean_interval(pd.to_numeric(scores, errors="coerce"), confidence,
+                                     SCORE_BOUNDS)
         d = {lab: (vc.get(lab, 0) / k if k else np.nan)
              for lab in ("negative", "neutral", "positive", "mixed")}
         return {**d, "sentiment_score": mean, "sentiment_low": lo, "sentiment_high": hi}

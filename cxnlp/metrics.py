@@ -53,6 +53,8 @@ __all__ = [
 
 #: The sentiment labels, in the order tables and charts show them.
 SENTIMENT_LABELS: tuple[str, ...] = ("negative", "neutral", "positive", "mixed")
+#: The range of a sentiment score (``p_positive − p_negative``), which its intervals keep to.
+SCORE_BOUNDS: tuple[float, float] = (-1.0, 1.0)
 #: Score kinds a column can be mapped to (``columns["scores"]`` values).
 SCORE_KINDS: tuple[str, ...] = ("nps", "csat", "ces", "rating", "recommend")
 #: Version of the ``metrics.json`` layout built by :func:`summarize`.
@@ -211,11 +213,15 @@ def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[f
     return (0.0 if successes == 0 else low, 1.0 if successes == n else high)
 
 
-def mean_interval(x: Any, confidence: float = 0.95) -> tuple[float, float, float]:
+def mean_interval(
+    x: Any, confidence: float = 0.95, bounds: tuple[float, float] | None = None
+) -> tuple[float, float, float]:
     """Mean and Student-t interval ``mean ± t(n−1) · s / √n`` of finite values.
 
     Returns ``(mean, low, high)``; the bounds are NaN for fewer than two values and equal
-    to the mean when every value is the same.
+    to the mean when every value is the same. ``bounds`` clips the interval to the values'
+    possible range (a 1-5 scale, a sentiment score in [−1, 1]): with few values the t
+    interval reaches far past it.
     """
     arr = np.asarray(x, dtype=float)
     arr = arr[np.isfinite(arr)]
@@ -226,7 +232,10 @@ def mean_interval(x: Any, confidence: float = 0.95) -> tuple[float, float, float
     if n < 2:
         return (mean, math.nan, math.nan)
     half = float(stats.t.ppf(0.5 + confidence / 2, n - 1)) * float(arr.std(ddof=1)) / math.sqrt(n)
-    return (mean, mean - half, mean + half)
+    low, high = mean - half, mean + half
+    if bounds is not None:
+        low, high = max(low, bounds[0]), min(high, bounds[1])
+    return (mean, low, high)
 
 
 def _share_estimate(
@@ -251,9 +260,7 @@ def _mean_estimate(
     x: np.ndarray, n_invalid: int, metric: str, confidence: float, scale: int
 ) -> Estimate:
     """Mean with its t interval, clipped to the scale ``1..scale``."""
-    mean, low, high = mean_interval(x, confidence)
-    if not math.isnan(low):
-        low, high = max(low, 1.0), min(high, float(scale))
+    mean, low, high = mean_interval(x, confidence, bounds=(1.0, float(scale)))
     return Estimate(
         mean,
         low,
@@ -573,7 +580,8 @@ def sentiment_summary(responses: pd.DataFrame, confidence: float = 0.95) -> dict
     for lab, c in vc.items():  # keep labels outside the contract visible rather than lose them
         counts.setdefault(str(lab), int(c))
     score = ok["sentiment_score"] if "sentiment_score" in ok else pd.Series(dtype=float)
-    mean, low, high = mean_interval(pd.to_numeric(score, errors="coerce"), confidence)
+    mean, low, high = mean_interval(pd.to_numeric(score, errors="coerce"), confidence,
+                                     SCORE_BOUNDS)
     return {
         "n": n,
         "counts": counts,

@@ -20,6 +20,7 @@ from cxnlp.metrics import (
     rating,
     recommend,
     score_metric,
+    sentiment_summary,
     summarize,
     wilson_interval,
 )
@@ -248,6 +249,15 @@ def test_recommend_counts_and_interval_contains_estimate(values):
 def test_mean_interval_clipped_to_scale():
     est = rating([1, 5])  # t(1) interval is about 3 +- 25
     assert (est.low, est.high) == (1.0, 5.0)
+
+
+def test_sentiment_score_interval_stays_within_its_range():
+    """Two analysed rows: the t(1) interval of their mean sentiment score spans about ±11;
+    the summary keeps it to [-1, 1] like every score's interval."""
+    responses = pd.DataFrame({"status": ["ok", "ok"], "sentiment": ["positive", "negative"],
+                              "sentiment_score": [0.9, -0.8]})  # fmt: skip
+    mean = sentiment_summary(responses)["mean_score"]
+    assert (mean["low"], mean["high"]) == (-1.0, 1.0) and mean["value"] == pytest.approx(0.05)
 
 
 # --------------------------------------------------------------------------- summarize
