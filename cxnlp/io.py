@@ -1429,6 +1429,7 @@ _NPS = _rx(r"nps|net promoter|likel\w* to recommend|likelihood|ltr|how likely")
 _CSAT = _rx(r"csat|satisf\w*")
 _CES = _rx(r"ces|effort|easy|ease|difficult\w*")
 _RATING = _rx(r"ratings?|stars?|rated|scores?|grade")
+_STARS = _rx(r"ratings?|stars?|rated")  # a rating of something, never a 0-10 recommendation
 _RECOMMEND = _rx(r"recommend\w*")
 _ID_NAME = _rx(r"id|ids|uuid|guid|key|index|identifier|response id|respondent id|record id")
 _SEGMENT = _rx(
@@ -1607,6 +1608,12 @@ def _guess_kind(p: _Profile) -> tuple[str | None, str]:
             if p.fits("rating") >= 0.8 and lo >= 1 and hi <= 5:
                 kind = "csat" if _CSAT.search(label) else "rating"
                 return kind, f"header says rating/score, values {lo:g}-{hi:g}"
+            if _STARS.search(label):
+                # a star rating stays one: 0 ("not rated") is an invalid star, noted row by
+                # row, not the bottom of a 0-10 scale; a 1-7 or 1-10 rating is no NPS or CES
+                if lo >= 0 and hi <= 5 and p.fits("rating") >= 0.5:
+                    return "rating", f"header says rating, values {lo:g}-{hi:g} (stars: 1-5)"
+                break
             if p.fits("ces") >= 0.8 and lo >= 1 and hi <= 7 and p.integral:
                 return "ces", f"header says score, values {lo:g}-{hi:g} (1-7 scale)"
             if p.fits("nps") >= 0.8 and (lo == 0 or hi > 7):
@@ -1790,6 +1797,8 @@ def detect_columns(
                     if p.bool_frac >= 0.9 and p.nunique <= 2
                     else f"its values ({np.nanmin(p.nums):g} to {np.nanmax(p.nums):g}) fit no "
                     "score scale"
+                    + (" (a rating is 1-5 stars; a 0-10 likelihood to recommend is 'nps')"
+                       if _STARS.search(p.label) and not _NPS.search(p.label) else "")
                 )
                 notes.append(
                     f"{col!r} is named like a score but {found} "
@@ -2126,8 +2135,8 @@ def parse_scores(series: pd.Series, kind: str) -> tuple[pd.Series, pd.Series]:
         label counts ("10 - Extremely likely", "4 stars"); ``7.0`` counts as 7.
     kind : {"nps", "csat", "ces", "rating", "recommend"}
         Valid values: NPS whole numbers 0-10, CSAT whole numbers 1-5, CES whole numbers 1-7,
-        rating any number 1-5 (half stars allowed), recommend yes/no/true/false/y/n/1/0 (case
-        ignored) mapped to 1/0.
+        rating any number 1-5 (half stars such as 3.5 allowed), recommend
+        yes/no/true/false/y/n/1/0 (case ignored) mapped to 1/0.
 
     Returns
     -------

@@ -429,9 +429,10 @@ def ces(
 def rating(scores: Any, scale: int = 5, confidence: float = 0.95) -> Estimate:
     """Mean star rating with a t interval, and the distribution of stars.
 
-    Valid answers are numbers from 1 to ``scale`` (half stars allowed). ``value`` is the mean,
-    ``mean ± t(n−1)·s/√n`` the interval (clipped to ``1..scale``). ``shares`` has ``positive``
-    (the top two stars), ``negative`` (the bottom two) and ``neutral`` (the rest).
+    Valid answers are numbers from 1 to ``scale`` (half stars such as 3.5 allowed). ``value``
+    is the mean, ``mean ± t(n−1)·s/√n`` the interval (clipped to ``1..scale``). ``shares``
+    has ``positive`` (the top two stars), ``negative`` (the bottom two) and ``neutral`` (the
+    rest).
 
     Examples
     --------

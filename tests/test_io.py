@@ -663,6 +663,26 @@ def test_real_exports(rel: str, text: str, scores: dict[str, str]) -> None:
     assert cm.text[0] == text and cm.scores == scores
 
 
+def test_a_star_rating_is_never_taken_for_nps():
+    """A 1-5 rating with a few 0s ('not rated') stays a rating (the 0s are invalid stars,
+    noted row by row), and a 1-10 or 1-7 'rating' is no NPS or CES: it is left out with a
+    note that says how to use it; a generic 'score' of 0-10 is still NPS."""
+    comments = ["It broke after a day, awful", "Lovely speaker, great sound"] * 30
+    stars = [5, 4, 5, 3, 1, 2] * 10
+    df = pd.DataFrame({"review": comments, "rating": [0, 0] + stars[2:],
+                       "Rating (out of 10)": list(range(1, 11)) * 6,
+                       "stars": [1, 2, 3, 4, 5, 6, 7] * 8 + [1, 2, 3, 4],
+                       "Score": list(range(11)) * 5 + [9] * 5})  # fmt: skip
+    cols = detect_columns(df)
+    assert cols.scores == {"rating": "rating", "Score": "nps"}
+    notes = " ".join(cols.notes)
+    assert "'Rating (out of 10)' is named like a score but its values (1 to 10)" in notes
+    assert "'stars' is named like a score but its values (1 to 7)" in notes
+    assert "a rating is 1-5 stars; a 0-10 likelihood to recommend is 'nps'" in notes
+    values, invalid = parse_scores(df["rating"], "rating")
+    assert values.isna().sum() == 2 and invalid.sum() == 2
+
+
 def test_repeated_index_labels_do_not_change_the_mapping():
     """pd.concat without ignore_index, set_index('Division'), dask partitions: labels repeat;
     the columns found (and the fill rates said) are those of the same rows by position."""
