@@ -57,16 +57,20 @@ US_ZIP = re.compile(
     r"(?P<zip>\d{5}(?:-\d{4})?)\b"
 )
 _DATE_LIKE = re.compile(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}")
-#: Order/account/booking numbers: a keyword, then an id with a digit, or (after booking and
-#: confirmation words) an all-capitals reference such as ``XUWZGC``. Compiled case-sensitively:
-#: write ``(?i:...)`` for the parts of your own patterns that ignore case.
+#: Order/account/booking numbers: a keyword as a whole word, a separator, then a reference.
+#: A reference holds a digit (order, ticket, account numbers do), except an airline booking
+#: code such as ``XUWZGC``: six capitals after a booking word that is itself not in capitals
+#: (in shouted text capitals mean nothing: "The CONFIRMATION EMAIL", "REFUNDED" are words).
+#: Compiled case-sensitively: write ``(?i:...)`` for the parts of your own patterns that
+#: ignore case.
 DEFAULT_ID_PATTERNS = [
     r"(?i:\b(?:order|account|acct|ref(?:erence)?|booking|customer|membership|policy|ticket|case|"
     r"invoice|tracking|confirmation|reservation|pnr)(?:\s+(?:no\.?|number|num|id|code|ref))?)"
-    r"\s*(?:[:#]|is)?\s*#?(?P<id>(?=[A-Za-z0-9-]*\d)(?![\d-]*\d[-/.]\d{1,2}[-/.]\d)"
+    r"(?!\w)\s*(?:[:#]|is\b)?\s*#?(?P<id>(?=[A-Za-z0-9-]*\d)(?![\d-]*\d[-/.]\d{1,2}[-/.]\d)"
     r"[A-Za-z0-9][A-Za-z0-9-]{4,})\b",
-    r"(?i:\b(?:booking|confirmation|reservation|pnr|ref(?:erence)?)(?:\s+(?:no\.?|number|code|ref))?)"
-    r"\s*(?:[:#]|(?i:is))?\s*(?P<id>[A-Z][A-Z0-9]{4,7})\b",
+    r"\b(?:[Bb]ooking|[Cc]onfirmation|[Rr]eservation|PNR|pnr|[Rr]ef(?:erence)?)"
+    r"(?:\s+(?:[Nn]o\.?|[Nn]umber|[Cc]ode|[Rr]ef(?:erence)?))?(?!\w)"
+    r"\s*(?:[:#]|is\b)?\s*(?P<id>[A-Z]{6})\b",
 ]
 
 
