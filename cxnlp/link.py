@@ -362,6 +362,15 @@ def churn_reasons_of(codeframe: Codeframe | None,
 #: at 0 / 0.25 / 0.5 / 0.75): a trained head knows the reasons better than the theme map.
 THEME_WEIGHT = {"zero-shot": 0.5, "trained": 0.25}
 
+#: Columns of the churn-reason ranking (:func:`churn_table`).
+CHURN_COLUMNS = ["rank", "reason", "label", "count", "n", "share", "low", "high",
+                 "mean_confidence", "example", "small"]
+#: Columns of the journey view (:func:`touchpoint_table`).
+TOUCHPOINT_COLUMNS = ["source", "touchpoint", "order", "responses", "share", "mentions",
+                      "negative", "neutral", "positive", "mixed", "sentiment_score",
+                      "sentiment_low", "sentiment_high", "score_metric", "score", "score_low",
+                      "score_high", "score_n", "small"]
+
 
 def theme_weight_for(classifier: Any, configured: float | None = None) -> float:
     """``link.theme_weight`` when set, else :data:`THEME_WEIGHT` for this classifier."""
@@ -627,8 +636,7 @@ def churn_table(responses: pd.DataFrame, reasons: Mapping[str, Mapping[str, Any]
     """
     labels = ({r: v.get("label", r) for r, v in reasons.items()} if isinstance(reasons, Mapping)
               else {r: r for r in reasons})
-    cols = ["rank", "reason", "label", "count", "n", "share", "low", "high", "mean_confidence",
-            "example", "small"]
+    cols = CHURN_COLUMNS
     if "churn_reason" not in responses:
         return pd.DataFrame(columns=cols)
     got = narrow(responses, ("churn_reason", "churn_confidence", "churn_evidence"))
@@ -737,10 +745,7 @@ def touchpoint_table(
                          **mix(ok.get("sentiment", pd.Series(dtype=object)),
                                ok.get("sentiment_score", pd.Series(dtype=float))),
                          **score(part)})
-    cols = ["source", "touchpoint", "order", "responses", "share", "mentions", "negative",
-            "neutral", "positive", "mixed", "sentiment_score", "sentiment_low",
-            "sentiment_high", "score_metric", "score", "score_low", "score_high", "score_n",
-            "small"]
+    cols = TOUCHPOINT_COLUMNS
     if not rows:
         return pd.DataFrame(columns=cols)
     table = pd.DataFrame(rows)

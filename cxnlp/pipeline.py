@@ -31,7 +31,15 @@ from .config import Config, apply_overrides, config_from_dict, load_config
 from .encode import Encoder, embed_documents
 from .errors import InputError
 from .pii import DEFAULT_ID_PATTERNS, PIIRedactor, personal_column_kind, redact_columns
-from .results import MENTION_COLUMNS, NO_THEME, OK, SENTENCE_COLUMNS, Results
+from .results import (
+    CORPUS_TABLES,
+    MENTION_COLUMNS,
+    NO_THEME,
+    OK,
+    SENTENCE_COLUMNS,
+    Results,
+    as_stored,
+)
 
 #: Row statuses of rows not analysed, each saying why (``results.ANALYSED``: the others).
 EMPTY, NO_WORDS, TOO_LONG = "empty text", "no words (only symbols or emoji)", "text too long"
@@ -600,6 +608,8 @@ class Analyzer:
         # corpus stages over the per-row results, each one call:
         results.topics = discover_topics(results, self)  # first: trends test topics too
         apply_corpus_stages(results, self.config, self.codeframe, self.encoder, sentences)
+        for name in ("responses", "sentences", "mentions", *CORPUS_TABLES):
+            as_stored(getattr(results, name))  # text as Parquet gives it back: equal to load
         return results
 
     def run(

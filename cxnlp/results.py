@@ -55,7 +55,32 @@ MENTION_COLUMNS = [
 CORPUS_TABLES = ("topics", "touchpoints", "churn", "drivers", "trends")
 
 
-@dataclass
+def corpus_columns(name: str) -> list[str]:
+    """The columns of corpus table ``name``, so one not written (empty) loads with them."""
+    from .drivers import DRIVER_COLUMNS, TREND_COLUMNS
+    from .link import CHURN_COLUMNS, TOUCHPOINT_COLUMNS
+    from .topics import TOPIC_COLUMNS
+
+    return {"topics": TOPIC_COLUMNS, "touchpoints": TOUCHPOINT_COLUMNS, "churn": CHURN_COLUMNS,
+            "drivers": DRIVER_COLUMNS, "trends": TREND_COLUMNS}[name]  # fmt: skip
+
+
+def as_stored(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its text columns in pandas' string dtype, as Parquet reads them back.
+
+    Object columns of strings and missing values (``None``) become ``str`` (missing: NaN), so
+    a run's tables equal those of :meth:`Results.load` and ``Analyzer.run``; other object
+    columns (lists, all missing) are left as they are. Changes ``frame`` in place.
+    """
+    for col, dtype in frame.dtypes.items():
+        if pd.api.types.is_object_dtype(dtype) and (
+            pd.api.types.infer_dtype(frame[col], skipna=True) == "string"
+        ):
+            frame[col] = frame[col].astype("str")
+    return frame
+
+
+@dataclass(eq=False)  # tables compare cell by cell (pandas.testing), not with ==
 class Results:
     """What a run produced.
 
@@ -156,11 +181,18 @@ class Results:
         (Parquet hands back numpy arrays, on which ``if row.themes:`` fails).
         """
         out = Path(out_dir)
+        if not (out / "responses.parquet").is_file():
+            from .errors import InputError
+
+            what = "is not a folder" if not out.is_dir() else "has no responses.parquet"
+            raise InputError(f"No saved results in {out}: it {what}. Pass the folder that "
+                             "`cxnlp analyze --out` or Results.save wrote.")
 
         def table(name: str) -> pd.DataFrame:
             path = out / f"{name}.parquet"
             if not path.exists():
-                return pd.DataFrame()
+                named = {"sentences": SENTENCE_COLUMNS, "mentions": MENTION_COLUMNS}
+                return pd.DataFrame(columns=named.get(name) or corpus_columns(name))
             import pyarrow as pa
             import pyarrow.parquet as pq
 

@@ -9,6 +9,7 @@ import pytest
 import cxnlp
 from cxnlp.errors import InputError
 from cxnlp.pipeline import EMPTY, NO_WORDS, OK, TOO_LONG
+from cxnlp.results import CORPUS_TABLES
 
 SENTIMENTS = {"negative", "neutral", "positive", "mixed"}
 
@@ -173,3 +174,17 @@ def test_save_and_load_round_trip(results, tmp_path):
     assert back.responses["themes"].tolist() == results.responses["themes"].tolist()
     assert all(isinstance(v, list) for v in back.responses["pii"])
     assert back.metrics == results.metrics or back.metrics["rows"] == results.metrics["rows"]
+    # the tables are the run's, dtypes and missing values included; an empty corpus table
+    # (no date: no trends) is not written, and loads with its columns
+    assert results.trends.empty and "trends.parquet" not in written
+    for name in ("responses", "sentences", "mentions", *CORPUS_TABLES):
+        got, want = getattr(back, name), getattr(results, name)
+        if want.empty:
+            assert got.empty and list(got.columns) == list(want.columns), name
+        else:
+            pd.testing.assert_frame_equal(got, want, check_index_type=False, obj=name)
+    assert results != back and results == results  # identity, not a DataFrame truth value
+    with pytest.raises(InputError, match="No saved results in .*nowhere: it is not a folder"):
+        cxnlp.Results.load(tmp_path / "nowhere")
+    with pytest.raises(InputError, match="has no responses.parquet"):
+        cxnlp.Results.load(tmp_path.parent)
