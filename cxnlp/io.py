@@ -248,11 +248,12 @@ def read_feedback(
     if found == "json":
         return _read_json(text, name, ext)
     delim = _resolve_delimiter(delimiter, name) or _detect_delimiter(text, _TEXT_EXT.get(ext))
-    header, body = _parse_delimited(text, name, delim)
+    header, body, titles = _parse_delimited(text, name, delim)
     attrs = {
         "format": "csv",
         "encoding": used_encoding,
         "delimiter": None if delim == _NO_DELIMITER else delim,
+        "title_rows": titles,
     }
     return _finish(header, body, attrs, name)
 
@@ -329,8 +330,11 @@ def iter_feedback(
         if columns is None:  # the first piece holds the header rows
             frame = _read_piece(raw, name, encoding, delim, 1, 0)
             skip = frame.attrs.get("header_rows", 1) - 1
+            titles = frame.attrs.get("title_rows", 0)  # not repeated above later pieces
             # no ends: the csv reader failed at once, so this one piece is the whole file
-            header = b"" if delim is None or not ends else raw[: ends[min(skip, len(ends) - 1)]]
+            start = ends[titles - 1] if titles and ends else 0
+            end = ends[min(titles + skip, len(ends) - 1)] if ends else 0
+            header = b"" if delim is None or not ends else raw[start:end]
             columns = list(frame.columns)
         else:
             n_header = len(header.splitlines())  # lines as the parser counts them (also \r)
@@ -370,12 +374,24 @@ def _read_piece(
         if first_line > 1 and not text.strip():
             return None
         return _read_json(text, name, ".jsonl", first_line)
-    head, body = _parse_delimited(text, name, delim, shift=first_line - 1 - n_header)
+    head, body, titles = _parse_delimited(text, name, delim, shift=first_line - 1 - n_header)
     if first_line > 1 and not any(c.strip() for row in body for c in row if c):
         return None
-    attrs = {"format": "csv", "encoding": used,
+    attrs = {"format": "csv", "encoding": used, "title_rows": titles,
              "delimiter": None if delim == _NO_DELIMITER else delim}  # fmt: skip
     return _finish(head, body, attrs, name)
+
+
+#: Records the first piece of :func:`iter_feedback` holds at least: up to 5 title lines, up to
+#: 3 header rows and the 40 rows under them that :func:`_title_rows` looks at.
+_FIRST_RECORDS = 48
+
+
+def _blank_record(row: list[str] | str) -> bool:
+    """A blank line, which the parser skips: no fields, or one of only spaces."""
+    if isinstance(row, str):  # JSON Lines: a line
+        return not row.strip()
+    return not row or (len(row) == 1 and not row[0].strip())
 
 
 def _record_pieces(
@@ -387,11 +403,13 @@ def _record_pieces(
     as latin-1, in which quotes, delimiters and newlines keep their byte values, and split into
     lines at ``\n``, ``\r\n`` or a lone ``\r`` as the parser splits them), so a quoted field
     with line breaks is never cut. ``record ends`` (first piece only) are the byte offsets
-    where the first four records end, to find the header rows.
+    where its first records end, blank lines not counted, to find the title and header rows.
+    The first piece holds at least :data:`_FIRST_RECORDS` records, so it decides about title
+    and header rows on the records a whole read looks at.
     """
     with open(path, encoding="latin-1", newline="") as fh:
         piece: list[str] = []
-        size = lines = piece_line = 0
+        size = lines = piece_line = first = 0
         ends: list[int] = []
 
         def feed() -> Iterator[str]:
@@ -407,11 +425,13 @@ def _record_pieces(
             else csv.reader(feed(), delimiter=delim, quotechar='"', doublequote=True, strict=False)
         )  # fmt: skip
         try:
-            for _ in records:
-                if len(ends) < 4 and piece_line == 0:
-                    ends.append(size)
-                # the first piece keeps the header rows and at least one response
-                if size >= piece_bytes and (piece_line or len(ends) == 4):
+            for row in records:
+                if piece_line == 0 and not _blank_record(row):
+                    first += 1
+                    if len(ends) < 10:
+                        ends.append(size)
+                # the first piece keeps the title and header rows and responses under them
+                if size >= piece_bytes and (piece_line or first >= _FIRST_RECORDS):
                     yield "".join(piece).encode("latin-1"), piece_line + 1, ends
                     piece.clear()
                     size, piece_line, ends = 0, lines, []
@@ -794,6 +814,23 @@ def _sample_widths(sample: str, delim: str, limit: int = 60) -> list[int]:
     return widths
 
 
+def _header_width(widths: list[int]) -> tuple[float, int] | None:
+    """(share of the records as wide as the header, its width), None below two fields.
+
+    A title line above the header (narrower than it, see :func:`_title_rows`) is looked past
+    when the records from the next line on are consistent and the first line's are not.
+    """
+    if not widths:
+        return None
+    share = [sum(x == w for x in widths[k:]) / len(widths[k:]) for k, w in enumerate(widths)]
+    if widths[0] >= 2 and share[0] >= 0.9:
+        return share[0], widths[0]
+    for k in range(1, min(5, len(widths) - 2) + 1):
+        if widths[k] >= 2 and share[k] >= 0.9 and all(x < widths[k] for x in widths[:k]):
+            return share[k], widths[k]
+    return (share[0], widths[0]) if widths[0] >= 2 else None
+
+
 def _detect_delimiter(text: str, preferred: str | None) -> str:
     sample = text[:65536]
     if len(text) > len(sample) and "\n" in sample:
@@ -803,9 +840,9 @@ def _detect_delimiter(text: str, preferred: str | None) -> str:
         widths = _sample_widths(sample, d)
         if len(text) > len(sample) and len(widths) > 1:
             widths = widths[:-1]  # the last record may be cut
-        if not widths or widths[0] < 2:
-            continue
-        stats[d] = (sum(w == widths[0] for w in widths) / len(widths), widths[0])
+        found = _header_width(widths)
+        if found:
+            stats[d] = found
     if not stats:
         return _NO_DELIMITER  # the header has one field whatever the delimiter: one column
     try:
@@ -819,10 +856,65 @@ def _detect_delimiter(text: str, preferred: str | None) -> str:
     return max(stats, key=lambda d: (round(stats[d][0], 1), stats[d][1]))
 
 
+def _title_rows(records: Sequence[Sequence[Any]], limit: int = 5) -> int:
+    """How many leading records are a title above the header, not the header (0 to ``limit``).
+
+    Reports exported from survey tools and spreadsheets often start with a line such as
+    "Customer survey, March 2018" (or "Customer survey,,,,"). A title record has fewer fields
+    than the header under it, or is empty, or as wide holds one phrase of several words (a
+    lone "comment" over unnamed columns is a header); that header has two or more distinct,
+    filled cells that are not numbers, and the rows under it are as wide as it.
+    """
+
+    def filled(row: Sequence[Any]) -> list[str]:
+        return [str(c).strip() for c in row if c is not None and str(c).strip()]
+
+    def title_like(row: Sequence[Any], width: int) -> bool:
+        cells = filled(row)
+        return not cells or len(row) < width or (len(cells) == 1 and len(cells[0].split()) > 1)
+
+    for k in range(1, min(limit, len(records) - 2) + 1):
+        header, below = records[k], records[k + 1 : k + 41]
+        cells = filled(header)
+        if not all(title_like(r, len(header)) for r in records[:k]):
+            return 0
+        if (
+            len(cells) >= 2
+            and len(cells) >= 0.8 * len(header)
+            and len(set(cells)) == len(cells)
+            and not any(_NUMBER_CELL.fullmatch(c) for c in cells)
+            and sum(len(r) == len(header) for r in below) >= 0.8 * len(below)
+            and sum(len(filled(r)) >= 2 for r in below) >= 0.5 * len(below)
+        ):
+            return k
+    return 0
+
+
+_NUMBER_CELL = re.compile(r"[-+]?\d+([.,]\d+)?%?")
+
+
+def _skip_title(records: list[Any], name: str, what: str) -> int:
+    """Drop the title rows above the header from ``records`` (in place), saying so."""
+    titles = _title_rows(records)
+    if titles:
+        title = " ".join(str(c) for r in records[:titles] for c in r if c is not None)
+        header = [str(c).strip() for c in records[titles] if c is not None and str(c).strip()]
+        warnings.warn(
+            f"{name}: skipped {titles} {what}(s) above the header that look like a title "
+            f"({' '.join(title.split())[:80]!r}); the header reads "
+            f"{_list_columns(header, 4)}.",
+            ReadWarning,
+            4,
+        )
+        del records[:titles]
+    return titles
+
+
 def _parse_delimited(
     text: str, name: str, delim: str, shift: int = 0
-) -> tuple[list[str], list[list[Any]]]:
-    """Header and rows of delimited text; ``shift`` is added to line numbers in messages."""
+) -> tuple[list[str], list[list[Any]], int]:
+    """Header, rows and title lines skipped (:func:`_title_rows`) of delimited text; ``shift``
+    is added to line numbers in messages."""
     f = io.StringIO(text, newline="")
     reader = csv.reader(f, delimiter=delim, quotechar='"', doublequote=True, strict=False)
     records: list[list[str]] = []
@@ -836,7 +928,7 @@ def _parse_delimited(
             start = last_line + 1
             last_line = reader.line_num
             last_pos, pos = pos, f.tell()
-            if not row or (len(row) == 1 and not row[0].strip()):
+            if _blank_record(row):
                 continue  # blank line: not a row
             if last_line - start > _MAX_RECORD_LINES:
                 long_records.append(start)
@@ -873,6 +965,8 @@ def _parse_delimited(
             f"{name} holds no data (only blank lines); expected a header row and responses. "
             "Export the data again."
         )
+    titles = _skip_title(records, name, "line")
+    del starts[:titles]
     header = [c.strip() for c in records[0]]
     width = len(header)
     # A header that ends with the delimiter makes an empty last column. When the rows as wide
@@ -916,7 +1010,7 @@ def _parse_delimited(
             ReadWarning,
             3,
         )
-    return header, body
+    return header, body, titles
 
 
 # --- XLSX -----------------------------------------------------------------------------------
@@ -1050,8 +1144,9 @@ def _read_xlsx(
         )
     width = max(len(r) for r in rows)
     rows = [r + [None] * (width - len(r)) for r in rows]
+    titles = _skip_title(rows, name, "row")
     header = [(c or "").strip() for c in rows[0]]
-    return header, rows[1:], {"format": "xlsx", "sheet": chosen}
+    return header, rows[1:], {"format": "xlsx", "sheet": chosen, "title_rows": titles}
 
 
 def _sheet_rows(ws: Any) -> list[list[str | None]]:

@@ -91,6 +91,43 @@ def test_every_format_reads_the_same_table(name: str, expected: pd.DataFrame) ->
     )
 
 
+@pytest.mark.parametrize("name", ["title_lines.csv", "title_rows.xlsx"])
+def test_a_title_above_the_header_is_skipped_and_said(name: str, expected: pd.DataFrame) -> None:
+    """'Customer survey export, March 2024' and a blank line above the header: the table is
+    the plain one, and a warning names the title and the header it found."""
+    said = (r"skipped 1 (line|row)\(s\) above the header that look like a title \('Customer "
+            r"survey export.*March 2024\)?'\); the header reads response_id, submitted, "
+            r"channel, region, \.\.\. \(7 in all\)")  # fmt: skip
+    with pytest.warns(ReadWarning, match=said):
+        df = read_feedback(DATA / name)
+    pd.testing.assert_frame_equal(
+        df.astype(object).where(df.notna(), None),
+        expected.astype(object).where(expected.notna(), None),
+        check_dtype=False,
+    )
+
+
+def test_no_title_is_found_in_ordinary_tables(tmp_path: Path) -> None:
+    """One text column whose answers hold commas, a header with unnamed columns, a header
+    that is a row of numbers: nothing is skipped."""
+    p = tmp_path / "one.csv"
+    p.write_text("comment\nfine\ngood, fast and cheap\nslow\nok, thanks\nnice\n")
+    assert _read_quiet(p)["comment"].tolist()[1] == "good, fast and cheap"
+    p.write_text("comment,,\ngreat,a,b\nawful,c,d\nok,e,f\n")
+    assert list(_read_quiet(p).columns) == ["comment", "Unnamed: 1", "Unnamed: 2"]
+    p.write_text("note\n1,2,3\n4,5,6\n7,8,9\n")
+    with pytest.raises(InputError, match="more fields than the header"):
+        read_feedback(p)
+
+
+def test_line_numbers_count_the_title_lines(tmp_path: Path) -> None:
+    p = tmp_path / "t.csv"
+    rows = "".join(f"{i},fine\n" for i in range(20))
+    p.write_text(f"Export of 2024\n\nid,comment\n{rows}20,too,many\n21,ok\n")
+    with pytest.raises(InputError, match=r"line\(s\) 24; line 24 has 3"):
+        read_feedback(p)
+
+
 @pytest.mark.parametrize(
     ("name", "encoding", "delimiter"),
     [

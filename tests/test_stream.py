@@ -74,12 +74,12 @@ def test_pieces_add_up_for_every_line_ending(
 ) -> None:
     quoted = f'"Late, damaged{newline}and no refund"'
     rows = ["id,comment,score"] + [
-        f"{i},{quoted if i % 3 == 0 else f'ok {i}'},{i % 5}" for i in range(40)
+        f"{i},{quoted if i % 3 == 0 else f'ok {i}'},{i % 5}" for i in range(120)
     ]
     path = tmp_path / "endings.csv"
     path.write_bytes((newline.join(rows) + newline).encode())
     whole = read_feedback(path)
-    assert len(whole) == 40 and whole["comment"].iloc[0] == f"Late, damaged{newline}and no refund"
+    assert len(whole) == 120 and whole["comment"].iloc[0] == f"Late, damaged{newline}and no refund"
     pieces = list(iter_feedback(path, piece_bytes=piece_bytes))
     assert len(pieces) > 1
     pd.testing.assert_frame_equal(pd.concat(pieces, ignore_index=True), whole, check_dtype=False)
@@ -110,7 +110,7 @@ def test_utf16_and_utf32_are_read_whole(tmp_path: Path, codec: str, encoding: st
 
 def test_a_long_quoted_field_streams(tmp_path: Path) -> None:
     long = "The zipper broke after one wash. " * 6000  # ~200,000 characters
-    frame = pd.DataFrame({"comment": ["short one"] * 20 + [long] + ["short two"] * 20})
+    frame = pd.DataFrame({"comment": ["short one"] * 60 + [long] + ["short two"] * 60})
     path = tmp_path / "long.csv"
     frame.to_csv(path, index=False)
     pieces = list(iter_feedback(path, piece_bytes=100))

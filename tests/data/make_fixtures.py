@@ -267,6 +267,10 @@ def main() -> None:
     for r in PLAIN_ROWS:
         xrows.append([r[0], datetime.fromisoformat(r[1]), *r[2:5], int(r[5]), r[6]])
     write_xlsx(HERE / "plain.xlsx", xrows)
+    # a report's title above the header: a CSV title with a comma and a blank line under it,
+    # an XLSX title in A1 with an empty row under it
+    write_csv(HERE / "title_lines.csv", [["Customer survey export", " March 2024"], [], *table])
+    write_xlsx(HERE / "title_rows.xlsx", [["Customer survey export (March 2024)"], [], *xrows])
     frame = pd.DataFrame(PLAIN_ROWS, columns=PLAIN_COLUMNS).replace("", None)
     typed = frame.assign(nps=frame["nps"].astype("int64"))
     typed.to_parquet(HERE / "plain.parquet", index=False)
