@@ -129,3 +129,12 @@ def test_docs_field_reference_is_generated_from_the_schema():
     assert make_doc.render(text) == text, "run: .venv/bin/python docs/make_metrics_doc.py"
     for path, _, desc in schema_fields():
         assert desc, f"{path} has no description in {METRICS_SCHEMA}"
+
+
+def test_status_counts_documents_every_status_the_pipeline_writes():
+    from cxnlp.pipeline import EMPTY, NO_WORDS, TOO_LONG
+    from cxnlp.results import NO_THEME, OK
+
+    said = metrics_schema()["properties"]["status_counts"]["description"]
+    for status in (OK, NO_THEME, EMPTY, NO_WORDS, TOO_LONG):
+        assert status in said, status
