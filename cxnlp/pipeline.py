@@ -721,11 +721,12 @@ def analyze(
         ``responses`` has exactly one row per input row, in input order, with a fresh
         0..n-1 index: ``row_id`` is the row's position in the input, so a DataFrame with
         another index joins back by position, e.g.
-        ``df.reset_index().join(res.responses.set_index("row_id"), rsuffix="_cx")``.
+        ``df.reset_index().merge(res.responses, left_index=True, right_on="row_id",
+        suffixes=("", "_cx"))``.
 
     Examples
     --------
-    >>> import cxnlp
+    >>> import cxnlp, pandas as pd
     >>> res = cxnlp.analyze(pd.DataFrame({"comment": ["Great staff", "Parcel was late"]}))
     ... # doctest: +SKIP
     >>> res.responses[["row_id", "status", "sentiment"]]  # doctest: +SKIP

@@ -140,6 +140,21 @@ def test_any_dataframe_columns(analyzer):
     assert res.responses["tags"].tolist()[0] == ["a", "b"]
 
 
+def test_the_documented_join_back_by_position(analyzer, messy):
+    """README and cxnlp.analyze's docstring: a sampled frame joins back by row_id, with no
+    pandas deprecation warning, each input row beside its own result."""
+    import warnings
+
+    sampled = messy.sample(frac=1, random_state=3)
+    res = analyzer.analyze(sampled, text_column="comment")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        joined = sampled.reset_index().merge(res.responses, left_index=True, right_on="row_id",
+                                             suffixes=("", "_cx"))  # fmt: skip
+    assert len(joined) == len(messy) and joined["index"].tolist() == sampled.index.tolist()
+    assert (joined["id"] == joined["id_cx"]).all()
+
+
 def test_missing_file_and_column_are_clear(analyzer, messy, tmp_path):
     with pytest.raises(InputError, match="not found"):
         cxnlp.analyze(tmp_path / "nope.csv")
