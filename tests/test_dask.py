@@ -175,6 +175,25 @@ def test_glob_errors_say_what_to_do(client, frame, tmp_path: Path):
         cxdask.analyze([tmp_path / "a.csv", tmp_path / "gone.csv"], client=client)
 
 
+def test_what_cannot_run_is_refused_before_a_cluster_starts(monkeypatch, tmp_path: Path):
+    """A glob that matches nothing, a missing file, an injected themes object (workers would
+    build other themes): refused at once, without starting the local cluster asked for."""
+    from cxnlp.errors import ConfigError
+    from cxnlp.pipeline import Analyzer
+
+    def no_cluster(*args, **kwargs):
+        raise AssertionError("a cluster was started for input that cannot run")
+
+    monkeypatch.setattr(cxdask.distributed, "LocalCluster", no_cluster)
+    with pytest.raises(InputError, match="No file matches"):
+        cxdask.analyze(str(tmp_path / "nothing-*.csv"), workers=2)
+    with pytest.raises(InputError, match="File not found"):
+        cxdask.analyze(tmp_path / "gone.csv", workers=2)
+    with pytest.raises(ConfigError, match="injected themes object does not travel"):
+        cxdask.analyze(pd.DataFrame({"comment": ["fine"]}), workers=2,
+                       analyzer=Analyzer(themes=object()))  # fmt: skip
+
+
 def test_settings_not_weights_travel(reference, local):
     assert "model_" in reference.encoder.__dict__  # loaded by the local run...
     assert len(pickle.dumps(reference)) < 50_000  # ...but a pickle carries settings only

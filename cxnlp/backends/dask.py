@@ -284,16 +284,30 @@ def _cluster(client: distributed.Client | None, workers: int | None,
         cluster.close()
 
 
-def _as_partitions(data: Any, analyzer: Analyzer, client: distributed.Client,
-                   npartitions: int | None) -> tuple[list[Any], list[int], cxio.ColumnMap, str]:
-    """Split the input into partitions: (futures or delayed frames, row bounds, columns,
-    digest); partition i holds input rows ``bounds[i]`` to ``bounds[i + 1] - 1``."""
-    c = analyzer.config
+def _check_input(data: Any, analyzer: Analyzer) -> None:
+    """Refuse what cannot run before a cluster is started: a missing file or folder, a glob
+    that matches nothing, an injected themes object (it does not travel to the workers)."""
     if isinstance(data, (str, Path)) and not _is_glob(data) and not Path(data).is_file():
         if Path(data).is_dir():
             raise InputError(f"{data} is a folder. Pass a glob of the files inside it, "
                              f"e.g. '{Path(data) / '*.csv'}'.")
         raise cxio.file_not_found(Path(data))
+    if _is_glob(data) or isinstance(data, (list, tuple)):
+        _expand(data)
+    if analyzer._themes not in (None, False) and analyzer.config.themes.enabled:
+        raise ConfigError(
+            "An injected themes object does not travel to Dask workers: they build themes from "
+            "config.themes, so the results would not be yours. Save the classifier "
+            "(CodeframeClassifier.save) and set themes.model to its folder, or pass a "
+            "codeframe (themes.codeframe), or run it locally with Analyzer.analyze."
+        )
+
+
+def _as_partitions(data: Any, analyzer: Analyzer, client: distributed.Client,
+                   npartitions: int | None) -> tuple[list[Any], list[int], cxio.ColumnMap, str]:
+    """Split the input into partitions: (futures or delayed frames, row bounds, columns,
+    digest); partition i holds input rows ``bounds[i]`` to ``bounds[i + 1] - 1``."""
+    c = analyzer.config
     if isinstance(data, (pd.DataFrame, Path)) or (isinstance(data, str) and not _is_glob(data)):
         # In memory (or one file, read on the client like the local run): split by position
         # and scatter, so the rows travel to the workers once and not through the scheduler.
@@ -380,8 +394,8 @@ def analyze(
         Cluster to run on. Default: the current default client, else a local cluster of
         ``workers`` processes started and closed by this call.
     workers : int, optional
-        Start a ``LocalCluster`` of this many one-thread worker processes when no client is
-        given (and none is the default).
+        Start a ``LocalCluster`` of this many one-thread worker processes (closed at the end)
+        when no client is given, even when a default client exists.
     npartitions : int, optional
         Partitions to split the rows into. Default for in-memory data and single files:
         enough for every worker thread and at most ``run.chunk_size`` rows each; for a dask
@@ -390,7 +404,7 @@ def analyze(
         Use this analyzer's settings and injected parts (``config`` is then ignored). Its
         weights are not shipped: each worker loads the models from the settings, except an
         injected sentiment head, which travels as it pickles. An injected themes object does
-        not travel (workers build it from ``config.themes``).
+        not travel, so it is refused (save it and set ``themes.model``).
     **overrides
         Settings that win over the config, as for :func:`cxnlp.analyze`.
 
@@ -405,12 +419,14 @@ def analyze(
     InputError
         Missing files, an empty glob, files whose columns differ, or an unsupported input.
     ConfigError
-        No cluster to run on, or a scheduler that cannot be reached.
+        No cluster to run on, a scheduler that cannot be reached, or an injected themes
+        object.
     """
     an = analyzer if analyzer is not None else Analyzer(config)
     if overrides:
         an = an.with_overrides(**overrides)
     key = _settings_key(an)
+    _check_input(data, an)
     with dask.config.set(_NO_STRING_CONVERSION), _cluster(client, workers) as cl:
         parts, bounds, columns, digest = _as_partitions(data, an, cl, npartitions)
         rows = list(pairwise(bounds))  # (start, stop) of each partition
