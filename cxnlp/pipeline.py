@@ -677,7 +677,10 @@ class Analyzer:
             # a trained head's id, else the classifier's own codeframe (an injected one may
             # not be themes.codeframe); the codeframe a trained head brings is named too
             codeframe = getattr(cf, "name", None)
-            models["themes"] = getattr(self.themes, "model_id_", None) or codeframe or t.codeframe
+            injected = self._themes not in (None, False)  # of its own: say what it is
+            kind = type(self.themes)
+            models["themes"] = (getattr(self.themes, "model_id_", None) or codeframe or (
+                f"{kind.__module__}.{kind.__qualname__} (injected)" if injected else t.codeframe))
             if codeframe:
                 models["codeframe"] = codeframe
             aspects = getattr(self.themes, "aspect_model_", None)

@@ -155,6 +155,27 @@ def test_the_documented_join_back_by_position(analyzer, messy):
     assert (joined["id"] == joined["id_cx"]).all()
 
 
+class _FitThemes:
+    """A themes object of the caller's own: every sentence that says 'fit' is about fit."""
+
+    def mentions(self, sentences, vectors, proba):
+        from cxnlp.results import MENTION_COLUMNS
+
+        s = sentences[sentences["text"].str.contains("fit", case=False)]
+        return pd.DataFrame({"row_id": s["row_id"].to_numpy(), "theme": "fit", "parent": None,
+                             "confidence": 1.0, "sentiment": s["sentiment"].to_numpy(),
+                             "sentiment_score": 0.0, "start": s["start"].to_numpy(),
+                             "end": s["end"].to_numpy(), "evidence": s["text"].to_numpy()},
+                            columns=MENTION_COLUMNS)  # fmt: skip
+
+
+def test_an_injected_themes_object_is_used_and_named(analyzer, messy):
+    an = cxnlp.Analyzer(analyzer.config, encoder=analyzer.encoder, themes=_FitThemes())
+    res = an.analyze(messy, text_column="comment")
+    assert res.mentions["theme"].unique().tolist() == ["fit"]
+    assert res.manifest["models"]["themes"] == f"{__name__}._FitThemes (injected)"
+
+
 def test_missing_file_and_column_are_clear(analyzer, messy, tmp_path):
     with pytest.raises(InputError, match="not found"):
         cxnlp.analyze(tmp_path / "nope.csv")
