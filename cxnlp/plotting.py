@@ -45,6 +45,7 @@ __all__ = [
     "plot_theme_trends",
     "plot_themes",
     "plot_topics",
+    "share_text",
     "style_figure",
 ]
 
@@ -140,8 +141,20 @@ def _esc(text: Any) -> str:
     return html.escape(str(text), quote=False)
 
 
-def _pct(x: float | None) -> str:
-    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.0f}%"
+def share_text(x: float | None, digits: int = 0) -> str:
+    """A fraction as a percentage; a share that rounds to 0 % or 100 % but is not says
+    ``<1%`` / ``>99%`` (15 of 3,000 responses is not "0%"). ``None``/NaN: an en dash."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    pct, step = 100 * float(x), 10.0**-digits
+    if 0 < pct < step / 2:
+        return f"<{step:.{digits}f}%"
+    if 100 - step / 2 < pct < 100:
+        return f">{100 - step:.{digits}f}%"
+    return f"{pct:.{digits}f}%"
+
+
+_pct = share_text
 
 
 def _empty(fig: go.Figure, message: str) -> go.Figure:
@@ -239,8 +252,11 @@ def plot_scores(results: Results, column: str | None = None) -> go.Figure:
     """
     scores = _score_columns(results)
     if not scores:
-        return _unavailable("Score distribution", "Not available: this run has no score column. "
-                            "Map one with io.score_columns in your config (e.g. {'Q1': 'nps'}).")
+        return _unavailable(
+            "Score distribution",
+            "Not available: this run has no score column. "
+            "Map one with io.score_columns in your config (e.g. {'Q1': 'nps'}).",
+        )
     column = column if column is not None else next(iter(scores))
     if column not in scores:
         raise ValueError(
@@ -365,6 +381,24 @@ def _num(v: Any, digits: int = 2) -> str:
     return "–" if math.isnan(x) else f"{x:+.{digits}f}"
 
 
+def _level(v: Any, metric: str) -> str:
+    """A score level as the headline cards write it: NPS with its sign (``-10.0``), a share
+    with ``%`` (``82.0%``), a mean plain (``4.20``): ``+4.2`` stars would read as a change."""
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return "–"
+    if math.isnan(x):
+        return "–"
+    if views.signed_level(metric):
+        return f"{x:+.1f}"
+    if "_mean" in metric:
+        return f"{x:.2f}"
+    if metric.startswith(("csat_top", "recommend", "ces_easy")):
+        return f"{x:.1f}%"
+    return f"{x:.1f}"
+
+
 def plot_themes(results: Results, top: int = 15) -> go.Figure:
     """Themes ranked by volume: one horizontal bar per theme, split by aspect sentiment.
 
@@ -406,8 +440,9 @@ def plot_drivers(results: Results, top: int = 25) -> go.Figure:
     """Driver matrix: theme volume (x) × impact on the score (y), coloured by aspect sentiment.
 
     Impact comes from ``results.drivers`` (overall score minus the score of the responses that
-    do not mention the theme). Without a drivers table the y axis shows the mean aspect
-    sentiment of each theme's mentions instead, and the title says so.
+    do not mention the theme), in the outcome's unit (:func:`cxnlp.views.outcome`: NPS points,
+    percentage points, rating points, sentiment score). Without a drivers table the y axis
+    shows the mean aspect sentiment of each theme's mentions instead, and the title says so.
     """
     summary = views.theme_summary(results)
     if summary.empty:
@@ -416,9 +451,12 @@ def plot_drivers(results: Results, top: int = 25) -> go.Figure:
         )
     summary = summary.head(top)
     has_impact = "impact" in summary and summary["impact"].notna().any()
+    what = "impact" if has_impact else "mean aspect sentiment"
     if has_impact:
         summary = summary[summary["impact"].notna()]
-        y, ytitle = summary["impact"].astype(float), "Impact on the score (its own unit)"
+        out = views.outcome(results)
+        y, ytitle = summary["impact"].astype(float), f"Impact on {out['name']} ({out['unit']})"
+        what = f"impact on {out['name']} ({out['unit']})"
         title = "Driver matrix: volume × impact"
     else:
         y, ytitle = summary["sentiment_score"].astype(float), "Mean aspect sentiment (−1 to +1)"
@@ -444,10 +482,10 @@ def plot_drivers(results: Results, top: int = 25) -> go.Figure:
     fig.add_hline(y=0, line_color=_MUTED, line_width=1)
     fig.update_xaxes(title_text="Volume (responses mentioning the theme)", type="log")
     fig.update_yaxes(title_text=ytitle)
-    what = "impact" if has_impact else "mean aspect sentiment"
     ranked = summary.assign(yval=y).sort_values("yval", kind="stable")
     desc = (f"{title}. Each theme's volume and {what}, most negative first: "
-            + "; ".join(f"{r.label}: {r.mentions:,} responses, {what} {_num(r.yval)}"
+            + "; ".join(f"{r.label}: {r.mentions:,} responses, "
+                        f"{'impact' if has_impact else what} {_num(r.yval)}"
                         for r in ranked.itertuples()) + ".")  # fmt: skip
     return style_figure(fig, title=title, description=desc, height=480)
 
@@ -484,8 +522,10 @@ def plot_journey(results: Results) -> go.Figure:
     if score_cols:
         col = score_cols[0]
         kind = _KIND_NAMES.get(_score_columns(results).get(col, ""), "")
+        raw = _score_columns(results).get(col)
+        metric = score_metric([], raw).metric if raw in _KIND_GROUPS else ""
         if col == "score" and "score_metric" in df:
-            kind = (
+            kind = metric = (
                 str(df["score_metric"].dropna().iloc[0]) if df["score_metric"].notna().any() else ""
             )
         fig.add_trace(go.Scatter(
@@ -494,7 +534,7 @@ def plot_journey(results: Results) -> go.Figure:
         ))  # fmt: skip
         fig.update_layout(yaxis2={"overlaying": "y", "side": "right", "title": _esc(col),
                                   "showgrid": False})  # fmt: skip
-        parts = [p + f", {col} {_num(v, 1)}" for p, v in zip(parts, df[col], strict=False)]
+        parts = [p + f", {col} {_level(v, metric)}" for p, v in zip(parts, df[col], strict=False)]
     src = (
         "from the touchpoints table"
         if df.attrs.get("source") == "touchpoints"
@@ -605,7 +645,11 @@ def _novel(t: pd.DataFrame) -> list[bool]:
 
 
 def plot_churn(results: Results) -> go.Figure:
-    """Churn reasons ranked by count, with interval bars on the share when given."""
+    """Churn reasons ranked by count, with interval bars on the share when given.
+
+    Shares are of the at-risk responses that have a churn reason (:func:`cxnlp.views.churn_base`),
+    not of all responses; the axis and the description say so.
+    """
     c = views.optional_table(results, "churn")
     if c is None:
         return _unavailable("Churn reasons", views.unavailable(results, "churn"))
@@ -628,12 +672,15 @@ def plot_churn(results: Results) -> go.Figure:
     fig = go.Figure(go.Bar(y=labels, x=x, orientation="h", marker_color=_RED, error_x=error,
                            hovertemplate="%{y}: %{x:.1f}<extra></extra>"))  # fmt: skip
     fig.update_yaxes(autorange="reversed")
-    fig.update_xaxes(title_text="Share of churn responses (%)" if value == share else "Responses",
-                     rangemode="tozero")  # fmt: skip
-    unit = "%" if value == share else " responses"
-    desc = (
-        "Churn reasons: "
-        + "; ".join(f"{lab} {v:.0f}{unit}" for lab, v in zip(raw, x, strict=False))
-        + "."
-    )
+    fig.update_xaxes(title_text="Share of at-risk responses with a reason (%)" if value == share
+                     else "Responses", rangemode="tozero")  # fmt: skip
+    base = views.churn_base(results)
+    of = f"the {base:,} " if base else "the "
+    if value == share:
+        items = [f"{lab} {_pct(v / 100)}" for lab, v in zip(raw, x, strict=False)]
+        head = f"Churn reasons, as shares of {of}at-risk responses with a churn reason: "
+    else:
+        items = [f"{lab} {v:,.0f} responses" for lab, v in zip(raw, x, strict=False)]
+        head = "Churn reasons: "
+    desc = head + "; ".join(items) + "."
     return style_figure(fig, title="Churn reasons", description=desc, height=120 + 30 * len(c))

@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "OPTIONAL_TABLES",
+    "churn_base",
+    "date_note",
     "disagreements",
     "drivers_settings",
     "emerging_themes",
@@ -37,15 +39,19 @@ __all__ = [
     "invalid_scores",
     "journey",
     "languages",
+    "latest_period",
     "optional_table",
+    "outcome",
     "period_rule",
     "periods",
     "pick",
     "pii_counts",
+    "signed_level",
     "theme_labels",
     "theme_summary",
     "theme_trends",
     "theme_verbatims",
+    "trend_labels",
     "unavailable",
 ]
 
@@ -179,7 +185,8 @@ def periods(results: Results) -> pd.Series | None:
     :func:`cxnlp.drivers.assign_periods` with the run's ``drivers.dayfirst``): day up to 31
     days, week up to 26 weeks, month up to 3 years, else quarter, unless ``drivers.period``
     forces one. Rows without a readable date get a missing label; ``attrs["freq"]`` is the
-    period (``day``, ``week``, ``month`` or ``quarter``).
+    period (``day``, ``week``, ``month`` or ``quarter``), ``attrs["dates"]`` how the dates
+    were read (:func:`cxnlp.drivers.parse_dates`' note).
     """
     from .drivers import assign_periods
 
@@ -192,6 +199,7 @@ def periods(results: Results) -> pd.Series | None:
         return None
     out = found.label.rename("period")
     out.attrs["freq"] = found.period
+    out.attrs["dates"] = found.note
     return out
 
 
@@ -237,6 +245,114 @@ def headline_changes(results: Results) -> dict[str, dict[str, Any]]:
             "small": a.n < min_n or b.n < min_n,
         }  # fmt: skip
     return out
+
+
+def date_note(results: Results) -> str | None:
+    """One line on how the dates were read when a reader should know: day/month order guessed
+    (all numbers 12 or less) or mixed, or values that could not be read; ``None`` otherwise.
+
+    From the trends stage's note (``metrics["trends"]["dates"]``, written by
+    :func:`cxnlp.drivers.parse_dates`), else the same parse of the date column.
+    """
+    note = ((results.metrics or {}).get("trends") or {}).get("dates")
+    if not note:
+        per = periods(results)
+        note = per.attrs.get("dates") if per is not None else None
+    if not note:
+        return None
+    parts = []
+    first = "day first" if "read day first" in note else "month first"
+    other = "month first" if first == "day first" else "day first"
+    setting = f"drivers.dayfirst: {'false' if first == 'day first' else 'true'}"
+    example = _ambiguous_example(results)
+    if "ambiguous" in note:
+        like = f"Dates like {example}" if example else "Dates"
+        parts.append(f"{like} were read {first} (every day and month is 12 or less); "
+                     f"set {setting} if they are {other}.")  # fmt: skip
+    elif "inconsistent" in note:
+        parts.append(f"Dates mix day-first and month-first orders and were read {first}; "
+                     "check the export's dates.")  # fmt: skip
+    unread = re.search(r"(\d+) value\(s\) could not be read", note)
+    if unread:
+        parts.append(f"{int(unread.group(1)):,} date value(s) could not be read and are left "
+                     "out of the periods.")  # fmt: skip
+    return " ".join(parts) or None
+
+
+def _ambiguous_example(results: Results) -> str | None:
+    """A date of the export whose day and month differ and could swap (``03/04/2018``)."""
+    col = date_column(results)
+    if col is None:
+        return None
+    values = results.responses[col].dropna().astype(str).str.strip().drop_duplicates().head(500)
+    found = values.str.extract(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-]\d{2,4}")
+    a, b = pd.to_numeric(found[0], errors="coerce"), pd.to_numeric(found[1], errors="coerce")
+    hit = values[(a <= 12) & (b <= 12) & (a != b)]
+    return hit.iloc[0].split(" ")[0] if len(hit) else None
+
+
+#: What a metric (metrics.json's score ``metric``, or the drivers ``outcome``) is called and
+#: the unit an impact or a change of it is in.
+_OUTCOMES: dict[str, tuple[str, str]] = {
+    "nps": ("NPS", "NPS points"),
+    "csat_top2": ("CSAT", "percentage points"),
+    "recommend_yes": ("the share who would recommend", "percentage points"),
+    "rating_mean": ("the mean rating", "rating points"),
+    "csat_mean": ("the mean CSAT", "rating points"),
+    "ces_mean": ("the mean effort score (CES)", "CES points"),
+    "sentiment_score": ("text sentiment", "sentiment score, −1 to +1"),
+}
+_UNIT_NAMES = {"points": "points", "percent": "percentage points", "mean": "scale points"}
+
+
+def outcome(results: Results) -> dict[str, str]:
+    """The score that key-driver impacts are measured on: ``metric`` (``nps``,
+    ``rating_mean``, ``sentiment_score``...), ``name`` and ``unit`` (``"NPS points"``).
+
+    The drivers stage's ``outcome`` when it ran (metrics.json or the drivers table), else the
+    score it would pick (:func:`cxnlp.link.primary_score`), else the text sentiment score.
+    """
+    from .link import primary_score
+
+    metric = ((results.metrics or {}).get("drivers") or {}).get("outcome")
+    d = optional_table(results, "drivers")
+    if not metric and d is not None and "outcome" in d and d["outcome"].notna().any():
+        metric = str(d["outcome"].dropna().iloc[0])
+    if not metric:
+        try:
+            kind = primary_score(
+                results.columns or {},
+                drivers_settings(results).get("score_column"),
+                results.responses,
+            )[1]
+        except KeyError:  # drivers.score_column names no score column: drivers said so
+            kind = None
+        metric = score_metric([], kind).metric if kind else "sentiment_score"
+    if metric in _OUTCOMES:
+        name, unit = _OUTCOMES[metric]
+    else:
+        unit = next((s.get("unit") for s in ((results.metrics or {}).get("scores") or {}).values()
+                     if s.get("metric") == metric), "")  # fmt: skip
+        name, unit = metric, _UNIT_NAMES.get(unit, "the score's unit")
+    return {"metric": metric, "name": name, "unit": unit}
+
+
+def signed_level(metric: str) -> bool:
+    """Whether a level of ``metric`` reads better with its sign: NPS and sentiment run below
+    zero; a mean rating or a percentage never does (``+4.2`` stars reads as a change)."""
+    return metric in ("nps", "sentiment_score")
+
+
+def churn_base(results: Results) -> int | None:
+    """How many responses the churn shares are of: the at-risk responses with a churn reason
+    (``metrics["churn"]["with_reason"]``, else the churn table's ``n`` beside its ``count``)."""
+    got = ((results.metrics or {}).get("churn") or {}).get("with_reason")
+    if got:
+        return int(got)
+    c = optional_table(results, "churn")
+    if c is not None and {"count", "n"} <= set(c.columns) and c["n"].notna().any():
+        return int(c["n"].dropna().iloc[0])
+    return None
 
 
 # --------------------------------------------------------------------------- themes
@@ -411,21 +527,89 @@ def theme_trends(results: Results, top: int = 8) -> pd.DataFrame:
     return counts
 
 
+def latest_period(trends: pd.DataFrame) -> str | None:
+    """The last period of a trends table: by ``period_start`` when it has one (the trends stage
+    orders periods so), else by label (``2018-06``, ``2018-W05``, ``2018Q1`` sort in time)."""
+    p = pick(trends, "period", "date", "month", "week")
+    if p is None or trends[p].isna().all():
+        return None
+    if "period_start" in trends:
+        start = pd.to_datetime(trends["period_start"], errors="coerce")
+        if start.notna().any():
+            return str(trends.loc[start.idxmax(), p])
+    return str(trends[p].dropna().astype(str).max())
+
+
+def _is_flag(values: pd.Series) -> bool:
+    """Booleans or numbers (``astype(bool)`` reads them), not text such as ``"False"``."""
+    return pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values)
+
+
+def _truthy(flag: pd.Series) -> np.ndarray:
+    """A flag column as booleans (``True``/``1``/``"yes"``...; missing is false)."""
+    if _is_flag(flag):
+        return flag.fillna(False).astype(bool).to_numpy()
+    text = flag.astype(str).str.lower()
+    return text.isin(["true", "1", "emerging", "up", "yes"]).to_numpy()
+
+
 def emerging_themes(results: Results) -> pd.DataFrame | None:
-    """Rows of ``Results.trends`` flagged as emerging (``None`` when trends are absent)."""
+    """Themes and topics emerging in the latest period: the rows behind metrics.json's
+    ``trends.emerging`` (``None`` when trends are absent).
+
+    The trends stage flags a rise in *every* period, but reports the latest period's only;
+    this view keeps that one rule, so the report never shows a rise from months ago as news.
+    The (kind, key) pairs come from ``metrics["trends"]["emerging"]`` when the run has them,
+    else from the table's flag in its latest period (the same rule, for hand-built results).
+    Adds ``label`` (the theme's label, or ``Topic 2: <label>``). ``attrs``: ``period`` (the
+    latest) and ``earlier`` (rises flagged in earlier periods, which stay in trends.csv).
+    """
     tr = optional_table(results, "trends")
     if tr is None:
         return None
     flag = pick(tr, "emerging", "is_emerging", "flag")
-    if flag is None:
-        return tr.iloc[0:0]
-    mask = tr[flag].fillna(False)
-    mask = (
-        mask.astype(bool)
-        if mask.dtype != object
-        else mask.astype(str).str.lower().isin(["true", "1", "emerging", "up", "yes"])
-    )
-    return tr[mask].reset_index(drop=True)
+    latest = latest_period(tr)
+    if flag is None or latest is None:
+        out = tr.iloc[0:0].assign(label=pd.Series(dtype=object))
+        out.attrs.update(period=latest, earlier=0)
+        return out
+    p = pick(tr, "period", "date", "month", "week")
+    at_latest = (tr[p].astype(str) == latest).to_numpy()
+    flagged = _truthy(tr[flag])
+    listed = ((results.metrics or {}).get("trends") or {}).get("emerging")
+    if listed is not None and {"kind", "key"} <= set(tr.columns):
+        keys = {(str(e.get("kind")), str(e.get("key"))) for e in listed}
+        chosen = at_latest & np.array([(str(k), str(v)) in keys
+                                       for k, v in zip(tr["kind"], tr["key"], strict=True)],
+                                      dtype=bool)  # fmt: skip
+    else:
+        chosen = at_latest & flagged
+    out = tr[chosen].reset_index(drop=True)
+    out["label"] = trend_labels(results, out)
+    out.attrs.update(period=latest, earlier=int((flagged & ~at_latest).sum()))
+    return out
+
+
+def trend_labels(results: Results, rows: pd.DataFrame) -> list[str]:
+    """Readable names of trends rows: a theme's codeframe label, ``Topic 2: <its label>``."""
+    key = pick(rows, "key", "theme")
+    if key is None:
+        return [""] * len(rows)
+    themes = theme_labels(results)
+    topics: dict[str, str] = {}
+    t = optional_table(results, "topics")
+    if t is not None and "topic" in t and "label" in t:
+        ids = pd.to_numeric(t["topic"], errors="coerce")
+        topics = {str(int(i)): str(lab) for i, lab in zip(ids, t["label"], strict=True)
+                  if pd.notna(i) and pd.notna(lab)}  # fmt: skip
+    kinds = rows["kind"].astype(str) if "kind" in rows else pd.Series("theme", index=rows.index)
+    out = []
+    for kind, k in zip(kinds, rows[key].astype(str), strict=True):
+        if kind == "topic":
+            out.append(f"Topic {k}: {topics[k]}" if k in topics else f"Topic {k}")
+        else:
+            out.append(themes.get(k, k))
+    return out
 
 
 # --------------------------------------------------------------------------- verbatims
@@ -534,9 +718,9 @@ def disagreements(results: Results, limit: int = 20) -> pd.DataFrame:
                 "text"]  # fmt: skip
         r = narrow(r, read)  # flagged rows, not all columns
         f = r[flag]
-        mask = (
+        mask = (  # a reason text (object or str dtype) flags its row; so does True
             f.fillna(False).astype(bool)
-            if f.dtype != object
+            if _is_flag(f)
             else f.notna() & (f != "") & (f.astype(str).str.lower() != "false")
         )
         sel = r[mask]

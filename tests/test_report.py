@@ -677,3 +677,168 @@ def test_segment_filter_lists_the_largest_values_in_natural_order():
     r.responses["row_id"] = range(len(r.responses))
     r.responses["region"] = [f"shop {i}" for i in range(len(r.responses))]
     assert "the 60 largest of 72 values" in render_html(r)
+
+
+# --------------------------------------------------------------------------- reviewer findings
+
+
+def _emerging_results() -> Results:
+    """Trends as cxnlp.drivers writes them: rises flagged in 2025-01 and 2025-03, the latest."""
+    r = make_full()
+    r.trends = pd.DataFrame({
+        "period": ["2025-01", "2025-03", "2025-03", "2025-03"],
+        "period_start": pd.to_datetime(["2025-01-01", "2025-03-01", "2025-03-01", "2025-03-01"]),
+        "kind": ["theme", "topic", "theme", "volume"],
+        "key": ["delivery", "1", "service", "responses"],
+        "n": [40, 60, 60, 60], "count": [26.0, 41.0, 5.0, 60.0], "value": [0.65, 0.68, 0.08, 60],
+        "baseline_value": [0.1, 0.01, 0.07, np.nan], "p_value": [1e-5, 2e-6, 0.4, np.nan],
+        "q_value": [2e-4, 4e-5, 0.6, np.nan], "emerging": [True, True, False, False],
+        "new": [False, True, False, False],
+    })  # fmt: skip
+    r.metrics["trends"] = {"period": "month", "emerging": [{"kind": "topic", "key": "1"}]}
+    return r
+
+
+def test_emerging_table_is_the_latest_periods_with_labels_and_formats():
+    from cxnlp import views
+
+    r = _emerging_results()
+    em = views.emerging_themes(r)
+    assert list(zip(em["kind"], em["key"], strict=True)) == [("topic", "1")]
+    assert em.attrs["period"] == "2025-03" and em.attrs["earlier"] == 1
+    sec = section(render_html(r), "emerging")
+    table = sec.split("<table", 1)[1]
+    assert "emerging in 2025-03, the latest month" in sec
+    assert "2025-01" not in table and "Delivery" not in table and "delivery" not in table
+    assert "Topic 1: gift cards" in table  # the topic's label, not its id
+    assert ">41<" in table and "41.00" not in table  # a count, not a float
+    assert "&lt;0.001" in table and ">0.00<" not in table  # p-values readable
+
+
+def test_emerging_note_when_the_latest_period_has_no_rise():
+    """A theme that rose in an earlier month only: metrics.json's trends.emerging is empty,
+    and the report says so in one line instead of listing the old rise."""
+    from cxnlp import views
+    from cxnlp.drivers import trend_table
+
+    months = ["2025-01-15", "2025-02-15", "2025-03-15", "2025-04-15"]
+    hits = [2, 40, 10, 10]  # billing mentions of 100 responses a month: a rise in February
+    responses = pd.DataFrame({"row_id": range(400), "status": "ok", "text": "x",
+                              "date": [d for d in months for _ in range(100)]})  # fmt: skip
+    ids = [m * 100 + i for m, k in enumerate(hits) for i in range(k)]
+    mentions = pd.DataFrame({"row_id": ids, "theme": "billing"})
+    cols = {"text": ["text"], "scores": {}, "date": "date", "segments": []}
+    r = Results(responses=responses, mentions=mentions, columns=cols, manifest={})
+    r.metrics = summarize(r)
+    r.trends, r.metrics["trends"] = trend_table(responses, mentions, cols, period="month")
+    assert r.metrics["trends"]["emerging"] == [] and r.trends["emerging"].any()
+    assert views.emerging_themes(r).empty
+    # without metrics.json's list the table's flag in the latest period gives the same answer
+    del r.metrics["trends"]
+    assert views.emerging_themes(r).empty
+    sec = section(render_html(r), "emerging")
+    assert "<table" not in sec
+    assert "No theme or topic rose significantly in 2025-04, the latest month." in sec
+    assert "1 rise(s) flagged in earlier months" in sec
+
+
+def test_excel_emerging_sheet_and_trends_labels(tmp_path):
+    import openpyxl
+
+    wb = openpyxl.load_workbook(_emerging_results().to_excel(tmp_path / "r.xlsx"))
+    em = [[c.value for c in row] for row in wb["emerging"].iter_rows()]
+    assert len(em) == 2 and em[1][:4] == ["2025-03", "topic", "1", "Topic 1: gift cards"]
+    head = em[0]
+    assert wb["emerging"].cell(2, head.index("count") + 1).number_format == "#,##0"
+    assert "<0.001" in wb["emerging"].cell(2, head.index("p_value") + 1).number_format
+    trends = [c.value for c in wb["trends"][1]]
+    assert trends[trends.index("key") + 1] == "label"
+    assert wb["trends"].cell(2, trends.index("label") + 1).value == "delivery"
+    summary = {row[0].value: row[1].value for row in wb["summary"].iter_rows() if row[0].value}
+    assert summary["Emerging in 2025-03 (latest period)"] == "Topic 1: gift cards"
+
+
+def test_disagreements_wording_is_neutral():
+    r = make_full()
+    r.responses["disagreement"] = [None] * 8 + ["promoter score (10) with negative text"] + [
+        None] * 3  # fmt: skip
+    sec = section(render_html(r), "disagreements")
+    assert "<table" in sec and "Amazing" in sec
+    assert "mislead" not in sec
+    assert "Score and text disagree: read these to see which is right" in sec
+
+
+def test_impact_is_labelled_with_the_outcome_unit(full):
+    from cxnlp.plotting import plot_drivers
+
+    assert plot_drivers(full).layout.yaxis.title.text == "Impact on NPS (NPS points)"
+    sec = section(render_html(full), "drivers")
+    assert "Impact (NPS points)" in sec and "impact on NPS" in sec
+    rated = make_full()
+    rated.drivers["outcome"] = "rating_mean"
+    assert plot_drivers(rated).layout.yaxis.title.text == (
+        "Impact on the mean rating (rating points)"
+    )
+    rated.drivers["outcome"] = "csat_top2"
+    assert "(percentage points)" in plot_drivers(rated).layout.yaxis.title.text
+
+
+def test_journey_caption_signs_nps_but_not_a_mean_rating():
+    from cxnlp.plotting import plot_journey
+
+    r = make_full()
+    r.touchpoints = pd.DataFrame({"touchpoint": ["purchase", "support"], "order": [0, 1],
+                                  "responses": [4, 3], "sentiment_score": [0.4, -0.6],
+                                  "score_metric": "rating_mean", "score": [4.2, 2.5]})  # fmt: skip
+    desc = figure_description(plot_journey(r))
+    assert "score 4.20" in desc and "score 2.50" in desc and "+4.2" not in desc
+    r.touchpoints["score_metric"], r.touchpoints["score"] = "nps", [12.0, -30.0]
+    desc = figure_description(plot_journey(r))
+    assert "score +12.0" in desc and "score -30.0" in desc
+
+
+def test_small_shares_read_as_under_one_percent():
+    from cxnlp.plotting import plot_themes, share_text
+
+    assert [share_text(x) for x in (0.004, 0.0, 0.5, 0.996, 1.0)] == [
+        "<1%", "0%", "50%", ">99%", "100%"]  # fmt: skip
+    assert share_text(0.0004, 1) == "<0.1%" and share_text(None) == "–"
+    r = make_full()
+    many = pd.concat([r.responses] * 100, ignore_index=True)
+    many["row_id"] = range(len(many))
+    r.responses = many  # the 6 mentions are now a sliver of 1,100 analysed responses
+    desc = figure_description(plot_themes(r))
+    assert "2 responses (<1% of analysed)" in desc and "(0% of analysed)" not in desc
+
+
+def test_churn_shares_state_their_base():
+    from cxnlp.plotting import plot_churn
+
+    r = make_full()
+    r.churn = pd.DataFrame({"rank": [1, 2, 3], "reason": ["poor_service", "price", "moved"],
+                            "label": ["Poor service", "Price", "Moved"], "count": [799, 200, 1],
+                            "n": 1000, "share": [0.799, 0.2, 0.001]})  # fmt: skip
+    sec = section(render_html(r), "churn")
+    assert "shares are of the 1,000 at-risk responses that have a churn reason" in sec
+    desc = figure_description(plot_churn(r))
+    assert "of the 1,000 at-risk responses with a churn reason" in desc and "Moved <1%" in desc
+    r.metrics["churn"] = {"at_risk": 1500, "with_reason": 1000}
+    assert "the 1,000 at-risk" in section(render_html(r), "churn")
+
+
+def test_ambiguous_dates_say_how_they_were_read(tmp_path):
+    import openpyxl
+
+    dates = [f"{m:02d}/{d:02d}/2025" for m in (1, 2, 3) for d in (2, 5, 9, 11)]  # all <= 12
+    r = dated_results(dates)
+    assert "ambiguous" in r.metrics["trends"]["dates"]
+    head = section(render_html(r), "headline")
+    assert ("Dates like 01/02/2025 were read month first (every day and month is 12 or "
+            "less); set drivers.dayfirst: true if they are day first.") in head  # fmt: skip
+    # a Results without the trends stage reads the same note from the same parse
+    assert "were read month first" in section(render_html(dated_results(dates, trends=False)),
+                                              "headline")  # fmt: skip
+    summary = openpyxl.load_workbook(r.to_excel(tmp_path / "r.xlsx"))["summary"]
+    assert any("read month first" in str(row[1].value) for row in summary.iter_rows())
+    # unambiguous dates: no note
+    assert 'id="date-note"' not in render_html(dated_results(_days("2025-01-01", 60)))

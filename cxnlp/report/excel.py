@@ -1,15 +1,18 @@
 """``report.xlsx``: the run for people who live in Excel (xlsxwriter, native charts).
 
-Sheets: ``summary`` (rows, statuses, scores with intervals, sentiment mix), ``themes``,
-``drivers``, ``touchpoints``, ``churn``, ``trends``, ``topics``, ``disagreements`` and
-``verbatims``; each table sheet is written only when its table has rows, with a bold header,
-number formats (percent, decimals, thousands), a frozen header row and filters. Native Excel
-charts sit beside the data: sentiment mix (summary), responses per theme, the driver matrix
-(volume × impact, one labelled point per theme), sentiment by touchpoint, churn reasons and
-responses per discovered topic; they stay live if a user edits the cells. Every text cell is
-written as a string (never a formula or a link) and neutralised like the CSV writer does
-(:func:`cxnlp.io._neutralise`: a leading ``=``, ``+``, ``-`` or ``@`` gets a ``'``), so a
-verbatim such as ``=HYPERLINK(...)`` stays inert even after a copy to CSV.
+Sheets: ``summary`` (rows, statuses, scores with intervals, sentiment mix, how dates were
+read, what is emerging, the impact unit and the churn base), ``themes``, ``drivers``,
+``touchpoints``, ``churn``, ``trends`` (every period, ids beside labels), ``emerging`` (the
+latest period's rises only, as metrics.json's ``trends.emerging``), ``topics``,
+``disagreements`` and ``verbatims``; each table sheet is written only when its table has
+rows, with a bold header, number formats (percent, decimals, thousands, p-values), a frozen
+header row and filters. Native Excel charts sit beside the data: sentiment mix (summary),
+responses per theme, the driver matrix (volume × impact, in the outcome's unit, one labelled
+point per theme), sentiment by touchpoint, churn reasons and responses per discovered topic;
+they stay live if a user edits the cells. Every text cell is written as a string (never a
+formula or a link) and neutralised like the CSV writer does (:func:`cxnlp.io._neutralise`: a
+leading ``=``, ``+``, ``-`` or ``@`` gets a ``'``), so a verbatim such as
+``=HYPERLINK(...)`` stays inert even after a copy to CSV.
 """
 
 from __future__ import annotations
@@ -31,6 +34,10 @@ if TYPE_CHECKING:
 __all__ = ["write_excel"]
 
 _PCT_COLS = {"share", "negative", "neutral", "positive", "mixed", "share_low", "share_high"}
+#: Counts kept as floats beside NaN (trends' ``count``): whole numbers, not ``26.00``.
+_INT_COLS = {"count", "n", "baseline_n", "baseline_count"}
+#: p- and q-values: ``<0.001`` below that, never a bare ``0.00``.
+_P_COLS = {"p_value", "q_value"}
 _MAX_ROWS = 5000
 
 
@@ -68,20 +75,33 @@ class _Book:
         self.pct = self.wb.add_format({"num_format": "0.0%"})
         self.dec = self.wb.add_format({"num_format": "0.00"})
         self.int = self.wb.add_format({"num_format": "#,##0"})
+        self.p = self.wb.add_format({"num_format": '[<0.001]"<0.001";0.000'})
         self.wrap = self.wb.add_format({"text_wrap": True, "valign": "top"})
         self.title = self.wb.add_format({"bold": True, "font_size": 14})
         self.bold = self.wb.add_format({"bold": True})
 
-    def table(self, name: str, df: pd.DataFrame, widths: dict[str, int] | None = None):
-        """Write ``df`` with a formatted header, filters, frozen header row and number formats."""
+    def table(
+        self,
+        name: str,
+        df: pd.DataFrame,
+        widths: dict[str, int] | None = None,
+        pct: set[str] | frozenset[str] = frozenset(),
+    ):
+        """Write ``df`` with a formatted header, filters, frozen header row and number formats
+        (``pct``: more fraction columns to show as percentages)."""
         ws = self.wb.add_worksheet(name)
         df = df.head(_MAX_ROWS)
         for j, col in enumerate(df.columns):
             ws.write_string(0, j, str(_text(str(col))), self.head)
             fmt = None
             series = df[col]
-            if col in _PCT_COLS and pd.api.types.is_numeric_dtype(series):
+            numeric = pd.api.types.is_numeric_dtype(series)
+            if (col in _PCT_COLS or col in pct) and numeric:
                 fmt = self.pct
+            elif col in _P_COLS and numeric:
+                fmt = self.p
+            elif col in _INT_COLS and numeric:
+                fmt = self.int
             elif pd.api.types.is_float_dtype(series):
                 fmt = self.dec
             elif pd.api.types.is_integer_dtype(series):
@@ -169,6 +189,16 @@ def _summary_rows(results: Results) -> list[tuple[str, Any]]:
                  (f"{label} missing or invalid", s.get("n_invalid"))]  # fmt: skip
     for col, c in views.headline_changes(results).items():
         rows.append((f"{col}: change vs {c['previous_period']}", c["delta"]))
+    if views.date_note(results):
+        rows.append(("Dates", views.date_note(results)))
+    emerging = views.emerging_themes(results)
+    if emerging is not None and emerging.attrs.get("period"):
+        names = ", ".join(emerging["label"]) or "none"
+        rows.append((f"Emerging in {emerging.attrs['period']} (latest period)", names))
+    if views.optional_table(results, "drivers") is not None:
+        rows.append(("Impact unit (drivers)", views.outcome(results)["unit"]))
+    if views.churn_base(results):
+        rows.append(("Churn shares are of (at-risk with a reason)", views.churn_base(results)))
     manifest = results.manifest or {}
     rows.append(("Input", manifest.get("input")))
     rows.append(("Input SHA-256", manifest.get("input_sha256") or manifest.get("input_hash")))
@@ -279,7 +309,7 @@ def write_excel(results: Results, path: str | Path) -> Path:
                 })  # fmt: skip
                 chart.set_title({"name": "Driver matrix: volume × impact"})
                 chart.set_x_axis({"name": "Volume"})
-                chart.set_y_axis({"name": "Impact"})
+                chart.set_y_axis({"name": f"Impact ({views.outcome(results)['unit']})"})
                 chart.set_legend({"none": True})
                 ws.insert_chart(1, len(drivers.columns) + 1, chart)
         journey = views.journey(results)
@@ -298,7 +328,7 @@ def write_excel(results: Results, path: str | Path) -> Path:
                 )
         churn = views.optional_table(results, "churn")
         if churn is not None:
-            ws = book.table("churn", churn)
+            ws = book.table("churn", churn, pct={"low", "high"})  # Wilson bounds of share
             reason = views.pick(churn, "label", "churn_reason", "reason")
             n = views.pick(churn, "count", "n", "responses", "share")
             if reason and n:
@@ -313,7 +343,18 @@ def write_excel(results: Results, path: str | Path) -> Path:
                 )
         trends = views.optional_table(results, "trends")
         if trends is not None:
+            key = views.pick(trends, "key", "theme")
+            if key and "label" not in trends:  # topic and theme ids beside their names
+                labels = views.trend_labels(results, trends)
+                trends = trends.copy()
+                trends.insert(trends.columns.get_loc(key) + 1, "label", labels)
             book.table("trends", trends)
+        emerging = views.emerging_themes(results)
+        if emerging is not None and not emerging.empty:  # the latest period, as metrics.json
+            keep = ["period", "kind", "key", "label", "count", "n", "value", "baseline_value",
+                    "p_value", "q_value", "new"]  # fmt: skip
+            book.table("emerging", emerging[[c for c in keep if c in emerging]],
+                       pct={"value", "baseline_value"})  # fmt: skip
         topics = views.optional_table(results, "topics")
         if topics is not None:
             ws = book.table("topics", topics)

@@ -36,6 +36,7 @@ from ..plotting import (
     plot_theme_trends,
     plot_themes,
     plot_topics,
+    share_text,
 )
 from ..results import ANALYSED, analysed
 
@@ -75,10 +76,9 @@ def _plotly_js() -> Markup:
 
 
 def _fmt_pct(x: Any, digits: int = 0) -> str:
-    """Fraction -> ``"42%"``; ``None``/NaN -> an en dash."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "–"
-    return f"{100 * float(x):.{digits}f}%"
+    """Fraction -> ``"42%"`` (``"<1%"`` for a small share that is not zero); ``None``/NaN ->
+    an en dash."""
+    return share_text(None if x is None else float(x), digits)
 
 
 def _fmt_num(x: Any, digits: int = 0) -> str:
@@ -384,8 +384,14 @@ def _change_note(results: Results, cards: list[dict[str, Any]]) -> str | None:
             "valid scores.")  # fmt: skip
 
 
+def _p_value(p: float) -> str:
+    """A p- or q-value: ``<0.001`` below that, else three decimals (never a bare ``0.00``)."""
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
 def _cell(value: Any, fmt: str = "") -> str:
-    """One table cell as text: ``pct`` fractions, ``signed`` numbers, lists joined."""
+    """One table cell as text: ``pct`` fractions, ``signed`` numbers, ``int`` counts (stored
+    as floats beside NaN), ``p`` values, lists joined."""
     if isinstance(value, (list, tuple)) or hasattr(value, "tolist") and not isinstance(value, str):
         value = value.tolist() if hasattr(value, "tolist") else value
         if isinstance(value, list):
@@ -401,6 +407,10 @@ def _cell(value: Any, fmt: str = "") -> str:
         return _fmt_pct(value, 1)
     if fmt == "signed":
         return f"{float(value):+.2f}"
+    if fmt == "int":
+        return f"{round(float(value)):,}"
+    if fmt == "p":
+        return _p_value(float(value))
     if isinstance(value, (bool,)):
         return "yes" if value else "no"
     if isinstance(value, float) or hasattr(value, "dtype") and "float" in str(value.dtype):
@@ -444,11 +454,11 @@ _CHURN_COLS = {"rank": ("Rank", ""), "label": ("Reason", ""), "reason": ("Reason
                "churn_reason": ("Reason", ""), "count": ("Responses", ""),
                "share": ("Share", "pct"), "low": ("CI low", "pct"), "high": ("CI high", "pct"),
                "example": ("Example", ""), "small": ("Few responses", "")}  # fmt: skip
-_EMERGING_COLS = {"period": ("Period", ""), "kind": ("Kind", ""), "key": ("Theme", ""),
-                  "theme": ("Theme", ""), "count": ("Mentions", ""), "value": ("Share", "pct"),
-                  "share": ("Share", "pct"), "baseline_value": ("Baseline", "pct"),
-                  "p_value": ("p", ""), "q_value": ("q (FDR)", ""),
-                  "new": ("New", "")}  # fmt: skip
+#: The emerging table: one period (the latest, named in the caption), labels not ids.
+_EMERGING_COLS = {"label": ("Theme or topic", ""), "count": ("Responses", "int"),
+                  "value": ("Share", "pct"), "share": ("Share", "pct"),
+                  "baseline_value": ("Baseline share", "pct"), "p_value": ("p", "p"),
+                  "q_value": ("q (FDR)", "p"), "new": ("New", "")}  # fmt: skip
 _TOPIC_COLS = {"topic": ("Topic", ""), "label": ("Label", ""), "size": ("Responses", ""),
                "share": ("Share", "pct"), "sentiment_score": ("Sentiment", "signed"),
                "negative": ("Negative", "pct"), "matched_theme": ("Closest theme", ""),
@@ -461,6 +471,55 @@ def _known(df: pd.DataFrame | None, cols: dict[str, tuple[str, str]]):
         return None
     found = {c: v for c, v in cols.items() if c in df.columns}
     return found if len(found) >= 2 else None
+
+
+def _period_unit(results: Results) -> str:
+    """``month``, ``week``... as the trends stage resolved it; ``period`` when unknown."""
+    rule = views.period_rule(results)
+    return rule if rule in ("day", "week", "month", "quarter") else "period"
+
+
+def _emerging_caption(results: Results, emerging: pd.DataFrame | None) -> str:
+    """What the emerging table shows: rises in the latest period only, as metrics.json."""
+    if emerging is None or emerging.empty:
+        return ""
+    unit = _period_unit(results)
+    k = int(views.drivers_settings(results).get("baseline_periods") or 3)
+    return (f"Themes and topics flagged as emerging in {emerging.attrs.get('period')}, the latest "
+            f"{unit}: share of its analysed responses against the previous {k} {unit}s "
+            "(one-sided test; q controls the false discovery rate)")  # fmt: skip
+
+
+def _no_emerging(results: Results, emerging: pd.DataFrame) -> str:
+    """One line for a latest period without a rise, pointing to earlier ones if any."""
+    unit = _period_unit(results)
+    period = emerging.attrs.get("period")
+    when = f"{period}, the latest {unit}" if period else f"the latest {unit}"
+    line = f"No theme or topic rose significantly in {when}."
+    earlier = int(emerging.attrs.get("earlier") or 0)
+    if earlier:
+        line += (f" {earlier:,} rise(s) flagged in earlier {unit}s are in the trends table "
+                 "(trends.csv, column emerging).")  # fmt: skip
+    return line
+
+
+def _impact_caption(outcome: dict[str, str], has_impact: bool) -> str:
+    if not has_impact:
+        return "Themes by mean aspect sentiment (−1 to +1), most negative first"
+    return (f"Themes by impact on {outcome['name']}, most negative first; impact, in "
+            f"{outcome['unit']}, is the overall score minus the score of the responses not "
+            "mentioning the theme")  # fmt: skip
+
+
+def _churn_caption(results: Results) -> str:
+    """The churn table's caption with its base: shares are of the at-risk responses that
+    have a churn reason, not of all responses."""
+    base = views.churn_base(results)
+    of = f"the {base:,}" if base else "the"
+    return (
+        f"Churn reasons, most frequent first; shares are of {of} at-risk responses that "
+        "have a churn reason"
+    )
 
 
 def _sections(results: Results, segments: list[str], charts: dict[str, Any]) -> dict[str, Any]:
@@ -503,10 +562,11 @@ def _sections(results: Results, segments: list[str], charts: dict[str, Any]) -> 
         "negative": ("Negative", "pct"),
         "positive": ("Positive", "pct"),
     }
+    outcome = views.outcome(results)
     if has_impact:
         theme_cols.update(
             {
-                "impact": ("Impact", "signed"),
+                "impact": (f"Impact ({outcome['unit']})", "signed"),
                 "impact_low": ("CI low", "signed"),
                 "impact_high": ("CI high", "signed"),
             }
@@ -541,7 +601,7 @@ def _sections(results: Results, segments: list[str], charts: dict[str, Any]) -> 
     if emerging is None:
         notes["emerging"] = views.unavailable(results, "trends")
     elif emerging.empty:
-        notes["emerging"] = "No theme rose significantly in the latest period."
+        notes["emerging"] = _no_emerging(results, emerging)
     topics = views.optional_table(results, "topics")
     if topics is None:
         notes["topics"] = views.unavailable(results, "topics")
@@ -592,6 +652,10 @@ def _sections(results: Results, segments: list[str], charts: dict[str, Any]) -> 
         "journey_table": _table(jr, _known(jr, _JOURNEY_COLS)),
         "churn_table": _table(churn, _known(churn, _CHURN_COLS)),
         "emerging_table": _table(emerging, _known(emerging, _EMERGING_COLS)),
+        "emerging_caption": _emerging_caption(results, emerging),
+        "impact_caption": _impact_caption(outcome, has_impact),
+        "churn_caption": _churn_caption(results),
+        "date_note": views.date_note(results),
         "topics_table": _table(topics, _known(topics, _TOPIC_COLS), 20),
         "disagreements": dis.to_dict("records") if not dis.empty else [],
         "disagreements_total": dis.attrs.get("total", len(dis)),
