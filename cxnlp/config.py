@@ -6,6 +6,7 @@ configuration and a YAML file only says what differs.
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 from typing import Any, Literal
 
@@ -347,9 +348,20 @@ def apply_overrides(config: Config, **overrides: Any) -> Config:
         if value is None:
             continue
         matches = [k for k in known if k == key or k.endswith("." + key)]
-        if len(matches) != 1:
-            why = "is ambiguous" if matches else "is unknown"
-            raise ConfigError(f"Setting '{key}' {why}. Known settings: {', '.join(known)}")
+        if len(matches) > 1:
+            raise ConfigError(f"Setting '{key}' is ambiguous: it may be {' or '.join(matches)}. "
+                              f"Use the full name, e.g. **{{'{matches[0]}': ...}}.")
+        if not matches:
+            if key in data:  # a whole section, e.g. topics={"enabled": False}
+                raise ConfigError(
+                    f"'{key}' is a section, not a setting: pass config={{'{key}': {{...}}}}, or "
+                    f"one setting by its full name, e.g. **{{'{key}.{next(iter(data[key]))}': "
+                    "...}.")
+            names = known if "." in key else sorted({k.split(".")[1] for k in known})
+            close = difflib.get_close_matches(key, names, 3)
+            hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+            raise ConfigError(f"Setting '{key}' is unknown.{hint} Known settings: "
+                              f"{', '.join(known)}")
         section, name = matches[0].split(".")
         data[section][name] = value
     return config_from_dict(data, "overrides")

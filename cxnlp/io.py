@@ -99,12 +99,15 @@ _KIND_WHAT = {
 _KIND_EXT = {"delimited": ".csv", "xlsx": ".xlsx", "parquet": ".parquet", "json": ".jsonl"}
 
 # Where each field of the column mapping can be set, for error messages.
+#: How to name a column, for the command line, Python and a config alike.
 _HOW_TO_SET = {
-    "text": "Set io.text_column in your config or pass --text-column.",
-    "scores": "Set io.score_columns in your config or pass --score-column COL=KIND.",
-    "date": "Set io.date_column in your config or pass --date-column.",
-    "segments": "Set io.segment_columns in your config or pass --segment-column.",
-    "id": "Set io.id_column in your config.",
+    "text": "Name it: --text-column COL, text_column='COL' in Python, or io.text_column.",
+    "scores": "Name it: --score-column COL=KIND, score_columns={'COL': 'KIND'} in Python, or "
+              "io.score_columns.",
+    "date": "Name it: --date-column COL, date_column='COL' in Python, or io.date_column.",
+    "segments": "Name them: --segment-column COL, segment_columns=['COL'] in Python, or "
+                "io.segment_columns.",
+    "id": "Name it: --id-column COL, id_column='COL' in Python, or io.id_column.",
 }
 
 
@@ -1869,8 +1872,8 @@ def detect_columns(
                     raise InputError(
                         f"Cannot tell what kind of score {col!r} in {source} is (values: "
                         f"{_value_examples(df[col])}). Give the kind, e.g. --score-column "
-                        f"'{col}=nps' or io.score_columns: {{{col!r}: nps}} (kinds: "
-                        f"{', '.join(SCORE_KINDS)})."
+                        f"'{col}=nps', score_columns={{{col!r}: 'nps'}} in Python, or "
+                        f"io.score_columns (kinds: {', '.join(SCORE_KINDS)})."
                     )
                 kind = guessed
             score_map[col] = kind
@@ -1897,9 +1900,10 @@ def detect_columns(
                 )
                 notes.append(
                     f"{col!r} is named like a score but {found} "
-                    f"({_value_examples(df.iloc[:, p.position], 3)}): not used. To use it, pass "
-                    f"--score-column '{col}=KIND' (nps, csat, ces, rating, recommend); values "
-                    "that do not fit are then explained row by row."
+                    f"({_value_examples(df.iloc[:, p.position], 3)}): not used. To use it, give "
+                    f"its kind: --score-column '{col}=KIND' or score_columns={{{col!r}: KIND}} "
+                    "in Python (nps, csat, ces, rating, recommend); values that do not fit are "
+                    "then explained row by row."
                 )
     claimed |= set(score_map)
 

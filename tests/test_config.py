@@ -111,3 +111,17 @@ def test_yaml_tags_and_odd_keys_are_one_clear_error(tmp_path):
     path.write_text("? [a, b]\n: 1\n")
     with pytest.raises(ConfigError):
         load_config(path)
+
+
+def test_override_mistakes_say_what_to_write():
+    """A section passed as a keyword, a name two sections share, a typo: each message says
+    what to write instead."""
+    said = (r"'topics' is a section, not a setting: pass config=\{'topics': \{\.\.\.\}\}, or "
+            r".*\*\*\{'topics\.enabled': \.\.\.\}")
+    with pytest.raises(ConfigError, match=said):
+        apply_overrides(Config(), topics={"enabled": False})
+    with pytest.raises(ConfigError, match="ambiguous: it may be themes.enabled or topics.enabled"):
+        apply_overrides(Config(), enabled=False)
+    with pytest.raises(ConfigError, match="'text_colum' is unknown. Did you mean 'text_column'"):
+        apply_overrides(Config(), text_colum="why")
+    assert apply_overrides(Config(), **{"topics.enabled": False}).topics.enabled is False
