@@ -41,13 +41,17 @@ _PUBLIC = {
     "CxnlpError": "errors",
 }
 __all__ = sorted(_PUBLIC)
+#: Modules a notebook reaches as ``cxnlp.plotting.<chart>(results)``, imported on first use.
+_MODULES = ("plotting", "views", "metrics", "drivers", "topics", "themes", "io")
 
 
 def __getattr__(name: str) -> Any:
     if name in _PUBLIC:
         return getattr(import_module(f".{_PUBLIC[name]}", __name__), name)
+    if name in _MODULES:
+        return import_module(f".{name}", __name__)
     raise AttributeError(f"module 'cxnlp' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return __all__
+    return sorted([*__all__, *_MODULES])

@@ -506,6 +506,9 @@ class Analyzer:
         chunks already there are read back instead of analysed again; every chunk is then
         yielded as read from disk, so a resumed run and an uninterrupted one are identical.
         """
+        if not isinstance(columns, cxio.ColumnMap):
+            raise TypeError(f"columns must be the ColumnMap of Analyzer.detect(frame), not "
+                            f"{type(columns).__name__}: columns = analyzer.detect(frame).")
         size = self.config.run.chunk_size if chunk_size is None else chunk_size
         done = store.done() if store else set()
         start = 0

@@ -144,6 +144,8 @@ def test_rechunk_makes_exact_chunks() -> None:
     for size in (0, -5):  # Analyzer.pipe(chunk_size=-5) used to loop forever
         with pytest.raises(ValueError, match="at least 1 row"):
             list(rechunk(pieces, size))
+    with pytest.raises(TypeError, match=r"the ColumnMap of Analyzer.detect\(frame\), not list"):
+        next(Analyzer().pipe(pieces[0], ["a"]))  # the columns, not their names
 
 
 def test_streamed_analysis_equals_the_whole_read(tmp_path: Path) -> None:
