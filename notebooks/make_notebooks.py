@@ -171,7 +171,7 @@ NOTEBOOKS: dict[str, list[tuple[str, str]]] = {
         ("code", "views.journey(res)"),
         ("code", "plotting.plot_theme_trends(res)"),
         ("code", "views.headline_changes(res)"),
-        ("md", "Where the score and the words disagree, scores mislead:"),
+        ("md", "Where the score and the words disagree, read them to see which is right (the text model can misread a comment; a score can hide a problem):"),
         ("code", 'views.disagreements(res, limit=5)[["score", "sentiment", "reason", "text"]]'),
         ("code", "plotting.plot_churn(res)"),
         ("code", 'res.save(OUT / "drivers")["report.html"]'),
