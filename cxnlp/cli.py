@@ -267,6 +267,10 @@ def analyze(
                 console.print(f"Resuming: {len(store.done())} finished chunk(s) in {store.folder}.")
 
         results, written = Analyzer(cfg).run(input, out, resume=resume, on_open=opened)
+    from .views import date_note
+
+    if note := date_note(results):  # how dates were read decides the periods: say it here too
+        _warning(note, UserWarning)
     _summary(results, written, time.perf_counter() - started)
 
 

@@ -173,3 +173,18 @@ def test_score_column_kind_follows_the_last_equals_sign(tmp_path):
     res = runner.invoke(app, ["analyze", str(src), "--score-column", "Q1=Recommend?=npx",
                               "--no-themes", "--no-progress", "--out", str(tmp_path)])  # fmt: skip
     assert res.exit_code == 2 and "'nps', 'csat'" in res.output and "npx" in res.output
+
+
+def test_dates_read_month_first_are_said_on_the_console(tmp_path):
+    """03/04/2018 could be either: the periods depend on the guess, so the CLI says it (as the
+    report does) and how to turn it."""
+    src = tmp_path / "export.csv"
+    days = [f"{d:02d}/{m:02d}/2018" for m in (1, 2, 3) for d in (1, 5, 9, 12)]
+    comments = ["Quick and friendly help.", "Billing was wrong again."] * 6
+    pd.DataFrame({"date": days, "comment": comments}).to_csv(src, index=False)
+    res = runner.invoke(app, ["analyze", str(src), "--no-themes", "--no-progress",
+                              "--out", str(tmp_path / "o")])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    warning = [line for line in res.output.splitlines() if line.startswith("Warning:")]
+    assert len(warning) == 1 and "were read month first" in warning[0]
+    assert "set drivers.dayfirst: true if they are day first" in warning[0]
