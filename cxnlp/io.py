@@ -1658,8 +1658,54 @@ def _is_string_dtype(s: pd.Series) -> bool:
     return pd.api.types.is_string_dtype(s.dtype)
 
 
+#: Answer labels of the usual survey scales (lower case), as their scale points: the 5-point
+#: satisfaction scale (CSAT), the 7-point agreement scale of CES 2.0 ("The company made it
+#: easy for me..."), and the named ends of the 0-10 likelihood-to-recommend question.
+_SATISFACTION = {
+    "very dissatisfied": 1, "extremely dissatisfied": 1, "completely dissatisfied": 1,
+    "very unsatisfied": 1, "dissatisfied": 2, "somewhat dissatisfied": 2, "unsatisfied": 2,
+    "neither satisfied nor dissatisfied": 3, "neither satisfied or dissatisfied": 3,
+    "neither": 3, "neutral": 3, "satisfied": 4, "somewhat satisfied": 4, "very satisfied": 5,
+    "extremely satisfied": 5, "completely satisfied": 5,
+}  # fmt: skip
+_AGREEMENT = {
+    "strongly disagree": 1, "disagree": 2, "somewhat disagree": 3,
+    "neither agree nor disagree": 4, "neither agree or disagree": 4, "neither": 4, "neutral": 4,
+    "somewhat agree": 5, "agree": 6, "strongly agree": 7,
+}  # fmt: skip
+_LIKELIHOOD = {"not at all likely": 0, "extremely likely": 10}
+_ANSWER_LABELS: dict[str | None, dict[str, int]] = {
+    "csat": _SATISFACTION, "ces": _AGREEMENT, "nps": _LIKELIHOOD,
+    None: {**_AGREEMENT, **_SATISFACTION, **_LIKELIHOOD},  # detection: a range to judge by
+}  # fmt: skip
+_FRACTION = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*(?:/|out of|of)\s*(\d+)\s*$", re.I)
+_STAR_MARKS = re.compile(r"^\s*([★⭐]+)\s*[☆✩]*\s*$")
+
+
+def _answer_numbers(strs: pd.Series, kind: str | None = None) -> np.ndarray:
+    """Scale points of answers written out: labels ("Very satisfied"), fractions ("4/5", "4 out
+    of 5", kept when out of the kind's top), stars ("★★★★☆"); NaN for anything else."""
+    labels = _ANSWER_LABELS.get(kind, {})
+    top = SCORE_RANGES[kind][1] if kind in SCORE_RANGES else None
+    out = np.full(len(strs), np.nan)
+    for i, v in enumerate(strs):
+        if not isinstance(v, str) or not v.strip():
+            continue
+        key = " ".join(v.lower().replace("_", " ").split()).rstrip(".!")
+        if key in labels:
+            out[i] = labels[key]
+        elif m := _FRACTION.match(v):
+            n, of = float(m.group(1).replace(",", ".")), float(m.group(2))
+            if (of == top) if top is not None else (of in (5, 7, 10) and n <= of):
+                out[i] = n
+        elif m := _STAR_MARKS.match(v):
+            out[i] = len(m.group(1))
+    return out
+
+
 def _numbers(values: pd.Series) -> np.ndarray:
-    """Numbers in a column: numeric dtypes as is; strings by their leading number."""
+    """Numbers in a column: numeric dtypes as is; strings by their leading number, or the
+    scale point of an answer written out (:func:`_answer_numbers`)."""
     if pd.api.types.is_bool_dtype(values.dtype):
         return values.astype(float).to_numpy()
     if pd.api.types.is_numeric_dtype(values.dtype):
@@ -1672,7 +1718,19 @@ def _numbers(values: pd.Series) -> np.ndarray:
     )
     extracted = strs.str.extract(_NUMBER, expand=False)
     extracted = extracted.str.replace(",", ".", regex=False)
-    return pd.to_numeric(extracted, errors="coerce").astype(float).to_numpy()
+    nums = pd.to_numeric(extracted, errors="coerce").astype(float).to_numpy()
+    return _with_answers(nums, strs)
+
+
+def _with_answers(nums: np.ndarray, strs: pd.Series, kind: str | None = None) -> np.ndarray:
+    """``nums`` with its gaps filled by answers written out, looked at only where needed."""
+    gaps = np.isnan(nums) & strs.notna().to_numpy()
+    if gaps.any():  # once per distinct answer: a million "Very satisfied" are one lookup
+        nums = nums.copy()
+        distinct = pd.unique(strs[gaps])
+        points = dict(zip(distinct, _answer_numbers(pd.Series(distinct), kind), strict=True))
+        nums[gaps] = strs[gaps].map(points).to_numpy(dtype=float)
+    return nums
 
 
 def _guess_kind(p: _Profile) -> tuple[str | None, str]:
@@ -2231,7 +2289,11 @@ def parse_scores(series: pd.Series, kind: str) -> tuple[pd.Series, pd.Series]:
     ----------
     series : pandas.Series
         Strings (as read by :func:`read_feedback`) or numbers. A leading number followed by a
-        label counts ("10 - Extremely likely", "4 stars"); ``7.0`` counts as 7.
+        label counts ("10 - Extremely likely", "4 stars"); ``7.0`` counts as 7. Answers
+        written out count as their scale point: CSAT labels ("Very satisfied" 5 ...
+        "Very dissatisfied" 1), CES 2.0 agreement ("Strongly agree" 7 ... "Strongly disagree"
+        1), "Extremely likely" / "Not at all likely" (NPS 10 / 0), fractions out of the
+        scale's top ("4/5", "4 out of 5") and stars ("★★★★☆").
     kind : {"nps", "csat", "ces", "rating", "recommend"}
         Valid values: NPS whole numbers 0-10, CSAT whole numbers 1-5, CES whole numbers 1-7,
         rating any number 1-5 (half stars such as 3.5 allowed), recommend
@@ -2286,7 +2348,9 @@ def parse_scores(series: pd.Series, kind: str) -> tuple[pd.Series, pd.Series]:
                 np.where(low.isin(_BOOL_FALSE).to_numpy(), 0.0, np.nan),
             )
         else:
-            nums = _numbers(strs)
+            extracted = strs.str.extract(_NUMBER, expand=False).str.replace(",", ".")
+            nums = pd.to_numeric(extracted, errors="coerce").astype(float).to_numpy()
+            nums = _with_answers(nums, strs, kind)
     lo, hi = SCORE_RANGES[kind]
     with np.errstate(invalid="ignore"):
         ok = ~np.isnan(nums) & (nums >= lo) & (nums <= hi)

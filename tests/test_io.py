@@ -700,6 +700,27 @@ def test_real_exports(rel: str, text: str, scores: dict[str, str]) -> None:
     assert cm.text[0] == text and cm.scores == scores
 
 
+def test_answers_written_out_are_scale_points():
+    """Survey tools export CSAT and CES as their labels, ratings as '4/5' or stars: each is
+    its scale point, found by detection too; what fits no scale stays invalid."""
+    csat, bad = parse_scores(pd.Series(["Very satisfied", "satisfied", "Neither satisfied nor "
+                                        "dissatisfied", "Dissatisfied.", "Very dissatisfied",
+                                        "Somewhat", "", "4/5", "4/7"]), "csat")  # fmt: skip
+    assert csat.tolist()[:5] == [5, 4, 3, 2, 1] and csat.tolist()[7] == 4
+    assert bad.tolist() == [False] * 5 + [True, False, False, True]
+    ces, _ = parse_scores(pd.Series(["Strongly agree", "Agree", "Neutral", "Strongly disagree"]),
+                          "ces")  # fmt: skip
+    assert ces.tolist() == [7, 6, 4, 1]
+    stars, _ = parse_scores(pd.Series(["★★★★☆", "⭐⭐", "3 out of 5", "8/10"]), "rating")
+    assert stars.tolist()[:3] == [4, 2, 3] and np.isnan(stars.iloc[3])
+    nps, _ = parse_scores(pd.Series(["Extremely likely", "Not at all likely", "7"]), "nps")
+    assert nps.tolist() == [10, 0, 7]
+    comments = ["It broke after a day, awful", "Lovely speaker, great sound"] * 15
+    labels = ["Very satisfied", "Satisfied", "Dissatisfied", "Very dissatisfied", "Neutral"] * 6
+    cols = detect_columns(pd.DataFrame({"review": comments, "Satisfaction": labels}))
+    assert cols.scores == {"Satisfaction": "csat"} and cols.segments == []
+
+
 def test_a_star_rating_is_never_taken_for_nps():
     """A 1-5 rating with a few 0s ('not rated') stays a rating (the 0s are invalid stars,
     noted row by row), and a 1-10 or 1-7 'rating' is no NPS or CES: it is left out with a
