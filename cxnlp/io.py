@@ -1984,6 +1984,15 @@ def detect_columns(
             raise InputError(f"No text column given for {source}. {_HOW_TO_SET['text']}")
     else:
         text_cols = _guess_text(profiles, claimed | meta, notes)
+        roles = {**{c: "segment" for c in explicit_segments or []}, explicit_date: "date",
+                 explicit_id: "id", **{c: "score" for c in explicit_scores or {}}}  # fmt: skip
+        taken = [c for c in _guess_text(profiles, meta, []) if c in roles] if not text_cols else []
+        if taken:  # the user named the comments as something else
+            raise InputError(
+                f"No free-text column left in {source}: {taken[0]!r} holds the comments but was "
+                f"named as the {roles[taken[0]]} column. Name the right {roles[taken[0]]} column, "
+                f"or leave it out to have it detected."
+            )
         if not text_cols:
             raise InputError(
                 f"No free-text column found in {source} (columns: {_list_columns(columns)})"
@@ -2115,7 +2124,7 @@ def _why_no_text(df: pd.DataFrame, profiles: dict[str, _Profile], excluded: set[
     A table without rows, or a column named like text (``comment``) that is empty or holds
     numbers, is a different problem from a table where nothing looks like text at all.
     """
-    how = _HOW_TO_SET["text"]
+    how = _HOW_TO_SET["text"].removeprefix("Name it: ")
     if not len(df):
         return (
             ": the table has no rows. Check that the export includes the responses, or name "

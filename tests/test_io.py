@@ -700,6 +700,16 @@ def test_real_exports(rel: str, text: str, scores: dict[str, str]) -> None:
     assert cm.text[0] == text and cm.scores == scores
 
 
+def test_the_comments_named_as_a_score_are_said_to_be_so():
+    comments = [f"The delivery was {d} days late and nobody answered" for d in range(10)]
+    df = pd.DataFrame({"text": comments, "nps": [3, 9] * 5})
+    assert detect_columns(df).text == ["text"]
+    with pytest.raises(InputError, match="'text' holds the comments but was named as the score"):
+        detect_columns(df, scores={"text": "nps"})
+    with pytest.raises(InputError, match="'text' holds the comments but was named as the date"):
+        detect_columns(df, date="text")
+
+
 def test_answers_written_out_are_scale_points():
     """Survey tools export CSAT and CES as their labels, ratings as '4/5' or stars: each is
     its scale point, found by detection too; what fits no scale stays invalid."""
