@@ -141,6 +141,55 @@ def test_negated_problems_and_mild_acceptance(model, encoder, text, allowed) -> 
     assert docs["sentiment"].iloc[0] in allowed
 
 
+# Promoters' answers from the telecom NPS verbatims (and controls). The cues now read the
+# first three as resolved / praised / as expected, but the vector puts service talk next to
+# the banking complaints of the training pool and still wins (model card, fifth round).
+# Strict, so a fix shows up as XPASS -> make them plain tests.
+SERVICE_PRAISE = [
+    "The problem was solved straight away without complications",
+    "My call was dealt with very well",
+    "Does everything as expected and more.",
+    "Because everything company have done has been 100%",
+]
+SERVICE_CONTROLS = [
+    "The problem was never solved",
+    "Because they overcharged me again",
+    "They haven't fixed the issue",
+]
+
+
+def _doc_proba(model, encoder, texts: list[str]) -> pd.DataFrame:
+    docs, _ = model.predict_documents(embed_documents(encoder, texts))
+    return docs
+
+
+def test_service_complaints_stay_negative(model, encoder) -> None:
+    docs = _doc_proba(model, encoder, SERVICE_CONTROLS)
+    assert docs["sentiment"].tolist() == ["negative"] * len(SERVICE_CONTROLS)
+
+
+def test_solved_problem_with_praise_reads_positive(model, encoder) -> None:
+    # the model card's limitation example: negative 0.86 with the six-cue head
+    docs = _doc_proba(model, encoder, ["Fantastic support, my problem was solved in minutes."])
+    assert docs["sentiment"].iloc[0] == "positive"
+
+
+def test_cues_pull_service_praise_towards_positive(model, encoder) -> None:
+    """The cues of each answer raise its positive-vs-negative log-odds over the vector's."""
+    texts = SERVICE_PRAISE[:3]
+    X = embed_documents(encoder, texts).docs
+    with_cues = np.log(model.predict_proba(X, texts=texts))
+    vector_only = np.log(model.predict_proba(X, texts=[""] * len(texts)))
+    gain = (with_cues[:, 2] - with_cues[:, 0]) - (vector_only[:, 2] - vector_only[:, 0])
+    assert (gain > 0.25).all(), gain  # measured 3.4, 1.0, 0.33 nats
+
+
+@pytest.mark.xfail(strict=True, reason="vector reads service talk as complaints; see above")
+@pytest.mark.parametrize("text", SERVICE_PRAISE)
+def test_service_praise_reads_positive(model, encoder, text) -> None:
+    assert _doc_proba(model, encoder, [text])["sentiment"].iloc[0] == "positive"
+
+
 def test_text_cues() -> None:
     row = text_cues(["@shop can you help? No problems so far, it's fine!"])[0]
     cues = dict(zip(TEXT_CUES, row, strict=True))
@@ -151,13 +200,44 @@ def test_text_cues() -> None:
         "negation": 1 / 3,
         "request": 1,
         "mild": 1,
+        "praise": 0,
+        "blame": 0,
     }
     assert not text_cues(["I had problems with the app."])[0, 2]
 
 
+def _cues(text: str) -> set[str]:
+    return {c for c, v in zip(TEXT_CUES, text_cues([text])[0], strict=True) if v}
+
+
+@pytest.mark.parametrize(
+    "text,on,off",
+    [  # the first three: promoters' answers in the telecom NPS verbatims
+        ("The problem was solved straight away without complications", {"negated_problem"}, set()),
+        ("My call was dealt with very well", {"praise"}, {"negated_problem"}),
+        ("Does everything as expected and more.", {"mild"}, {"request"}),
+        ("They sorted out the problem with my router in a day", {"negated_problem"}, set()),
+        ("Couldn't fault the engineer at all", {"negated_problem"}, set()),
+        ("Hassle-free switch from my old provider", {"negated_problem"}, set()),
+        # controls: the problem stays, a question stays a question, praise negated
+        ("The problem was never solved", set(), {"negated_problem"}),
+        ("They haven't fixed the issue", set(), {"negated_problem"}),
+        ("I had problems and nobody fixed them", set(), {"negated_problem"}),
+        ("The issue will be resolved next week, they say", set(), {"negated_problem"}),
+        ("Does the app work abroad", {"request"}, set()),
+        ("The agent was not very helpful", {"negation"}, {"praise"}),
+        ("Because they overcharged me again", {"blame"}, {"praise", "negated_problem"}),
+    ],
+)
+def test_cues_read_resolution_negation_praise_and_blame(text, on, off) -> None:
+    cues = _cues(text)
+    assert on <= cues and not off & cues, cues
+
+
 CUE_WORDS = ["NOT", "No", "never", "Don't", "CAN'T", "complain", "Problems", "issue", "BAD",
              "too", "a", "Fine", "OK", "as", "Expected", "Please", "Can", "you", "HOW", "much",
-             "zero", "Hassles", "nor", "?", "!", ",", ".", "@Shop", " ", "\n"]  # fmt: skip
+             "zero", "Hassles", "nor", "?", "!", ",", ".", "@Shop", " ", "\n", "Helpful",
+             "VERY", "well", "Solved", "fixed", "RUDE", "free", "Does", "it", "will"]  # fmt: skip
 
 
 @settings(max_examples=300, deadline=None)
@@ -173,7 +253,7 @@ def test_cue_head_needs_texts(tmp_path) -> None:
     X, y = _random_data()
     texts = [f"{lab} sample?" if i % 2 else f"{lab} sample" for i, lab in enumerate(y)]
     clf = SentimentClassifier(text_cues=True).fit(X, y, texts=texts)
-    assert clf.coef_.shape == (3, 8) and clf.cue_coef_.shape == (3, 6)
+    assert clf.coef_.shape == (3, 8) and clf.cue_coef_.shape == (3, len(TEXT_CUES))
     with pytest.raises(ValueError, match="texts="):
         clf.predict_proba(X)
     clf.save(tmp_path)
