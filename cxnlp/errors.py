@@ -11,6 +11,15 @@ class InputError(CxnlpError):
     """The feedback export cannot be read or does not have what the run needs."""
 
 
+class NoResponses(InputError):
+    """An export with a header but no responses; ``columns`` holds the header's names (a glob's
+    empty file, e.g. a day without responses, is skipped rather than failing the run)."""
+
+    def __init__(self, message: str, columns: list[str]) -> None:
+        super().__init__(message)
+        self.columns = columns
+
+
 class ConfigError(CxnlpError):
     """The configuration file or an override is invalid."""
 

@@ -37,7 +37,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from .config import ScoreKind
-from .errors import ConfigError, InputError
+from .errors import ConfigError, InputError, NoResponses
 
 __all__ = [
     "SCORE_KINDS",
@@ -1432,9 +1432,10 @@ def _check_rows(df: pd.DataFrame, name: str, layout: str, skip: int) -> None:
         "qualtrics": f"the {skip + 1} Qualtrics header rows",
         "surveymonkey": "the 2 SurveyMonkey header rows",
     }.get(layout, "a header row")
-    raise InputError(
+    raise NoResponses(
         f"{name} has {what} ({cols}) but no responses. Check that the export includes the "
-        "responses (filters, date range) and export it again."
+        "responses (filters, date range) and export it again.",
+        [str(c) for c in df.columns],
     )
 
 

@@ -175,6 +175,26 @@ def test_glob_errors_say_what_to_do(client, frame, tmp_path: Path):
         cxdask.analyze([tmp_path / "a.csv", tmp_path / "gone.csv"], client=client)
 
 
+def test_a_glob_file_without_responses_is_skipped_and_named(client, frame, reference, tmp_path):
+    """Daily exports: a day without answers is a header-only file. It is skipped with a
+    warning that names it (nothing is lost: it has no rows), and the results are the others'."""
+    from cxnlp.io import ReadWarning
+
+    half = len(frame) // 2
+    frame.iloc[:0].to_csv(tmp_path / "a-empty.csv", index=False)
+    frame.iloc[:half].to_csv(tmp_path / "b.csv", index=False)
+    frame.iloc[half:half].to_csv(tmp_path / "c-empty.csv", index=False)
+    frame.iloc[half:].to_csv(tmp_path / "d.csv", index=False)
+    with pytest.warns(ReadWarning, match="Skipped 2 file.s. with a header but no responses: "
+                      "a-empty.csv, c-empty.csv"):  # fmt: skip
+        dist = cxdask.analyze(str(tmp_path / "*.csv"), client=client, **SETTINGS)
+    both = pd.concat([read_feedback(tmp_path / f) for f in ("b.csv", "d.csv")], ignore_index=True)
+    assert len(dist.responses) == len(frame)
+    assert_same(reference.analyze(both), dist, exact=True, same_input=False)
+    with pytest.raises(InputError, match="Every file of .* has a header but no responses"):
+        cxdask.analyze(str(tmp_path / "*-empty.csv"), client=client, **SETTINGS)
+
+
 def test_what_cannot_run_is_refused_before_a_cluster_starts(monkeypatch, tmp_path: Path):
     """A glob that matches nothing, a missing file, an injected themes object (workers would
     build other themes): refused at once, without starting the local cluster asked for."""

@@ -25,6 +25,7 @@ import math
 import os
 import pickle
 import threading
+import warnings
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from concurrent.futures import CancelledError
@@ -37,7 +38,7 @@ import pandas as pd
 
 from .. import io as cxio
 from ..config import Config
-from ..errors import ConfigError, CxnlpError, InputError
+from ..errors import ConfigError, CxnlpError, InputError, NoResponses
 from ..pipeline import Analyzer, ChunkResult, concat_chunks, file_hash
 
 try:
@@ -130,11 +131,20 @@ def _hash_file(path: str) -> str:
         ) from None
 
 
-def _read_file(path: str, io: dict[str, Any], expected: list[str]) -> pd.DataFrame:
-    """Read one file of a glob with the local reader and check it has the first file's columns."""
-    frame = cxio.read_feedback(path, sheet=io["sheet"], encoding=io["encoding"],
-                               delimiter=io["delimiter"])
+def _read_file(path: str, io: dict[str, Any], expected: list[str] | None) -> pd.DataFrame:
+    """Read one file of a glob with the local reader and check it has the first file's columns.
+
+    A file with a header but no responses (a day without answers) is an empty partition: the
+    client names it in a warning, and refuses a glob whose files are all empty.
+    """
+    try:
+        frame = cxio.read_feedback(path, sheet=io["sheet"], encoding=io["encoding"],
+                                   delimiter=io["delimiter"])
+    except NoResponses as empty:
+        frame = pd.DataFrame({c: pd.Series(dtype="str") for c in empty.columns})
     got = [str(c) for c in frame.columns]
+    if expected is None:
+        return frame
     if got != expected:
         raise InputError(
             f"{Path(path).name} has columns {got}, but the first file of the input has "
@@ -203,7 +213,8 @@ def _expand(data: str | Sequence[str | os.PathLike[str]]) -> list[str]:
 
 
 def _sample(parts: Iterator[pd.DataFrame], limit: int) -> pd.DataFrame:
-    """Concatenate leading partitions until ``limit`` rows (attrs of the first one kept)."""
+    """Concatenate leading partitions until ``limit`` rows (attrs of the first one with rows
+    kept: an empty file has no layout to tell)."""
     frames: list[pd.DataFrame] = []
     rows = 0
     for part in parts:
@@ -212,7 +223,7 @@ def _sample(parts: Iterator[pd.DataFrame], limit: int) -> pd.DataFrame:
         if rows >= limit:
             break
     sample = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    sample.attrs = dict(frames[0].attrs)
+    sample.attrs = dict(next((f for f in frames if len(f)), frames[0]).attrs)
     return sample
 
 
@@ -326,11 +337,13 @@ def _as_partitions(data: Any, analyzer: Analyzer, client: distributed.Client,
     elif isinstance(data, (str, list, tuple)):
         files = _expand(data)
         io = c.io.model_dump()
-        first = cxio.read_feedback(files[0], sheet=io["sheet"], encoding=io["encoding"],
-                                   delimiter=io["delimiter"])
+        first = _read_file(files[0], io, None)
         expected = [str(col) for col in first.columns]
         rest = (_read_file(f, io, expected) for f in files[1:])
         sample = _sample(_chain(first, rest), DETECT_SAMPLE_ROWS)
+        if not len(sample):
+            raise InputError(f"Every file of {data!r} has a header but no responses. Check "
+                             "that the exports include the responses (filters, date range).")
         sample.attrs["source"] = str(data) if isinstance(data, str) else files[0]
         ddf = dd.from_map(_read_file, files, io=io, expected=expected, meta=first.iloc[:0],
                           label="cxnlp-read", enforce_metadata=False)
@@ -352,6 +365,12 @@ def _as_partitions(data: Any, analyzer: Analyzer, client: distributed.Client,
     stats = client.gather(client.compute(
         [dask.delayed(_partition_stats)(p, digest_from_rows) for p in parts]))
     lengths = [n for n, _ in stats]
+    if not digest_from_rows and len(lengths) == len(files):  # a glob, one partition per file
+        empty = [Path(f).name for f, n in zip(files, lengths, strict=True) if not n]
+        if empty:
+            warnings.warn(f"Skipped {len(empty)} file(s) with a header but no responses: "
+                          f"{', '.join(empty[:5])}{', ...' if len(empty) > 5 else ''}.",
+                          cxio.ReadWarning, 2)  # fmt: skip
     bounds = [0, *accumulate(lengths)]
     if digest_from_rows:  # the same sha256 as the local run over the computed frame
         h = hashlib.sha256()
