@@ -135,7 +135,7 @@ def test_analyze_uses_a_trained_head_and_its_reasons(tmp_path, analyzer, encoder
     assert set(res.churn["reason"]) == {
         "cost", "service", "network", "install", "other"}
     got = res.responses["churn_reason"].tolist()
-    assert got[:3] == ["cost", "service", "network"] and got[3] is None
+    assert got[:3] == ["cost", "service", "network"] and pd.isna(got[3])
     # the manifest names the trained head (folder + hash), as it does a theme head
     assert res.manifest["models"]["churn"].startswith("head@")
     with pytest.raises(ConfigError, match="link.churn_reasons lists"):
