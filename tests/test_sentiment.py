@@ -130,7 +130,7 @@ def test_obvious_sentences(model, encoder, texts, label) -> None:
 @pytest.mark.parametrize(
     "text,allowed",
     [  # the reported NPS false alarms; neither sentence is in the training data
-        ("I've had no problems", {"positive", "neutral"}),
+        ("No problems so far", {"positive", "neutral"}),
         ("It was fine.", {"positive", "neutral"}),
         ("I have never had any problems with the product.", {"positive"}),
         ("I've had problems ever since I switched.", {"negative"}),
@@ -141,15 +141,16 @@ def test_negated_problems_and_mild_acceptance(model, encoder, text, allowed) -> 
     assert docs["sentiment"].iloc[0] in allowed
 
 
-# Promoters' answers from the telecom NPS verbatims (and controls). The cues now read the
+# Promoters' answers like those of the telecom NPS verbatims, reworded (no rows of an
+# evaluate-only set go into the repo), and controls. The cues now read the
 # first three as resolved / praised / as expected, but the vector puts service talk next to
 # the banking complaints of the training pool and still wins (model card, fifth round).
 # Strict, so a fix shows up as XPASS -> make them plain tests.
 SERVICE_PRAISE = [
-    "The problem was solved straight away without complications",
-    "My call was dealt with very well",
-    "Does everything as expected and more.",
-    "Because everything company have done has been 100%",
+    "The problem got solved at once without complications",
+    "My phone call was handled very well",
+    "Does everything just as expected, and more.",
+    "Because all the company did was 100%",
 ]
 SERVICE_CONTROLS = [
     "The problem was never solved",
@@ -212,10 +213,10 @@ def _cues(text: str) -> set[str]:
 
 @pytest.mark.parametrize(
     "text,on,off",
-    [  # the first three: promoters' answers in the telecom NPS verbatims
-        ("The problem was solved straight away without complications", {"negated_problem"}, set()),
-        ("My call was dealt with very well", {"praise"}, {"negated_problem"}),
-        ("Does everything as expected and more.", {"mild"}, {"request"}),
+    [  # the first three: promoters' answers like the telecom NPS verbatims', reworded
+        ("The problem got solved at once without complications", {"negated_problem"}, set()),
+        ("My phone call was handled very well", {"praise"}, {"negated_problem"}),
+        ("Does everything just as expected, and more.", {"mild"}, {"request"}),
         ("They sorted out the problem with my router in a day", {"negated_problem"}, set()),
         ("Couldn't fault the engineer at all", {"negated_problem"}, set()),
         ("Hassle-free switch from my old provider", {"negated_problem"}, set()),
@@ -349,3 +350,20 @@ def test_sklearn_estimator_checks() -> None:
 
 
 _EXPECTED_FAILED: dict[str, str] = {}
+
+
+def test_the_shipped_card_is_the_one_training_writes():
+    """`cxnlp train sentiment` rewrites MODEL_CARD.md from its template: every fixed part of
+    the template must be in the shipped card, in order, or a retrain would lose text."""
+    import re
+
+    from cxnlp.paths import models_dir
+    from cxnlp.training.sentiment import CARD_TEMPLATE
+
+    card = (models_dir() / "sentiment" / "MODEL_CARD.md").read_text(encoding="utf-8")
+    fill = r"\{\{ROWS\}\}\n|\{\{METRICS\}\}\n|\(run `python benchmarks/sentiment.py --write-card`"
+    pos = 0
+    for piece in re.split(fill + r" to fill in\)\n", CARD_TEMPLATE):
+        found = card.find(piece, pos)
+        assert found >= 0, piece[:80]
+        pos = found + len(piece)

