@@ -529,7 +529,7 @@ def plot_journey(results: Results) -> go.Figure:
                 str(df["score_metric"].dropna().iloc[0]) if df["score_metric"].notna().any() else ""
             )
         fig.add_trace(go.Scatter(
-            x=x, y=df[col], name=_esc(f"{col} ({kind})"),
+            x=x, y=df[col], name=_esc(f"{col} ({views.metric_name(kind)})" if kind else col),
             mode="lines+markers", yaxis="y2", line={"color": "#1f4e79"},
         ))  # fmt: skip
         fig.update_layout(yaxis2={"overlaying": "y", "side": "right", "title": _esc(col),

@@ -40,6 +40,7 @@ __all__ = [
     "journey",
     "languages",
     "latest_period",
+    "metric_name",
     "optional_table",
     "outcome",
     "period_rule",
@@ -303,6 +304,11 @@ _OUTCOMES: dict[str, tuple[str, str]] = {
     "sentiment_score": ("text sentiment", "sentiment score, −1 to +1"),
 }
 _UNIT_NAMES = {"points": "points", "percent": "percentage points", "mean": "scale points"}
+
+
+def metric_name(metric: str) -> str:
+    """A metric id as a reader says it: ``rating_mean`` -> ``mean rating``, ``nps`` -> ``NPS``."""
+    return _OUTCOMES[metric][0].removeprefix("the ") if metric in _OUTCOMES else metric
 
 
 def outcome(results: Results) -> dict[str, str]:

@@ -790,8 +790,10 @@ def test_journey_caption_signs_nps_but_not_a_mean_rating():
     r.touchpoints = pd.DataFrame({"touchpoint": ["purchase", "support"], "order": [0, 1],
                                   "responses": [4, 3], "sentiment_score": [0.4, -0.6],
                                   "score_metric": "rating_mean", "score": [4.2, 2.5]})  # fmt: skip
-    desc = figure_description(plot_journey(r))
+    fig = plot_journey(r)
+    desc = figure_description(fig)
     assert "score 4.20" in desc and "score 2.50" in desc and "+4.2" not in desc
+    assert "score (mean rating)" in [t.name for t in fig.data]  # not the id rating_mean
     r.touchpoints["score_metric"], r.touchpoints["score"] = "nps", [12.0, -30.0]
     desc = figure_description(plot_journey(r))
     assert "score +12.0" in desc and "score -30.0" in desc
