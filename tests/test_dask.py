@@ -281,6 +281,31 @@ def test_a_lost_worker_is_a_clear_error(frame):
         cxdask.analyze(frame, client=c, analyzer=dies)
 
 
+class _Fails:
+    """A sentiment head that raises, as a bug in a caller's own head would."""
+
+    model_id_ = "fails"
+
+    def predict_proba(self, X: Any, texts: Any = None) -> Any:
+        raise ValueError("this head fails on purpose")
+
+
+def test_a_local_cluster_shows_worker_warnings_not_failure_dumps(frame, capfd):
+    """On the local cluster cxnlp starts, a worker's memory warning reaches the terminal, and
+    a failing task does not dump its traceback there: the caller gets the error itself."""
+    import logging
+
+    fails = Analyzer(apply_overrides(load_config(), **SETTINGS), sentiment=_Fails())
+    with cxdask._cluster(None, 1) as c:
+        c.run(lambda: logging.getLogger("distributed.worker.memory").warning(
+            "Unmanaged memory use is high (a test's warning)"))  # fmt: skip
+        with pytest.raises(ValueError, match="this head fails on purpose"):
+            cxdask.analyze(frame, client=c, analyzer=fails)
+    err = capfd.readouterr().err
+    assert "Unmanaged memory use is high (a test's warning)" in err
+    assert "Compute Failed" not in err and "this head fails on purpose" not in err
+
+
 def test_files_that_change_or_go_during_a_run_are_input_errors(frame, reference, tmp_path):
     """A glob is read twice on the workers (rows counted, then analysed): a file that grew in
     between, or is gone when hashed, is an InputError naming what happened, not an

@@ -45,6 +45,7 @@ try:
     import dask
     import dask.dataframe as dd
     import distributed
+    from distributed.diagnostics.plugin import WorkerPlugin
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError(
         "The Dask backend needs dask[dataframe] and distributed. Install them: "
@@ -281,18 +282,38 @@ def _cluster(client: distributed.Client | None, workers: int | None,
     if workers < 1:
         raise ConfigError(f"workers must be at least 1 (got {workers}).")
     # One thread per process: torch gets one core each (Dask sets OMP_NUM_THREADS=1 in
-    # worker processes), and tokenisation/pandas never contend for one GIL. The workers'
-    # own "Compute Failed" dumps stay quiet: the error reaches the caller (the CLI: one line).
+    # worker processes), and tokenisation/pandas never contend for one GIL. Warnings (memory
+    # use) are shown; the workers' "Compute Failed" dumps are not: the error reaches the
+    # caller (the CLI: one line).
     cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                       dashboard_address=None, silence_logs=logging.CRITICAL)
+                                       dashboard_address=None, silence_logs=logging.WARNING)
     try:
         own = distributed.Client(cluster)
+        own.register_plugin(QuietFailures(), name="cxnlp-quiet-failures")
         try:
             yield own
         finally:
             own.close()
     finally:
         cluster.close()
+
+
+class _NoComputeFailed(logging.Filter):
+    """Drops the worker's "Compute Failed" record: a task's traceback dumped to the terminal
+    beside the one-line error the caller gets for it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Compute Failed")
+
+
+class QuietFailures(WorkerPlugin):
+    """On the workers of a local cluster cxnlp starts: tasks' failures are the caller's to
+    report, while the workers' other warnings (memory use, restarts) still show."""
+
+    def setup(self, worker: distributed.Worker) -> None:
+        logger = logging.getLogger("distributed.worker")
+        if not any(isinstance(f, _NoComputeFailed) for f in logger.filters):
+            logger.addFilter(_NoComputeFailed())
 
 
 def _check_input(data: Any, analyzer: Analyzer) -> None:
