@@ -94,11 +94,18 @@ def friendly_errors(func: Callable[..., Any]) -> Callable[..., Any]:
 def _parse_scores(values: list[str] | None) -> dict[str, str | None] | None:
     if not values:
         return None
+    from .io import SCORE_KINDS
+
     out: dict[str, str | None] = {}
     for v in values:
-        # The kind follows the last '=', so 'a=b=rating' is column 'a=b' (and 'a=b=' detects).
-        col, _, kind = v.rpartition("=") if "=" in v else (v, "", "")
-        out[col] = kind.lower() or None
+        # A kind follows the last '=': 'a=b=rating' is column 'a=b', 'a=b=' detects its kind,
+        # and 'Satisfied (1=yes, 0=no)' names a column (what follows '=' is no kind).
+        col, _, kind = v.rpartition("=")
+        kind = kind.strip().lower()
+        if col and (kind in SCORE_KINDS or not kind):
+            out[col.strip()] = kind or None
+        else:
+            out[v.strip()] = None
     return out
 
 
@@ -133,7 +140,7 @@ def analyze(
         list[str] | None,
         typer.Option(
             help="Score column as COL or COL=KIND (nps, csat, ces, rating, recommend); "
-            "the kind follows the last '=' ('a=b=' is column a=b, kind detected). "
+            "a kind follows the last '=' ('a=b=' is column a=b, kind detected). "
             "Repeatable. Default: detected."
         ),
     ] = None,
