@@ -377,7 +377,8 @@ def _read_piece(
         if first_line > 1 and not text.strip():
             return None
         return _read_json(text, name, ".jsonl", first_line)
-    head, body, titles = _parse_delimited(text, name, delim, shift=first_line - 1 - n_header)
+    head, body, titles = _parse_delimited(text, name, delim, shift=first_line - 1 - n_header,
+                                          find_title=first_line == 1)
     if first_line > 1 and not any(c.strip() for row in body for c in row if c):
         return None
     attrs = {"format": "csv", "encoding": used, "title_rows": titles,
@@ -544,7 +545,7 @@ def _sniff_binary_kind(head: bytes, name: str, ext: str, encoding: str | None = 
             raise InputError(f"{name} is {what}, not a feedback export. {fix}")
     if _wide_encoding(encoding) or head.startswith(_WIDE_BOMS) or _bomless_utf16(head):
         return "text"
-    if _looks_binary(head):
+    if _looks_binary(head, strict=not encoding):
         want = _KIND_WHAT.get(_EXT_KIND.get(ext, ""), "CSV, XLSX, Parquet or JSON Lines")
         raise InputError(
             f"{name} contains binary data (control bytes such as 0x00), not {want}. Check that "
@@ -604,10 +605,12 @@ def _wide_text(head: bytes, encoding: str | None) -> bool:
     return head.startswith(_WIDE_BOMS) or _bomless_utf16(head) is not None
 
 
-def _looks_binary(head: bytes) -> bool:
+def _looks_binary(head: bytes, strict: bool = True) -> bool:
+    """Control bytes over 1 % of ``head``, or (``strict``) any NUL byte; not strict, as when
+    the user names the encoding, a stray NUL in text does not make it binary."""
     if not head:
         return False
-    if b"\x00" in head:
+    if strict and b"\x00" in head:
         return True
     control = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13, 27))
     return control / len(head) > 0.01
@@ -831,7 +834,14 @@ def _header_width(widths: list[int]) -> tuple[float, int] | None:
     for k in range(1, min(5, len(widths) - 2) + 1):
         if widths[k] >= 2 and share[k] >= 0.9 and all(x < widths[k] for x in widths[:k]):
             return share[k], widths[k]
-    return (share[0], widths[0]) if widths[0] >= 2 else None
+    if widths[0] >= 2:
+        return share[0], widths[0]
+    # one-field lines (a title) over a table some rows of which leave out trailing fields;
+    # one column of answers, a few with commas, stays one column (no share near this)
+    k = next((k for k in range(1, min(6, len(widths))) if widths[k] >= 2), None)
+    if k is not None and len(widths) - k >= 5 and share[k] >= 0.5 and max(widths[k:]) == widths[k]:
+        return share[k], widths[k]
+    return None
 
 
 def _detect_delimiter(text: str, preferred: str | None) -> str:
@@ -862,37 +872,59 @@ def _detect_delimiter(text: str, preferred: str | None) -> str:
 def _title_rows(records: Sequence[Sequence[Any]], limit: int = 5) -> int:
     """How many leading records are a title above the header, not the header (0 to ``limit``).
 
-    Reports exported from survey tools and spreadsheets often start with a line such as
-    "Customer survey, March 2018" (or "Customer survey,,,,"). A title record has fewer fields
-    than the header under it, or is empty, or as wide holds one phrase of several words (a
-    lone "comment" over unnamed columns is a header); that header has two or more distinct,
-    filled cells that are not numbers, and the rows under it are as wide as it.
+    Reports exported from survey tools and spreadsheets often start with lines such as
+    "Customer survey, March 2018", "Customer survey,,,," or "Exported,2018-03-01". A title
+    record is narrower than the header under it (fields up to its last filled one) or fills
+    at most half as many cells; the header fills two or more cells, mostly distinct and not
+    numbers (a year such as "2024" may be one), hardly a row under it is wider, and it reads
+    as the header of those rows (:func:`_heads_columns`). Anything less certain is left as
+    it is: a missed title still reads, a header taken for a title would lose it.
     """
 
     def filled(row: Sequence[Any]) -> list[str]:
         return [str(c).strip() for c in row if c is not None and str(c).strip()]
 
-    def title_like(row: Sequence[Any], width: int) -> bool:
-        cells = filled(row)
-        return not cells or len(row) < width or (len(cells) == 1 and len(cells[0].split()) > 1)
-
     for k in range(1, min(limit, len(records) - 2) + 1):
         header, below = records[k], records[k + 1 : k + 41]
-        cells = filled(header)
-        if not all(title_like(r, len(header)) for r in records[:k]):
-            return 0
+        cells, width = filled(header), _filled_width(header)
         if (
             len(cells) >= 2
-            and len(cells) >= 0.8 * len(header)
-            and len(set(cells)) == len(cells)
-            and not any(_NUMBER_CELL.fullmatch(c) for c in cells)
-            and sum(len(r) == len(header) for r in below) >= 0.8 * len(below)
-            and sum(len(filled(r)) >= 2 for r in below) >= 0.5 * len(below)
+            and len(cells) >= 0.8 * width
+            and 2 * len(set(cells)) > len(cells)  # repeated names happen ("comment,comment")
+            and 2 * sum(bool(_NUMBER_CELL.fullmatch(c)) for c in cells) < len(cells)
+            and all(_filled_width(r) < width or 2 * len(filled(r)) <= len(cells)
+                    for r in records[:k])
+            and sum(_filled_width(r) > width for r in below) <= 0.1 * len(below)
+            and sum(_filled_width(r) == width for r in below) >= 0.5 * len(below)
+            and _heads_columns(header, below)
         ):
             return k
     return 0
 
 
+def _filled_width(row: Sequence[Any]) -> int:
+    """Fields up to the last filled one: a trailing delimiter or empty cells add none."""
+    return max((i + 1 for i, c in enumerate(row) if c is not None and str(c).strip()), default=0)
+
+
+def _heads_columns(header: Sequence[Any], below: Sequence[Sequence[Any]]) -> bool:
+    """Whether ``header`` reads as the header of ``below``, not as a row of it: a column below
+    holds numbers or dates (scores, dates, ids) under a cell that is not a number, and no
+    header cell is also a value of its own column below."""
+    typed = False
+    for j, name in enumerate(header):
+        values = [str(r[j]).strip() for r in below
+                  if j < len(r) and r[j] is not None and str(r[j]).strip()]  # fmt: skip
+        word = str(name).strip() if name is not None else ""
+        if word and word in values:
+            return False
+        typed |= bool(values) and not _NUMBER_CELL.fullmatch(word) and sum(
+            bool(_NUMBER_CELL.fullmatch(v) or _DATE_CELL.match(v)) for v in values
+        ) >= 0.8 * len(values)
+    return typed
+
+
+_DATE_CELL = re.compile(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}")
 _NUMBER_CELL = re.compile(r"[-+]?\d+([.,]\d+)?%?")
 
 
@@ -905,7 +937,7 @@ def _skip_title(records: list[Any], name: str, what: str) -> int:
         warnings.warn(
             f"{name}: skipped {titles} {what}(s) above the header that look like a title "
             f"({' '.join(title.split())[:80]!r}); the header reads "
-            f"{_list_columns(header, 4)}.",
+            f"{', '.join(repr(c) for c in header[:4])}{', ...' if len(header) > 4 else ''}.",
             ReadWarning,
             4,
         )
@@ -914,7 +946,7 @@ def _skip_title(records: list[Any], name: str, what: str) -> int:
 
 
 def _parse_delimited(
-    text: str, name: str, delim: str, shift: int = 0
+    text: str, name: str, delim: str, shift: int = 0, find_title: bool = True
 ) -> tuple[list[str], list[list[Any]], int]:
     """Header, rows and title lines skipped (:func:`_title_rows`) of delimited text; ``shift``
     is added to line numbers in messages."""
@@ -968,7 +1000,7 @@ def _parse_delimited(
             f"{name} holds no data (only blank lines); expected a header row and responses. "
             "Export the data again."
         )
-    titles = _skip_title(records, name, "line")
+    titles = _skip_title(records, name, "line") if find_title else 0
     del starts[:titles]
     header = [c.strip() for c in records[0]]
     width = len(header)
@@ -999,11 +1031,18 @@ def _parse_delimited(
         ln, n = too_long[0]
         shown = "'\\t'" if delim == "\t" else repr(delim)
         last = ", the last one empty as the header ends with the delimiter" if trailing else ""
+        title = (
+            f" If line {starts[0] + shift} is a title or a note rather than the header, delete "
+            "it (and any other lines above the header)."
+            if 2 * len(too_long) > len(records) - 1
+            else ""
+        )
         raise InputError(
             f"{name}: {len(too_long)} row(s) have more fields than the header's {width}{last} "
             f"(line(s) {lines}; line {ln} has {n}). A value that contains the delimiter {shown} is "
             'probably not quoted: quote such values ("like, this") or re-export the file; if '
             "the delimiter was guessed wrong, pass it explicitly (--delimiter / io.delimiter)."
+            + title
         )
     if too_short:
         shown_lines = ", ".join(map(str, too_short[:5])) + (", ..." if len(too_short) > 5 else "")
@@ -1605,6 +1644,7 @@ class _Profile:
         self.bool_frac = float(low.isin(_BOOL_TRUE | _BOOL_FALSE).mean()) if len(low) else 0.0
         if self.is_bool_dtype:
             self.bool_frac = 1.0
+        self._strs = strs
         nums = _numbers(sample)
         valid = nums[~np.isnan(nums)]
         self.numeric_frac = len(valid) / len(sample) if len(sample) else 0.0
@@ -1633,6 +1673,12 @@ class _Profile:
             self.date_frac = 0.0
         self.low_values = set(low.unique()[:60]) if self.nunique <= 50 else set()
         self.unique_ratio = self.nunique / self.nonnull if self.nonnull else 0.0
+
+    def answers_fit(self, kind: str) -> float:
+        """Fraction of the values that are ``kind``'s answers written out ("Very satisfied")."""
+        if not len(self._strs):
+            return 0.0
+        return float(np.mean(~np.isnan(_answer_numbers(self._strs, kind))))
 
     def fits(self, kind: str) -> float:
         """Fraction of numeric values valid for ``kind``."""
@@ -1677,16 +1723,21 @@ _AGREEMENT = {
 _LIKELIHOOD = {"not at all likely": 0, "extremely likely": 10}
 _ANSWER_LABELS: dict[str | None, dict[str, int]] = {
     "csat": _SATISFACTION, "ces": _AGREEMENT, "nps": _LIKELIHOOD,
-    None: {**_AGREEMENT, **_SATISFACTION, **_LIKELIHOOD},  # detection: a range to judge by
 }  # fmt: skip
 _FRACTION = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*(?:/|out of|of)\s*(\d+)\s*$", re.I)
 _STAR_MARKS = re.compile(r"^\s*([★⭐]+)\s*[☆✩]*\s*$")
 
 
-def _answer_numbers(strs: pd.Series, kind: str | None = None) -> np.ndarray:
-    """Scale points of answers written out: labels ("Very satisfied"), fractions ("4/5", "4 out
-    of 5", kept when out of the kind's top), stars ("★★★★☆"); NaN for anything else."""
+def _answer_numbers(strs: pd.Series, kind: str) -> np.ndarray:
+    """Scale points of ``kind``'s answers written out: labels ("Very satisfied"; none for a
+    7-point satisfaction scale), fractions ("4/5", "4 out of 5", kept when out of the kind's
+    top), stars for ratings ("★★★★☆"); NaN for anything else."""
     labels = _ANSWER_LABELS.get(kind, {})
+    keys = {" ".join(str(v).lower().split()) for v in strs if isinstance(v, str)}
+    if kind == "csat" and keys & {"somewhat satisfied", "somewhat dissatisfied"} and keys & {
+        "satisfied", "dissatisfied"
+    }:  # a 7-point satisfaction scale: its points are not CSAT's five
+        labels = {}
     top = SCORE_RANGES[kind][1] if kind in SCORE_RANGES else None
     out = np.full(len(strs), np.nan)
     for i, v in enumerate(strs):
@@ -1697,16 +1748,15 @@ def _answer_numbers(strs: pd.Series, kind: str | None = None) -> np.ndarray:
             out[i] = labels[key]
         elif m := _FRACTION.match(v):
             n, of = float(m.group(1).replace(",", ".")), float(m.group(2))
-            if (of == top) if top is not None else (of in (5, 7, 10) and n <= of):
+            if of == top:
                 out[i] = n
-        elif m := _STAR_MARKS.match(v):
+        elif kind == "rating" and (m := _STAR_MARKS.match(v)):
             out[i] = len(m.group(1))
     return out
 
 
 def _numbers(values: pd.Series) -> np.ndarray:
-    """Numbers in a column: numeric dtypes as is; strings by their leading number, or the
-    scale point of an answer written out (:func:`_answer_numbers`)."""
+    """Numbers in a column: numeric dtypes as is; strings by their leading number."""
     if pd.api.types.is_bool_dtype(values.dtype):
         return values.astype(float).to_numpy()
     if pd.api.types.is_numeric_dtype(values.dtype):
@@ -1719,11 +1769,10 @@ def _numbers(values: pd.Series) -> np.ndarray:
     )
     extracted = strs.str.extract(_NUMBER, expand=False)
     extracted = extracted.str.replace(",", ".", regex=False)
-    nums = pd.to_numeric(extracted, errors="coerce").astype(float).to_numpy()
-    return _with_answers(nums, strs)
+    return pd.to_numeric(extracted, errors="coerce").astype(float).to_numpy()
 
 
-def _with_answers(nums: np.ndarray, strs: pd.Series, kind: str | None = None) -> np.ndarray:
+def _with_answers(nums: np.ndarray, strs: pd.Series, kind: str) -> np.ndarray:
     """``nums`` with its gaps filled by answers written out, looked at only where needed."""
     gaps = np.isnan(nums) & strs.notna().to_numpy()
     if gaps.any():  # once per distinct answer: a million "Very satisfied" are one lookup
@@ -1744,11 +1793,16 @@ def _guess_kind(p: _Profile) -> tuple[str | None, str]:
         if _RECOMMEND.search(label) and not _NPS.search(label):
             return "recommend", "yes/no values, header mentions recommending"
         # One or two numbers under a score's header are a filtered export (only the 1-star
-        # reviews, only detractors), not yes/no; 0/1 under a generic "rating" stays thumbs.
-        specific = any(rx.search(label) for rx in (_NPS, _CSAT, _CES))
-        if not (p.numeric_frac >= 0.9 and (specific or (len(p.nums) and p.nums.min() >= 1))):
+        # reviews, only detractors), not yes/no; 0/1 is yes/no unless NPS (0 is on its scale).
+        nps = bool(_NPS.search(label))
+        if not (p.numeric_frac >= 0.9 and (nps or (len(p.nums) and p.nums.min() >= 1))):
             return None, ""
     if p.numeric_frac < 0.8:
+        # answers written out count under a header that names their scale, and only there:
+        # "Satisfied" / "Agree" elsewhere is a segment
+        for k, rx in (("csat", _CSAT), ("ces", _CES), ("nps", _NPS)):
+            if rx.search(label) and p.answers_fit(k) >= 0.8:
+                return k, f"header suggests {k.upper()}, answers written out"
         return None, ""
     named = [
         k
@@ -2360,6 +2414,8 @@ def parse_scores(series: pd.Series, kind: str) -> tuple[pd.Series, pd.Series]:
         else:
             extracted = strs.str.extract(_NUMBER, expand=False).str.replace(",", ".")
             nums = pd.to_numeric(extracted, errors="coerce").astype(float).to_numpy()
+            nums = np.where(strs.str.match(_FRACTION).fillna(False).to_numpy(dtype=bool), np.nan,
+                            nums)  # a fraction is read by its own rule (out of the top)
             nums = _with_answers(nums, strs, kind)
     lo, hi = SCORE_RANGES[kind]
     with np.errstate(invalid="ignore"):

@@ -21,6 +21,7 @@ from cxnlp.io import (
     ColumnMap,
     ReadWarning,
     detect_columns,
+    iter_feedback,
     parse_scores,
     read_feedback,
     write_table,
@@ -96,8 +97,8 @@ def test_a_title_above_the_header_is_skipped_and_said(name: str, expected: pd.Da
     """'Customer survey export, March 2024' and a blank line above the header: the table is
     the plain one, and a warning names the title and the header it found."""
     said = (r"skipped 1 (line|row)\(s\) above the header that look like a title \('Customer "
-            r"survey export.*March 2024\)?'\); the header reads response_id, submitted, "
-            r"channel, region, \.\.\. \(7 in all\)")  # fmt: skip
+            r"survey export.*March 2024\)?'\); the header reads 'response_id', 'submitted', "
+            r"'channel', 'region', \.\.\.")  # fmt: skip
     with pytest.warns(ReadWarning, match=said):
         df = read_feedback(DATA / name)
     pd.testing.assert_frame_equal(
@@ -118,6 +119,45 @@ def test_no_title_is_found_in_ordinary_tables(tmp_path: Path) -> None:
     p.write_text("note\n1,2,3\n4,5,6\n7,8,9\n")
     with pytest.raises(InputError, match="more fields than the header"):
         read_feedback(p)
+
+
+def _rows(n: int) -> str:
+    return "".join(f'"Slow and rude staff {i}",{i % 11},{("North", "South")[i % 2]}\n'
+                   for i in range(n))  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "header"),
+    [  # a header is never taken for a title
+        ("comment,score,region\n" + _rows(120).replace("\n", ",\n"), "comment"),  # rows end in ','
+        ("What could we do better?,,\n" + _rows(120), "What could we do better?"),
+        ("Your feedback,\n" + "".join(f"Great service {i},North\n" for i in range(120)),
+         "Your feedback"),
+        ("comment,2024,score\n" + _rows(120), "comment"),
+    ],
+)  # fmt: skip
+def test_headers_are_not_titles(tmp_path: Path, text: str, header: str) -> None:
+    p = tmp_path / "h.csv"
+    p.write_text(text)
+    df = _read_quiet(p)
+    assert df.columns[0] == header and len(df) == 120 and df.attrs["title_rows"] == 0
+    pieces = list(iter_feedback(p, piece_bytes=200))  # later pieces do not look for titles
+    assert len(pieces) > 1
+    pd.testing.assert_frame_equal(pd.concat(pieces, ignore_index=True), df, check_dtype=False)
+
+
+@pytest.mark.parametrize(
+    "above",
+    ["Report,Customer feedback\nExported,2024-03-01\n",  # key/value lines
+     "Customer survey export,,\nGenerated on 2024-03-01,,\n",
+     "Feedback\n\n"],
+)  # fmt: skip
+def test_titles_of_several_shapes_are_skipped(tmp_path: Path, above: str) -> None:
+    p = tmp_path / "t.csv"
+    p.write_text(above + "comment,comment,score\n" + _rows(30))  # a repeated name too
+    with pytest.warns(ReadWarning, match="above the header that look like a title"):
+        df = read_feedback(p)
+    assert list(df.columns) == ["comment", "comment.1", "score"] and len(df) == 30
 
 
 def test_line_numbers_count_the_title_lines(tmp_path: Path) -> None:
@@ -698,6 +738,30 @@ def test_real_exports(rel: str, text: str, scores: dict[str, str]) -> None:
     df = read_feedback(SHARED / rel)
     cm = detect_columns(df)
     assert cm.text[0] == text and cm.scores == scores
+
+
+def test_written_out_answers_only_where_their_scale_is_named():
+    """Labels are scale points under a header that names the scale; elsewhere 'Satisfied' or
+    'Agree' is a segment. A fraction counts only out of the kind's top, stars only as stars,
+    a 7-point satisfaction scale is not CSAT's five, and 0/1 is yes/no unless under NPS."""
+    comments = [f"It broke after {i} days, awful" for i in range(30)]
+    moods = ["Satisfied", "Dissatisfied", "Neutral"] * 10
+    df = pd.DataFrame({"review": comments, "Outcome": moods, "Consent": ["Agree", "Disagree"] * 15,
+                       "CSAT binarized": [0, 1] * 15, "Easy?": [1, 0] * 15})  # fmt: skip
+    cols = detect_columns(df)
+    assert cols.scores == {} and {"Outcome", "Consent"} <= set(cols.segments)
+    nps, bad = parse_scores(pd.Series(["4 out of 5", "4 / 5", "8/10", "★★★★"]), "nps")
+    assert nps.isna().tolist() == [True, True, False, True] and bad.tolist()[:2] == [True, True]
+    seven = pd.Series(["Satisfied", "Somewhat satisfied", "Very satisfied", "Dissatisfied"])
+    assert parse_scores(seven, "csat")[1].all()  # a 7-point scale: every answer invalid
+
+
+def test_a_stray_nul_in_a_file_with_a_named_encoding_reads(tmp_path: Path) -> None:
+    p = tmp_path / "one_nul.csv"
+    p.write_bytes(b"comment,score\nGreat service\x00,9\n" + b"Slow,3\n" * 20)
+    with pytest.raises(InputError, match="contains binary data"):
+        read_feedback(p)  # unnamed: the NUL byte says binary
+    assert len(read_feedback(p, encoding="utf-8")) == 21
 
 
 def test_the_comments_named_as_a_score_are_said_to_be_so():
