@@ -819,7 +819,12 @@ def suggest_codeframe(
         f"# {len(texts):,} responses, {len(table)} topics (seed {cfg.seed}), "
         f"{n_out:.0%} left as outliers.",
     ]
-    if base_cf is not None:
+    if base_cf is not None and overlap.all():
+        header.append(
+            f"# All {len(table)} topic(s) overlap a theme of codeframe '{base_cf.name}' (said in "
+            "their description): it misses none of them."
+        )
+    elif base_cf is not None:
         header.append(
             f"# {int(overlap.sum())} topic(s) overlap a theme of codeframe '{base_cf.name}' "
             "(said in their description); the others are what it misses:"

@@ -207,6 +207,11 @@ def test_codeframe_suggest_writes_valid_yaml(tmp_path):
     assert all(t.examples and t.keywords and len(t.examples) <= 3 for t in cf.themes)
     assert all(len(e) <= 160 for t in cf.themes for e in t.examples)
     assert any("Overlaps 'digital_bugs'" in t.description for t in cf.themes)
+    overlapping = sum("Overlaps '" in t.description for t in cf.themes)
+    if overlapping == len(cf.themes):  # the header never lists nothing under "it misses:"
+        assert "it misses none of them" in text
+    else:
+        assert "what it misses:\n#   - " in text
     assert isinstance(yaml.safe_load(text)["themes"], list)
     # the suggestion works as a codeframe straight away
     assert CodeframeClassifier(cf).theme_ids_ == cf.ids
