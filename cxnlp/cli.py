@@ -421,9 +421,10 @@ def _saved(what: str, folder: Path, info: dict, name: str, key: str, use: str) -
     out_console.print(f"Saved {what} to {folder} ({info['texts']} texts).")
     cvm = info["cv"]
     if cvm:
+        value = cvm.get(key)  # top-1 accuracy is None when no text has exactly one label
+        shown = f"{float(value):.3f}" if value is not None else "n/a (see the model card)"
         out_console.print(
-            f"  {cvm['folds']}-fold CV: {name} {float(cvm[key]):.3f}, "
-            f"macro-F1 {cvm['macro_f1']:.3f}"
+            f"  {cvm['folds']}-fold CV: {name} {shown}, macro-F1 {cvm['macro_f1']:.3f}"
         )
     out_console.print(f"  Use it: set `{use}` in your config.")
 

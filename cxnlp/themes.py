@@ -123,59 +123,50 @@ class Codeframe(BaseModel):
     # -- structure checks: all problems collected, reported together
     def problems(self) -> list[str]:
         """Cross-theme problems (duplicates, parents, links); empty when the codeframe is valid."""
-        return [f"theme '{tid}': {msg}" for tid, msg in self._problems()]
+        return [f"theme '{tid}': {msg}" for _, tid, _, msg in self._problems()]
 
-    def _problems(self) -> list[tuple[str, str]]:
-        """(theme id, problem) pairs, so a file's errors can name each theme's line."""
-        out: list[tuple[str, str]] = []
-        seen: dict[str, int] = {}
-        for t in self.themes:
-            seen[t.id] = seen.get(t.id, 0) + 1
-        for tid, n in seen.items():
-            if n > 1:
-                out.append((tid, f"duplicate id (used {n} times); ids must be unique"))
+    def _problems(self) -> list[tuple[int, str, str, str]]:
+        """(position, theme id, field, problem): a file's errors name the very line at fault.
+
+        Entries without an id are skipped (only :func:`_loose` makes them; their field errors
+        say what is wrong), and so are empty labels.
+        """
+        out: list[tuple[int, str, str, str]] = []
+        named = [(i, t) for i, t in enumerate(self.themes) if t.id]
+        first: dict[str, int] = {}
         labels: dict[tuple[str | None, str], str] = {}  # "Other" may sit under two parents
-        for t in self.themes:
-            first = labels.setdefault((t.parent, t.label.strip().lower()), t.id)
-            if first != t.id:
-                out.append((t.id, f"same label as '{first}' ({t.label!r}) under the same "
-                                  "parent; charts and tables show labels, so give each theme "
-                                  "its own"))  # fmt: skip
-        by_id = {t.id: t for t in self.themes}
-        for t in self.themes:
+        for i, t in named:
+            j = first.setdefault(t.id, i)
+            if j != i:  # reported at the repeat, the entry to rename
+                out.append((i, t.id, "id", f"duplicate id (theme #{j + 1} has it too); ids must "
+                                           "be unique"))  # fmt: skip
+            other = labels.setdefault((t.parent, t.label.strip().lower()), t.id)
+            if t.label.strip() and other != t.id:
+                out.append((i, t.id, "label", f"same label as '{other}' ({t.label!r}) under the "
+                                              "same parent; charts and tables show labels, so "
+                                              "give each theme its own"))  # fmt: skip
+        by_id = {t.id: t for _, t in reversed(named)}
+        for i, t in named:
             if t.parent is not None:
-                if t.parent == t.id:
-                    out.append((t.id, "parent is the theme itself"))
-                elif t.parent not in by_id:
-                    out.append((t.id, f"unknown parent '{t.parent}' "
-                                      f"(known ids: {_short_list(by_id)})"))  # fmt: skip
-                elif by_id[t.parent].parent is not None:
-                    grand = by_id[t.parent].parent
-                    out.append((t.id, f"parent '{t.parent}' is itself a child of '{grand}'; "
-                                      "codeframes have two levels at most (point "
-                                      f"'{t.id}' at a top-level theme)"))  # fmt: skip
-            if (
-                self.touchpoints is not None
-                and t.touchpoint is not None
-                and (t.touchpoint not in self.touchpoints)
-            ):
-                out.append((t.id, f"unknown touchpoint '{t.touchpoint}' "
-                                  f"(touchpoints: {', '.join(self.touchpoints)})"))  # fmt: skip
-            reasons = self.churn_reasons
-            if (
-                reasons is not None
-                and t.churn_reason is not None
-                and (t.churn_reason not in reasons)
-            ):
-                out.append((t.id, f"unknown churn reason '{t.churn_reason}' "
-                                  f"(churn_reasons: {', '.join(reasons)})"))  # fmt: skip
+                out += [(i, t.id, "parent", msg) for msg in _parent_problems(t, by_id)]
+            links = (("touchpoint", "touchpoints", t.touchpoint, self.touchpoints),
+                     ("churn_reason", "churn_reasons", t.churn_reason, self.churn_reasons))
+            for field, lists, value, known in links:
+                if known is not None and value is not None and value not in known:
+                    out.append((i, t.id, field, f"unknown {field.replace('_', ' ')} '{value}' "
+                                                f"({lists}: {', '.join(known)})"))  # fmt: skip
+        out.sort(key=lambda p: p[0])
         return out
 
     # -- loading
     @classmethod
     def from_dict(cls, data: Any, source: str = "<codeframe>", root: Any = None) -> Codeframe:
         """Validate a parsed YAML mapping; ``source`` (and its node tree ``root``, for line
-        numbers) names it in error messages."""
+        numbers) names it in error messages.
+
+        Field errors and cross-theme problems come in one report: the cross-theme checks also
+        run on the entries as written when some fields are invalid.
+        """
         if not isinstance(data, dict):
             raise ConfigError(
                 f"Codeframe {source}: expected a mapping with 'name', 'version' and 'themes', "
@@ -184,14 +175,11 @@ class Codeframe(BaseModel):
         try:
             cf = cls.model_validate(data)
         except ValidationError as exc:
-            raise ConfigError(_format_validation(exc, data, source, root)) from None
-        if problems := cf._problems():
-            index = {t.id: i for i, t in reversed(list(enumerate(cf.themes)))}
-            lines = "\n  - ".join(
-                f"{_at(source, root, ('themes', index[tid]))}theme '{tid}': {msg}"
-                for tid, msg in problems
-            )
-            raise ConfigError(f"Codeframe {source} has {len(problems)} problem(s):\n  - {lines}")
+            lines = _validation_lines(exc, data, source, root)
+            lines += _problem_lines(_loose(data), source, root)
+            raise ConfigError(_report(source, lines)) from None
+        if lines := _problem_lines(cf, source, root):
+            raise ConfigError(_report(source, lines))
         return cf
 
     @classmethod
@@ -256,18 +244,32 @@ class Codeframe(BaseModel):
         return [t.id for t in self.themes if t.parent == theme_id]
 
 
+def _parent_problems(t: Theme, by_id: dict[str, Theme]) -> list[str]:
+    """What is wrong with a theme's ``parent``: itself, unknown, or a third level."""
+    if t.parent == t.id:
+        return ["parent is the theme itself"]
+    if t.parent not in by_id:
+        return [f"unknown parent '{t.parent}' (known ids: {_short_list(by_id)})"]
+    grand = by_id[t.parent].parent
+    if grand is not None:
+        return [f"parent '{t.parent}' is itself a child of '{grand}'; codeframes have two "
+                f"levels at most (point '{t.id}' at a top-level theme)"]  # fmt: skip
+    return []
+
+
 def _short_list(items: Sequence[str] | dict, n: int = 8) -> str:
     items = list(items)
     more = f", ... ({len(items) - n} more)" if len(items) > n else ""
     return ", ".join(items[:n]) + more
 
 
-def _at(source: str, root: Any, loc: tuple[Any, ...]) -> str:
-    """``"file:line: "`` of the YAML node at ``loc`` when the file's node tree is known."""
+def _at(source: str, root: Any, loc: tuple[Any, ...], text: str) -> tuple[int, str]:
+    """(line, ``"file:line: text"``) of the YAML node at ``loc``; line 0 and ``text`` alone
+    when the file's node tree is not known."""
     from .config import _line_of
 
     line = _line_of(root, loc) if root is not None else None
-    return f"{source}:{line}: " if line else ""
+    return (line, f"{source}:{line}: {text}") if line else (0, text)
 
 
 #: What a theme id may be, in words (pydantic only shows the pattern).
@@ -277,13 +279,14 @@ _ID_RULE = (
 )
 
 
-def _format_validation(exc: ValidationError, data: dict, source: str, root: Any = None) -> str:
-    """Turn pydantic errors into lines that name the theme id (and line) rather than an index."""
+def _validation_lines(
+    exc: ValidationError, data: dict, source: str, root: Any = None
+) -> list[tuple[int, str]]:
+    """Pydantic errors as (line, text) that name the theme id rather than an index."""
     themes = data.get("themes") if isinstance(data.get("themes"), list) else []
     lines = []
     for err in exc.errors():
         loc = list(err["loc"])
-        at = _at(source, root, tuple(err["loc"]))
         where = "codeframe"
         if len(loc) >= 2 and loc[0] == "themes" and isinstance(loc[1], int):
             raw = themes[loc[1]] if loc[1] < len(themes) else None
@@ -296,9 +299,45 @@ def _format_validation(exc: ValidationError, data: dict, source: str, root: Any 
             msg = "unknown field (check the spelling)"
         elif err["type"] == "string_pattern_mismatch" and field == "id":
             msg = f"{err.get('input')!r} is not a valid id: {_ID_RULE}"
-        lines.append(f"{at}{where}: {field}: {msg}")
-    body = "\n  - ".join(lines)
+        lines.append(_at(source, root, tuple(err["loc"]), f"{where}: {field}: {msg}"))
+    return lines
+
+
+def _problem_lines(cf: Codeframe, source: str, root: Any = None) -> list[tuple[int, str]]:
+    """Cross-theme problems as (line, text), each at the line of the field at fault."""
+    return [_at(source, root, ("themes", i, field), f"theme '{tid}': {msg}")
+            for i, tid, field, msg in cf._problems()]  # fmt: skip
+
+
+def _report(source: str, lines: list[tuple[int, str]]) -> str:
+    """Every problem in one message, in the order of the file."""
+    body = "\n  - ".join(text for _, text in sorted(lines, key=lambda x: x[0]))
     return f"Codeframe {source} has {len(lines)} problem(s):\n  - {body}"
+
+
+def _loose(data: dict) -> Codeframe:
+    """The codeframe as written, unvalidated, for the cross-theme checks when fields failed.
+
+    Values of the wrong type count as absent and an entry without a text id gets an empty
+    one (skipped by :meth:`Codeframe._problems`), so positions stay those of the file.
+    """
+
+    def text(value: Any) -> str | None:
+        return value if isinstance(value, str) else None
+
+    def names(value: Any) -> list[str] | None:
+        return [str(v) for v in value] if isinstance(value, list) else None
+
+    raw = data.get("themes") if isinstance(data.get("themes"), list) else []
+    themes = []
+    for entry in raw:
+        entry = entry if isinstance(entry, dict) else {}
+        themes.append(Theme.model_construct(
+            id=text(entry.get("id")) or "", label=text(entry.get("label")) or "",
+            parent=text(entry.get("parent")), touchpoint=text(entry.get("touchpoint")),
+            churn_reason=text(entry.get("churn_reason"))))  # fmt: skip
+    return Codeframe.model_construct(themes=themes, touchpoints=names(data.get("touchpoints")),
+                                     churn_reasons=names(data.get("churn_reasons")))  # fmt: skip
 
 
 # --------------------------------------------------------------------------- classifier
@@ -857,6 +896,12 @@ class CodeframeClassifier:
         model : PairClassifier or path
             A folder written by ``cxnlp train aspects`` (checked against its model card),
             or a loaded model. ``None`` switches back to sentence sentiment.
+
+        Raises
+        ------
+        ConfigError
+            The model was trained for aspects none of which is a theme of this codeframe (by
+            id or label); when only some are, a warning names the others.
         """
         if model is not None and not hasattr(model, "predict_proba"):
             from .training.finetune import PairClassifier
@@ -867,6 +912,8 @@ class CodeframeClassifier:
                 f"The aspect model's classes are {model.classes}; expected none, negative, "
                 "neutral, positive. Train it with `cxnlp train aspects`."
             )
+        if model is not None:
+            _check_aspects(model, self.codeframe_)
         self.aspect_model_ = model
         return self
 
@@ -1015,6 +1062,39 @@ class CodeframeClassifier:
                 raise ValueError(f"Unknown parameter {k!r} for CodeframeClassifier")
             setattr(self, k, v)
         return self
+
+
+def _check_aspects(model: Any, cf: Codeframe) -> None:
+    """Refuse an aspect model that knows none of the codeframe's themes; warn when some.
+
+    The model reads (sentence, aspect text) pairs: on a theme it was not trained on it reads
+    the theme's label, and its polarity there is a guess. A model without the record of its
+    aspects (``finetune`` called directly) is taken as it is.
+    """
+    known = model.info.get("aspects") or {}
+    if not known:
+        return
+    labels = {str(v).strip().lower() for v in known.values()}
+    missing = [t.id for t in cf.themes
+               if t.id not in known and t.label.strip().lower() not in labels]  # fmt: skip
+    if not missing:
+        return
+    name, trained_for = model.info.get("artifact_id", "given"), model.info.get("codeframe", "?")
+    trained = (f"The aspect model {name} was trained for codeframe '{trained_for}' "
+               f"(aspects {_short_list(list(known))})")  # fmt: skip
+    retrain = f"Train one for codeframe '{cf.name}' with `cxnlp train aspects`"
+    if len(missing) == len(cf.themes):
+        raise ConfigError(
+            f"{trained}; it knows none of the themes of codeframe '{cf.name}' "
+            f"({_short_list(cf.ids)}). {retrain}, or remove themes.aspect_model from the config."
+        )
+    import warnings
+
+    warnings.warn(
+        f"{trained}; it was not trained on {len(missing)} theme(s) of codeframe '{cf.name}' "
+        f"({_short_list(missing)}), whose mention sentiment it guesses from their labels. "
+        f"{retrain}.", UserWarning, stacklevel=3,
+    )  # fmt: skip
 
 
 def _empty_mentions() -> pd.DataFrame:

@@ -156,3 +156,28 @@ def test_no_at_risk_response_means_no_churn_table():
     table = churn_table(responses, ["price_value", "poor_service"])
     assert table["reason"].tolist() == ["poor_service", "price_value"]
     assert table["share"].tolist() == [1.0, 0.0]
+
+
+def test_cli_train_churn_when_no_text_has_exactly_one_reason(tmp_path):
+    """Several reasons in every coded cell: said (one row per text, one reason), and the
+    CLI no longer crashes on the top-1 accuracy that cannot be computed. Personal data in a
+    text is redacted before the head stores its n-grams."""
+    frame = pd.read_csv(LABELS)
+    frame = pd.concat([frame.head(10), frame[frame["churn_reason"] == "other"]], ignore_index=True)
+    coded = frame["churn_reason"] != "other"
+    frame.loc[coded, "churn_reason"] = "price_value;poor_service"
+    frame.loc[0, "text"] += " Mail me at jane.doe@example.com or call 07700 900123."
+    labels = tmp_path / "multi.csv"
+    frame.to_csv(labels, index=False)
+    out = tmp_path / "head"
+    res = CliRunner().invoke(app, ["train", "churn", "--labels", str(labels), "--out", str(out),
+                                   "--cv", "2"])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert "have several reasons" in res.output and "one reason per text" in res.output
+    assert "top-1 accuracy n/a" in res.output
+    info = json.loads((out / "training.json").read_text())
+    assert info["cv"]["top1_accuracy"] is None
+    assert "no text has exactly one reason" in (out / "MODEL_CARD.md").read_text()
+    stored = (out / "themes.json").read_text().lower()
+    assert "jane" not in stored and "07700" not in stored and "example.com" not in stored
+    assert info["clean"]["redacted"] == {"email": 1, "phone": 1}

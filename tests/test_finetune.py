@@ -159,3 +159,41 @@ def test_analyze_uses_the_configured_aspect_model(encoder, codeframe, trained, t
     assert res.manifest["models"]["aspects"]
     m = res.mentions
     assert len(m) and m["sentiment"].isin(["negative", "neutral", "positive"]).all()
+
+
+def test_aspect_labels_without_any_aspect_are_a_clear_error(codeframe, tmp_path):
+    """No labelled (text, aspect) pair and --none-rate 0 left no pair at all: an IndexError."""
+    from cxnlp.errors import InputError
+    from cxnlp.io import ReadWarning
+    from cxnlp.training.aspects import train_aspects
+
+    empty = tmp_path / "empty.csv"
+    empty.write_text("text,aspect,polarity\na,,\nb,,\n")
+    for rate in (0.0, 1.0):
+        with pytest.raises(InputError, match="no text has a labelled aspect"):
+            train_aspects(codeframe, empty, tmp_path / "m", none_rate=rate, config=TINY)
+    one = tmp_path / "one.csv"
+    one.write_text("text,aspect,polarity\nGood soup.,food,positive\n")
+    with pytest.raises(InputError, match="every training pair is 'positive'.*--none-rate"), \
+            pytest.warns(ReadWarning, match="every labelled aspect is positive"):
+        train_aspects(codeframe, one, tmp_path / "m", none_rate=0.0, config=TINY)
+
+
+def test_aspect_labels_read_ids_first_clean_texts_and_number_rows(tmp_path):
+    """As for theme labels: an id wins over another theme's label, texts are redacted as
+    analyze does, and a bad row is named by its line in the file."""
+    from cxnlp.errors import InputError
+
+    cf = Codeframe.from_dict({"name": "collide", "themes": [
+        {"id": "delivery", "label": "Shipping", "description": "The parcel arriving."},
+        {"id": "shipping", "label": "Shipping cost", "description": "Postage fees."}]})  # fmt: skip
+    path = tmp_path / "labels.csv"
+    path.write_text("text,aspect,polarity\nPostage was dear. Mail jo@example.com,shipping,negative"
+                    "\nIt came early,delivery,positive\n", encoding="utf-8")  # fmt: skip
+    data = read_aspect_labels(path, cf)
+    assert data["aspects"].tolist() == [[("shipping", "negative")], [("delivery", "positive")]]
+    assert data["text"].iloc[0] == "Postage was dear. Mail [EMAIL]"
+    path.write_text('text,aspect,polarity\n"two\nlines",delivery,negative\n\nlate,delivery,bad\n',
+                    encoding="utf-8")  # fmt: skip
+    with pytest.raises(InputError, match=r"polarity 'bad' \(rows 5\)"):
+        read_aspect_labels(path, cf)

@@ -14,7 +14,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from cxnlp.encode import Encoder, embed_documents  # noqa: E402
-from cxnlp.errors import ConfigError, ModelError  # noqa: E402
+from cxnlp.errors import ConfigError, InputError, ModelError  # noqa: E402
 from cxnlp.results import MENTION_COLUMNS  # noqa: E402
 from cxnlp.themes import Codeframe, CodeframeClassifier, theme_columns  # noqa: E402
 
@@ -463,3 +463,209 @@ def test_authoring_mistakes_name_the_file_and_line(tmp_path):
     path = _write(tmp_path, "name: mine\nthemes: [\n")
     with pytest.raises(ConfigError, match=r"not valid YAML(.|\n)*in \".*cf.yaml\", line 3"):
         Codeframe.from_yaml(path)
+
+
+# ----------------------------------------------------------------- review fixes (labels, cards)
+
+
+def test_field_and_cross_theme_problems_come_in_one_report(tmp_path):
+    """A misspelt field used to hide the cross-theme problems until it was fixed: two rounds
+    of errors where the README promises one. Each line points at the field at fault."""
+    path = _write(tmp_path, """\
+        name: shop
+        touchpoints: [product, store]
+        themes:
+          - id: fabric
+            label: Fabric
+            description: The material.
+            keyword: [fabric]
+          - id: fit
+            label: Fit & size
+            description: Runs small or large.
+          - id: colour
+            label: Fit & size
+            description: The colour.
+          - id: Price Value
+            label: Price
+            description: Too expensive.
+            touchpoint: shop
+          - id: fit
+            label: Pockets
+            description: Pockets.
+        """)  # fmt: skip
+    with pytest.raises(ConfigError) as info:
+        Codeframe.from_yaml(path)
+    msg = str(info.value)
+    assert "5 problem(s)" in msg
+    assert f"{path}:7: theme 'fabric': keyword: unknown field" in msg
+    assert f"{path}:12: theme 'colour': same label as 'fit'" in msg
+    assert f"{path}:14: theme 'Price Value': id: 'Price Value' is not a valid id" in msg
+    assert f"{path}:17: theme 'Price Value': unknown touchpoint 'shop'" in msg  # its own line
+    assert f"{path}:18: theme 'fit': duplicate id (theme #2 has it too)" in msg  # the repeat
+    lines = [int(x.split(":")[1]) for x in msg.splitlines()[1:]]
+    assert lines == sorted(lines)  # in the order of the file
+    broken = {"name": "x", "touchpoints": "web", "themes": [{"label": 3}, "nope", {"id": "a"}]}
+    with pytest.raises(ConfigError, match="problem"):  # odd types: reported, not a crash
+        Codeframe.from_dict(broken)
+
+
+def _labels(tmp_path, body: str, name: str = "labels.csv"):
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(body), encoding="utf-8")
+    return path
+
+
+COLLIDE = {"name": "collide", "themes": [
+    {"id": "delivery", "label": "Shipping", "description": "Delivery speed, the parcel."},
+    {"id": "shipping", "label": "Shipping cost", "description": "Postage and fees."}]}  # fmt: skip
+
+
+def test_an_id_is_never_read_as_another_themes_label(tmp_path):
+    from cxnlp.io import ReadWarning
+    from cxnlp.training.themes import read_theme_labels
+
+    cf = Codeframe.from_dict(COLLIDE)
+    path = _labels(tmp_path, """\
+        text,theme
+        the postage fee was outrageous,shipping
+        it came late,delivery
+        """)  # fmt: skip
+    data = read_theme_labels(path, cf)
+    assert data["themes"].tolist() == [["shipping"], ["delivery"]]
+    # written as the label is, the name is still the id, and the other reading is said
+    path = _labels(tmp_path, "text,theme\nthe postage fee,Shipping\nit came late,delivery\n")
+    with pytest.warns(ReadWarning, match="'Shipping' was read as theme 'shipping'.*'delivery'"):
+        assert read_theme_labels(path, cf)["themes"].tolist()[0] == ["shipping"]
+
+
+def test_labels_errors_number_rows_as_the_file_does(tmp_path):
+    """Blank lines and a cell over two lines: the unknown name is on line 8 of the file."""
+    from cxnlp.training.themes import read_theme_labels
+
+    path = tmp_path / "rows.csv"
+    path.write_text('text,themes\n"first line\nsecond line",fit\n\nsome colour,colour\n\n\n'
+                    "another,sizing\n", encoding="utf-8")  # fmt: skip
+    cf = Codeframe.load("retail")
+    with pytest.raises(InputError, match=r"'sizing' \(rows 8\)"):
+        read_theme_labels(path, cf)
+    # a format without lines (JSON Lines with a blank line): the row is named by its text
+    path = tmp_path / "rows.jsonl"
+    path.write_text('{"text": "fine", "theme": ""}\n\n{"text": "too tight", "theme": "sizing"}\n',
+                    encoding="utf-8")  # fmt: skip
+    with pytest.raises(InputError, match=r"'sizing' \(text 'too tight'\)"):
+        read_theme_labels(path, cf)
+    # a workbook with an empty row between responses: the sheet's row number
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    for row in (["text", "theme"], ["fine", "fit"], [None, None], ["too tight", "sizing"]):
+        wb.active.append(row)
+    wb.save(tmp_path / "rows.xlsx")
+    with pytest.raises(InputError, match=r"'sizing' \(rows 4\)"):
+        read_theme_labels(tmp_path / "rows.xlsx", cf)
+
+
+def test_theme_column_mistakes_get_a_hint(tmp_path):
+    from cxnlp.training.themes import read_theme_labels
+
+    path = _labels(tmp_path, """\
+        text,themes
+        a late parcel,"delivery_speed, billing"
+        a fit issue,['product_quality']
+        nice,"['billing', 'delivery_speed']"
+        """)  # fmt: skip
+    with pytest.raises(InputError) as info:
+        read_theme_labels(path, Codeframe.load("generic"))
+    msg = str(info.value)
+    assert "separate them with ';': 'delivery_speed;billing'" in msg
+    assert "a Python list written to the file: write 'product_quality'" in msg
+    assert "write 'billing;delivery_speed'" in msg
+
+
+PII_TEXTS = ["Email jane.doe@example.com about the late parcel",
+             "Call me on 07700 900123, the parcel came late",
+             "jane.doe@example.com here again: I was charged twice",
+             "My number 07700 900123 - charged twice for one order"]  # fmt: skip
+
+
+def test_labels_get_the_cleaning_and_redaction_of_analyze(tmp_path, encoder):
+    """Personal data in the labels' texts never reaches the head (its n-gram vocabulary held
+    'jane doe' and '07700 900123'), and the head learns from texts as analyze shows them."""
+    import json
+
+    from cxnlp.training.themes import read_theme_labels, train_themes
+
+    themes = ["delivery_speed", "delivery_speed", "billing", "billing"]
+    frame = pd.DataFrame({"text": PII_TEXTS + ["Parcel late &amp; damaged", "Charged twice"],
+                          "theme": themes + ["delivery_speed", "billing"]})  # fmt: skip
+    path = tmp_path / "labels.csv"
+    frame.to_csv(path, index=False)
+    data = read_theme_labels(path, Codeframe.load("generic"))
+    assert data["text"].tolist()[:2] == ["Email [EMAIL] about the late parcel",
+                                         "Call me on [PHONE], the parcel came late"]
+    assert data["text"].tolist()[4] == "Parcel late & damaged"  # normalised as analyze does
+    assert data.attrs["clean"]["redacted"] == {"email": 2, "phone": 2}
+    out = tmp_path / "head"
+    info = train_themes("generic", path, out, encoder=encoder, cv=0)
+    stored = " ".join((out / f).read_text() for f in ("themes.json", "training.json",
+                                                       "MODEL_CARD.md")).lower()  # fmt: skip
+    assert "jane" not in stored and "07700" not in stored and "example.com" not in stored
+    assert "email" in json.loads((out / "themes.json").read_text())["ngram_vocabulary"]
+    assert info["clean"]["redact_pii"] and "personal data redacted (2 email, 2 phone)" in (
+        out / "MODEL_CARD.md").read_text()
+    # a config that turns redaction off is followed, and the card says so
+    data = read_theme_labels(path, Codeframe.load("generic"),
+                             config={"clean": {"redact_pii": False}})  # fmt: skip
+    assert "jane.doe@example.com" in data["text"].iloc[0]
+
+
+def _card_info(**extra) -> dict:
+    info = {"kind": "themes", "codeframe": "shop", "labels_file": "l.csv",
+            "labels_sha256": "0" * 64, "texts": 40, "texts_without_theme": 25,
+            "counts": {"fit": 12, "pockets": 1},
+            "cv": {"folds": 3, "micro_f1": 0.5, "macro_f1": 0.6, "top1_accuracy": 0.7,
+                   "per_theme": {"fit": {"n": 12, "precision": 0.5, "recall": 0.4, "f1": 0.44},
+                                 "pockets": {"n": 1, "precision": 1.0, "recall": 1.0,
+                                             "f1": 1.0}}},
+            "cv_asked": 3, "encoder": "m", "params": {"exclusive": False}, "created": "now",
+            "clean": {"normalize": True, "redact_pii": True, "redacted": {}}}  # fmt: skip
+    return {**info, **extra}
+
+
+def test_theme_card_says_what_was_fitted_and_how_far_to_trust_it(tmp_path):
+    from cxnlp.training.themes import _card
+
+    card = _card(_card_info(), tmp_path)
+    assert "One-vs-rest logistic regressions" in card
+    assert "\n\nFiles: `themes.safetensors`" in card  # its own paragraph
+    assert "(40 texts, 25 of them without any theme): micro-F1 **0.500**" in card
+    assert "| pockets | 1 | 1.00 | 1.00 | 1.00 | n < 10: rough |" in card
+    assert "| fit | 12 | 0.50 | 0.40 | 0.44 |  |" in card
+    assert "personal data redacted (none found)" in card
+    card = _card(_card_info(params={"exclusive": True}), tmp_path)
+    assert "One-vs-rest" not in card and "One multinomial logistic regression" in card
+    assert "`--exclusive`" in card
+
+
+class _FakeAspects:
+    """An aspect model's interface without its weights (what use_aspect_model checks)."""
+
+    classes = ["none", "negative", "neutral", "positive"]
+
+    def __init__(self, aspects: dict[str, str]) -> None:
+        self.info = {"codeframe": "restaurant", "aspects": aspects, "artifact_id": "asp@1"}
+
+    def predict_proba(self, texts, pairs):
+        return np.tile([0.1, 0.2, 0.3, 0.4], (len(texts), 1))
+
+
+def test_aspect_model_of_another_codeframe_is_refused_or_warned(encoder):
+    clf = CodeframeClassifier(Codeframe.load("retail"), encoder)
+    with pytest.raises(ConfigError, match="knows none of the themes of codeframe 'retail'.*"
+                                          "cxnlp train aspects"):
+        clf.use_aspect_model(_FakeAspects({"food": "Food", "service": "Service"}))
+    some = {clf.theme_ids_[0]: "x", "food": "Food"}
+    with pytest.warns(UserWarning, match=f"not trained on {len(clf.theme_ids_) - 1} theme"):
+        clf.use_aspect_model(_FakeAspects(some))
+    labels = {f"a{i}": t.label for i, t in enumerate(clf.codeframe_.themes)}  # by label: fine
+    assert clf.use_aspect_model(_FakeAspects(labels)).aspect_model_.info["aspects"] == labels

@@ -80,27 +80,31 @@ def aspect_probabilities(
 
 def read_aspect_labels(
     path: str | Path, codeframe: Any, text_column: str | None = None,
-    aspect_column: str | None = None, polarity_column: str | None = None,
+    aspect_column: str | None = None, polarity_column: str | None = None, config: Any = None,
 ) -> pd.DataFrame:  # fmt: skip
     """Read labels into one row per distinct text with its ``(theme id, polarity)`` list.
 
     An ``.xml`` file is read as SemEval-2014 / MAMS-ACSA (``aspectCategory`` elements);
-    otherwise a table with a text, an aspect (theme id or label) and a polarity column, one
-    row per text x aspect (an empty aspect cell marks a text about none of them).
+    otherwise a table with a text, an aspect (theme id or label; an id wins over another
+    theme's label spelt the same) and a polarity column, one row per text x aspect (an empty
+    aspect cell marks a text about none of them). Texts are cleaned and PII-redacted as
+    ``analyze`` does it (``config``'s ``clean`` settings, see
+    :func:`~cxnlp.training.themes.label_cleaner`): the model learns from what it will read.
 
     Raises
     ------
     InputError
-        Missing columns, unknown aspect names or polarities (listed with their rows).
+        Missing columns, unknown aspect names or polarities (listed with their rows, as
+        numbered in the file).
     """
     from .absa import read_aspect_xml
-    from .themes import _pick
+    from .themes import _pick, _theme_names, _where, label_cleaner, source_rows
 
     path = Path(path)
     if not path.exists():
         raise InputError(f"Labels file not found: {path}. Check the path.")
-    lookup = {t.id.lower(): t.id for t in codeframe.themes}
-    lookup.update({t.label.strip().lower(): t.id for t in codeframe.themes})
+    lookup, _, _ = _theme_names(codeframe)
+    lines = None
     if path.suffix.lower() == ".xml":
         df = read_aspect_xml(path)
         rows = [(t, c, p) for t, a in zip(df.text, df.aspects, strict=True) for c, p in a or
@@ -115,12 +119,16 @@ def read_aspect_labels(
                      "--aspect-column", path)  # fmt: skip
         pcol = _pick(frame, polarity_column, ("polarity", "sentiment"), "polarity",
                      "--polarity-column", path)  # fmt: skip
-        rows = [("" if pd.isna(t) else str(t).strip(), "" if pd.isna(a) else str(a).strip(),
+        rows = [("" if pd.isna(t) else str(t), "" if pd.isna(a) else str(a).strip(),
                  "" if pd.isna(p) else str(p).strip().lower())
                 for t, a, p in zip(frame[tcol], frame[acol], frame[pcol], strict=True)]  # fmt: skip
+        lines = source_rows(path, frame)
+    clean, _ = label_cleaner(config)
+    cleaned = {t: clean(t, []) for t in dict.fromkeys(t for t, _, _ in rows) if t.strip()}
+    texts = [cleaned.get(t, "") for t, _, _ in rows]
     order: dict[str, list[tuple[str, str]]] = {}
     bad: dict[str, list[int]] = {}
-    for i, (text, aspect, pol) in enumerate(rows):
+    for i, (text, (_, aspect, pol)) in enumerate(zip(texts, rows, strict=True)):
         if not text:
             continue
         labs = order.setdefault(text, [])
@@ -129,15 +137,15 @@ def read_aspect_labels(
         tid = lookup.get(aspect.lower())
         p = "conflict" if pol == "conflict" else _POLARITY.get(pol.removesuffix(".0"))
         if tid is None:
-            bad.setdefault(f"aspect '{aspect}'", []).append(i + 2)
+            bad.setdefault(f"aspect '{aspect}'", []).append(i)
         elif p is None:
-            bad.setdefault(f"polarity '{pol}'", []).append(i + 2)
+            bad.setdefault(f"polarity '{pol}'", []).append(i)
         elif tid not in dict(labs):
             labs.append((tid, p))
     if bad:
-        lines = "; ".join(f"{k} (rows {', '.join(map(str, v[:5]))})" for k, v in bad.items())
+        listed = "; ".join(f"{k} ({_where(v, lines, texts)})" for k, v in bad.items())
         raise InputError(
-            f"{path}: {lines}. Aspects are theme ids or labels of codeframe '{codeframe.name}' "
+            f"{path}: {listed}. Aspects are theme ids or labels of codeframe '{codeframe.name}' "
             f"({', '.join(codeframe.ids[:12])}); polarities negative, neutral, positive."
         )
     if not order:
@@ -155,6 +163,20 @@ def read_aspect_labels(
     return pd.DataFrame({"text": list(order), "aspects": list(order.values())})
 
 
+def _check_classes(labels: Any, L: list[str], codeframe: str) -> None:
+    """Refuse pairs that teach nothing (one class, or none at all) with what to do."""
+    if not set(L) - {"none"}:
+        raise InputError(
+            f"{labels}: no text has a labelled aspect (an aspect of codeframe '{codeframe}' "
+            "with a polarity) to learn from. Add rows of text, aspect and polarity."
+        )
+    if len(set(L)) < 2:
+        raise InputError(
+            f"{labels}: every training pair is '{L[0]}'; the model needs two classes or more. "
+            "Label other polarities too, or keep the 'none' pairs (--none-rate above 0)."
+        )
+
+
 def train_aspects(
     codeframe: str | Path | Any,
     labels: str | Path,
@@ -167,6 +189,7 @@ def train_aspects(
     aspect_column: str | None = None,
     polarity_column: str | None = None,
     log: Any = None,
+    run_config: Any = None,
 ) -> dict[str, Any]:
     """Fine-tune an aspect model on labelled (text, aspect, polarity) data and save it.
 
@@ -182,6 +205,9 @@ def train_aspects(
         Validation labels for the epoch choice; default: 10% of the texts held out (seeded).
     none_rate : float
         Share of the ``none`` pairs kept (see :func:`aspect_pairs`).
+    run_config : Config, dict or path, optional
+        The config of the runs that will use the model: its ``clean`` settings (normalisation,
+        PII redaction) are applied to the labels' texts, as ``analyze`` applies them.
 
     Returns
     -------
@@ -192,17 +218,18 @@ def train_aspects(
 
     cfg = config or FinetuneConfig(metric="macro_f1")
     cf = codeframe if isinstance(codeframe, Codeframe) else Codeframe.load(codeframe)
-    data = read_aspect_labels(labels, cf, text_column, aspect_column, polarity_column)
+    data = read_aspect_labels(labels, cf, text_column, aspect_column, polarity_column,
+                              run_config)  # fmt: skip
     names = {t.id: t.label for t in cf.themes}
     if val is not None:
-        vdata = read_aspect_labels(val, cf, text_column, aspect_column, polarity_column)
+        vdata = read_aspect_labels(val, cf, text_column, aspect_column, polarity_column,
+                                   run_config)  # fmt: skip
     else:
         rng = np.random.default_rng(cfg.seed)
         held = rng.random(len(data)) < 0.1 if len(data) >= 20 else np.zeros(len(data), bool)
         vdata, data = data[held], data[~held]
     T, P, L = aspect_pairs(data.text, data.aspects, names, none_rate, cfg.seed)
-    if len(set(L)) < 2:
-        raise InputError(f"{labels}: the aspect labels give only '{L[0]}' pairs; need more.")
+    _check_classes(labels, L, cf.name)
     vt = aspect_pairs(vdata.text, vdata.aspects, names, 1.0, cfg.seed) if len(vdata) else None
     labels = Path(labels)
     info = {
