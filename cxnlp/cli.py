@@ -326,6 +326,11 @@ def _summary(results: Any, written: dict[str, Path], seconds: float) -> None:
 TextColumn = Annotated[str | None, typer.Option(help="Text column (default: detected).")]
 Folds = Annotated[int, typer.Option(help="Cross-validation folds for the model card (0: none).")]
 Seed = Annotated[int, typer.Option(help="Random seed.")]
+CleanConfig = Annotated[
+    Path | None,
+    typer.Option("--config", help="YAML config whose clean.* settings (PII redaction, "
+                 "normalisation) the labels get, as analyze gives its texts."),
+]
 
 
 @train_app.command(
@@ -397,6 +402,7 @@ def train_themes(
             "model over the themes and 'none' instead of one model per theme."
         ),
     ] = False,
+    config: CleanConfig = None,
 ) -> None:
     """Fit a theme head on labelled examples (8-16 per theme already help) and save it."""
     from .training.themes import train_themes as train
@@ -411,6 +417,7 @@ def train_themes(
         cv=cv,
         seed=seed,
         exclusive=exclusive,
+        config=config,
     )
     what = f"theme head for codeframe '{info['codeframe']}'"
     _saved(what, folder, info, "micro-F1", "micro_f1", f"themes: {{model: {folder}}}")
@@ -451,7 +458,8 @@ def train_churn(
         "models/churn"
     ),
     config: Annotated[
-        Path | None, typer.Option(help="YAML config whose link.churn_reasons to use.")
+        Path | None,
+        typer.Option(help="YAML config whose link.churn_reasons and clean.* settings to use."),
     ] = None,
     codeframe: Annotated[
         str | None,
@@ -471,7 +479,7 @@ def train_churn(
 
     reasons = load_config(config).link.churn_reasons if config else None
     info = train(labels, out, reasons=reasons, codeframe=codeframe, text_column=text_column,
-                 reason_column=reason_column, cv=cv, seed=seed)  # fmt: skip
+                 reason_column=reason_column, cv=cv, seed=seed, config=config)  # fmt: skip
     _saved("churn-reason head", out, info, "top-1 accuracy", "top1_accuracy",
            f"link: {{churn_model: {out}}}")  # fmt: skip
 
@@ -518,6 +526,7 @@ def train_aspects(
     aspect_column: Annotated[str | None, typer.Option(help="Aspect column.")] = None,
     polarity_column: Annotated[str | None, typer.Option(help="Polarity column.")] = None,
     seed: Seed = 0,
+    config: CleanConfig = None,
 ) -> None:
     """Fine-tune MiniLM on (text, aspect) pairs: aspect detection and sentiment in one model."""
     from .training.aspects import train_aspects as train
@@ -526,7 +535,7 @@ def train_aspects(
     cfg = FinetuneConfig(epochs=epochs, seed=seed, metric="macro_f1")
     info = train(codeframe, labels, out, val=val, config=cfg, none_rate=none_rate,
                  licence=licence, text_column=text_column, aspect_column=aspect_column,
-                 polarity_column=polarity_column,
+                 polarity_column=polarity_column, run_config=config,
                  log=lambda m: console.print(f"  {m}"))  # fmt: skip
     out_console.print(f"Saved aspect model to {out} ({info['train_examples']} pairs, epoch "
                       f"{info['epoch']}, {info['train_seconds']:.0f} s).")  # fmt: skip

@@ -241,6 +241,24 @@ def test_train_themes_exclusive(tmp_path, encoder):
     assert pred[1, clf.theme_ids_.index("delivery_speed")]
 
 
+def test_train_commands_take_the_clean_settings_of_a_config(tmp_path):
+    """`train themes --config` redacts (or not) the labels as `analyze --config` would."""
+    labels = pd.DataFrame({"text": ["Email jane.doe@example.com about the late parcel",
+                                    "Charged twice for one order"] * 4,
+                           "theme": ["delivery_speed", "billing"] * 4})  # fmt: skip
+    labels.to_csv(tmp_path / "labels.csv", index=False)
+    (tmp_path / "keep.yaml").write_text("clean:\n  redact_pii: false\n")
+    stored = {}
+    for name, extra in (("default", []), ("keep", ["--config", str(tmp_path / "keep.yaml")])):
+        res = runner.invoke(app, ["train", "themes", "--codeframe", "generic", "--cv", "0",
+                                  "--labels", str(tmp_path / "labels.csv"),
+                                  "--out", str(tmp_path / name), *extra])  # fmt: skip
+        assert res.exit_code == 0, res.output
+        stored[name] = json.loads((tmp_path / name / "training.json").read_text())["clean"]
+    assert stored["default"]["redact_pii"] and stored["default"]["redacted"] == {"email": 4}
+    assert not stored["keep"]["redact_pii"]
+
+
 def test_train_themes_round_trip(tmp_path, encoder, analyzer):
     out = tmp_path / "themes-test"
     res = runner.invoke(
