@@ -374,12 +374,18 @@ def disagreement(responses: pd.DataFrame, columns: Mapping[str, Any],
 
 
 _DMY = re.compile(r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2,4})\b")
+#: A trailing UTC offset or zone after a time ("11:35:52 -0800", "T10:00:00Z", "+01:00"),
+#: dropped so that times stay as written.
+_OFFSET = re.compile(r"(?<=\d)\s*(?:Z|[+-]\d{2}:?\d{2}|(?:UTC|GMT)(?:[+-]\d{1,2}(?::?\d{2})?)?)$")
 
 
 def parse_dates(values: pd.Series, dayfirst: bool | None = None) -> tuple[pd.Series, str]:
-    """Parse a date column robustly; returns (naive UTC timestamps, a note on how).
+    """Parse a date column robustly; returns (naive timestamps, a note on how).
 
-    - datetime columns pass through; time zones are converted to UTC and dropped;
+    - times are kept as the export writes them (wall-clock): an offset such as ``-0800`` or a
+      time zone is dropped, not converted, so a day is the export's own day (a tweet sent at
+      23:30 Pacific time is on the date it shows, not on the next UTC day);
+    - datetime columns pass through (a time zone dropped the same way);
     - ``dd/mm/yyyy`` vs ``mm/dd/yyyy``: with ``dayfirst=None`` the values decide — a first
       number above 12 means day first, a second above 12 means month first; when every date
       is ambiguous (both ≤ 12) they are read **month first** and the note says so (set
@@ -389,9 +395,9 @@ def parse_dates(values: pd.Series, dayfirst: bool | None = None) -> tuple[pd.Ser
     """
     s = values
     if pd.api.types.is_datetime64_any_dtype(s.dtype):
-        ts = pd.to_datetime(s, utc=True) if getattr(s.dt, "tz", None) else pd.to_datetime(s)
+        ts = pd.to_datetime(s)
         if getattr(ts.dt, "tz", None) is not None:
-            ts = ts.dt.tz_convert("UTC").dt.tz_localize(None)
+            ts = ts.dt.tz_localize(None)  # the wall-clock time in the column's own zone
         return ts, "datetime column"
     # parse each distinct value once: exports repeat a few hundred dates a million times
     codes, uniq = pd.factorize(s, use_na_sentinel=True)
@@ -407,7 +413,7 @@ def parse_dates(values: pd.Series, dayfirst: bool | None = None) -> tuple[pd.Ser
 
 def _parse_distinct(s: pd.Series, dayfirst: bool | None) -> tuple[pd.Series, str, np.ndarray]:
     """:func:`parse_dates` of distinct values: timestamps, the note, and which were unreadable."""
-    strs = s.astype("string").str.strip()
+    strs = s.astype("string").str.strip().str.replace(_OFFSET, "", regex=True)
     m = strs.str.extract(_DMY)
     first = pd.to_numeric(m[0], errors="coerce")
     second = pd.to_numeric(m[1], errors="coerce")

@@ -167,8 +167,12 @@ def test_parse_dates_day_first_detection():
     assert d[0] == pd.Timestamp("2018-01-02") and "ambiguous" in note
     d, _ = parse_dates(pd.Series(["01/02/2018"]), dayfirst=True)
     assert d[0] == pd.Timestamp("2018-02-01")
-    d, _ = parse_dates(pd.Series(["2015-02-24 11:35:52 -0800", "not a date"]))
-    assert d[0] == pd.Timestamp("2015-02-24 19:35:52") and pd.isna(d[1])
+    # times as the export writes them: a tweet at 23:35 Pacific is on the 24th, not the 25th
+    d, _ = parse_dates(pd.Series(["2015-02-24 23:35:52 -0800", "not a date", "2015-02-24T23:00Z"]))
+    assert d[0] == pd.Timestamp("2015-02-24 23:35:52") and pd.isna(d[1])
+    assert d[2] == pd.Timestamp("2015-02-24 23:00")
+    zoned = pd.Series(pd.to_datetime(["2015-02-24 23:35"]).tz_localize("US/Pacific"))
+    assert parse_dates(zoned)[0][0] == pd.Timestamp("2015-02-24 23:35")
 
 
 def test_choose_period():
