@@ -45,8 +45,11 @@ __all__ = [
     "plot_theme_trends",
     "plot_themes",
     "plot_topics",
+    "responses_text",
     "share_text",
+    "signed_text",
     "style_figure",
+    "value_digits",
 ]
 
 _RED, _GREY, _GREEN, _AMBER = "#c0392b", "#6c757d", "#1e8449", "#a86400"
@@ -155,6 +158,29 @@ def share_text(x: float | None, digits: int = 0) -> str:
 
 
 _pct = share_text
+
+
+def signed_text(x: float, digits: int = 2) -> str:
+    """``+1.23``; a value that rounds to zero but is not gets up to two more decimals, so an
+    interval reads ``-0.1 to +4``, not ``-0 to +4`` (which hides that it includes 0)."""
+    for d in range(digits, digits + 3):
+        if round(x, d) != 0:
+            return f"{x:+.{d}f}"
+    return f"{0:.{digits}f}"  # zero, or too small to print: never "-0"
+
+
+def value_digits(values: Any) -> int:
+    """Decimals for impacts: 2, or 3 (4) when every one is under 0.1 (0.01) in size: a mean
+    rating or a sentiment score moves by hundredths, and a column of ``+0.00`` says nothing."""
+    x = pd.to_numeric(pd.Series(values, dtype=float), errors="coerce").abs().dropna()
+    top = float(x.max()) if len(x) else 1.0
+    return 2 if top >= 0.1 else 3 if top >= 0.01 else 4
+
+
+def responses_text(n: Any) -> str:
+    """``1 response``, ``1,271 responses``."""
+    n = int(n)
+    return f"{n:,} response" + ("" if n == 1 else "s")
 
 
 def _empty(fig: go.Figure, message: str) -> go.Figure:
@@ -378,7 +404,7 @@ def _num(v: Any, digits: int = 2) -> str:
         x = float(v)
     except (TypeError, ValueError):
         return "–"
-    return "–" if math.isnan(x) else f"{x:+.{digits}f}"
+    return "–" if math.isnan(x) else signed_text(x, digits)
 
 
 def _level(v: Any, metric: str) -> str:
@@ -443,6 +469,8 @@ def plot_drivers(results: Results, top: int = 25) -> go.Figure:
     do not mention the theme), in the outcome's unit (:func:`cxnlp.views.outcome`: NPS points,
     percentage points, rating points, sentiment score). Without a drivers table the y axis
     shows the mean aspect sentiment of each theme's mentions instead, and the title says so.
+    Themes under ``drivers.min_n`` responses (the drivers table's ``small``) are open circles
+    marked "(few)", in the hover text and the description too.
     """
     summary = views.theme_summary(results)
     if summary.empty:
@@ -461,40 +489,89 @@ def plot_drivers(results: Results, top: int = 25) -> go.Figure:
     else:
         y, ytitle = summary["sentiment_score"].astype(float), "Mean aspect sentiment (−1 to +1)"
         title = "Themes: volume × aspect sentiment (no driver analysis in this run)"
+    digits = value_digits(y) if has_impact else 2
+    small = _small_flags(summary) if has_impact else [False] * len(summary)
     error = None
     if has_impact and {"impact_low", "impact_high"} <= set(summary.columns):
         error = {"type": "data", "symmetric": False, "color": "#9aa5b1",
                  "array": (summary["impact_high"] - y).clip(lower=0).tolist(),
                  "arrayminus": (y - summary["impact_low"]).clip(lower=0).tolist()}  # fmt: skip
+    min_n = int(views.drivers_settings(results)["min_n"])
+    few = f"few responses (n < {min_n:,}): read with care"
     fig = go.Figure(go.Scatter(
         x=summary["mentions"], y=y, mode="markers+text",
-        text=[_esc(lab) for lab in summary["label"]], textposition="top center",
-        textfont={"size": 12, "color": _INK}, error_y=error,
+        text=[_esc(lab) + (" (few)" if f else "") for lab, f in zip(summary["label"], small,
+                                                                     strict=True)],
+        textposition=_label_positions(summary["mentions"]), error_y=error,
+        textfont={"size": 12, "color": _INK},
         marker={"size": 14, "color": summary["sentiment_score"].fillna(0),
                 "colorscale": SENTIMENT_SCALE, "cmin": -1, "cmax": 1,
-                "line": {"width": 1, "color": _INK},
+                "symbol": ["circle-open" if f else "circle" for f in small],
+                "line": {"width": [2.5 if f else 1 for f in small], "color": _INK},
                 "colorbar": {"title": {"text": "Aspect<br>sentiment"}, "thickness": 12}},
-        customdata=summary["sentiment_score"],
+        customdata=[[v, _esc(few) if f else ""] for v, f in zip(summary["sentiment_score"], small,
+                                                           strict=True)],
         hovertemplate="%{text}<br>%{x:,} responses<br>" + ytitle.split(" (")[0]
-        + ": %{y:.2f}<br>aspect sentiment %{customdata:.2f}<extra></extra>",
+        + f": %{{y:+.{digits}f}}<br>aspect sentiment %{{customdata[0]:.2f}}"
+        + "<br>%{customdata[1]}<extra></extra>",
         showlegend=False,
     ))  # fmt: skip
     fig.add_hline(y=0, line_color=_MUTED, line_width=1)
-    fig.update_xaxes(title_text="Volume (responses mentioning the theme)", type="log")
+    ticks = _log_ticks(summary["mentions"])
+    xtitle = "Volume (responses mentioning the theme)"
+    if any(small):  # the axis title wraps with the page; an annotation would sit on points
+        xtitle += f"<br>open circles, “(few)”: {_esc(few)}"
+    fig.update_xaxes(title_text=xtitle, type="log", tickvals=ticks,
+                     ticktext=[f"{v:,}" for v in ticks])  # fmt: skip
     fig.update_yaxes(title_text=ytitle)
-    ranked = summary.assign(yval=y).sort_values("yval", kind="stable")
+    ranked = summary.assign(yval=y, few=small).sort_values("yval", kind="stable")
     desc = (f"{title}. Each theme's volume and {what}, most negative first: "
-            + "; ".join(f"{r.label}: {r.mentions:,} responses, "
-                        f"{'impact' if has_impact else what} {_num(r.yval)}"
+            + "; ".join(f"{r.label}: {responses_text(r.mentions)}"
+                        + (f" (few: n < {min_n:,})" if r.few else "")
+                        + f", {'impact' if has_impact else what} {_num(r.yval, digits)}"
                         for r in ranked.itertuples()) + ".")  # fmt: skip
     return style_figure(fig, title=title, description=desc, height=480)
 
 
+def _label_positions(x: pd.Series) -> list[str]:
+    """Point labels above the points, the leftmost and rightmost leaning inwards so the plot
+    edge does not cut them ("bric & material")."""
+    x = pd.to_numeric(x, errors="coerce")
+    lo, hi = x.min(), x.max()
+    return ["top right" if v == lo and lo != hi else "top left" if v == hi and lo != hi
+            else "top center" for v in x]  # fmt: skip
+
+
+def _small_flags(summary: pd.DataFrame) -> list[bool]:
+    """The drivers table's ``small`` flag per theme (missing: not small)."""
+    if "small" not in summary:
+        return [False] * len(summary)
+    return [v is True or (not pd.isna(v) and bool(v)) for v in summary["small"]]
+
+
+def _log_ticks(values: pd.Series) -> list[int]:
+    """Tick values for a log volume axis: 1-2-5 steps (1-2-3-5-7 over a short span) across
+    the data, so the axis reads "10 20 50 100", not plotly's "5 6 7 8 9 100 2 3 4"."""
+    x = pd.to_numeric(values, errors="coerce").dropna()
+    x = x[x > 0]
+    if x.empty:
+        return []
+    low, high = float(x.min()) / 2, float(x.max()) * 2
+    decades = range(int(math.floor(math.log10(low))), int(math.ceil(math.log10(high))) + 1)
+    for steps in ((1, 2, 5), (1, 2, 3, 5, 7)):
+        ticks = [s * 10**d for d in decades for s in steps if low <= s * 10**d <= high]
+        if len(ticks) >= 4:
+            break
+    return [int(t) for t in ticks if t >= 1]
+
+
 def plot_journey(results: Results) -> go.Figure:
-    """Touchpoint journey: mean aspect sentiment per stage in journey order, bars labelled with
+    """Touchpoint journey: mean sentiment per stage in journey order, bars labelled with
     volume; the first score column per stage as a line on a second axis when known.
 
     From ``results.touchpoints`` when present, else from the codeframe's theme → touchpoint map.
+    Stages from the theme links carry the mean aspect sentiment of their mentions; stages from
+    the export's touchpoint column the sentiment of the whole response, and say so.
     """
     df = views.journey(results)
     if df.empty or "touchpoint" not in df:
@@ -502,19 +579,21 @@ def plot_journey(results: Results) -> go.Figure:
     x = [_esc(t) for t in df["touchpoint"]]
     fig = go.Figure()
     parts = []
+    column = df.attrs.get("stages") == "column"
+    what = "response sentiment" if column else "aspect sentiment"
     if "sentiment_score" in df:
         s = pd.to_numeric(df["sentiment_score"], errors="coerce")
         n = df["responses"] if "responses" in df else pd.Series([None] * len(df))
         fig.add_trace(go.Bar(
-            x=x, y=s, name="aspect sentiment",
+            x=x, y=s, name=what,
             marker_color=[_RED if v < -0.05 else _GREEN if v > 0.05 else _GREY
                           for v in s.fillna(0)],
             text=[f"n={int(v):,}" if pd.notna(v) else "" for v in n], textposition="outside",
             textfont={"color": _INK}, cliponaxis=False,
             hovertemplate="%{x}: sentiment %{y:.2f} (%{text})<extra></extra>",
         ))  # fmt: skip
-        fig.update_yaxes(title_text="Mean aspect sentiment", range=[-1.05, 1.05])
-        parts = [f"{t}: sentiment {_num(v)}" + (f", {int(k):,} responses" if pd.notna(k) else "")
+        fig.update_yaxes(title_text=f"Mean {what}", range=[-1.05, 1.05])
+        parts = [f"{t}: {what} {_num(v)}" + (f", {responses_text(k)}" if pd.notna(k) else "")
                  for t, v, k in zip(df["touchpoint"], s, n, strict=False)]  # fmt: skip
     score_cols = [c for c in _score_columns(results) if c in df]
     if "score" in df and pd.to_numeric(df["score"], errors="coerce").notna().any():
@@ -536,7 +615,9 @@ def plot_journey(results: Results) -> go.Figure:
                                   "showgrid": False})  # fmt: skip
         parts = [p + f", {col} {_level(v, metric)}" for p, v in zip(parts, df[col], strict=False)]
     src = (
-        "from the touchpoints table"
+        "from the export's touchpoint column; sentiment of the whole response"
+        if column
+        else "from the touchpoints table"
         if df.attrs.get("source") == "touchpoints"
         else "from the codeframe's theme-to-touchpoint map"
     )

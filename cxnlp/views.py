@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "OPTIONAL_TABLES",
+    "SCORE_TITLES",
+    "at_risk_definition",
     "churn_base",
     "date_note",
     "disagreements",
@@ -43,10 +45,12 @@ __all__ = [
     "metric_name",
     "optional_table",
     "outcome",
+    "partial_period",
     "period_rule",
     "periods",
     "pick",
     "pii_counts",
+    "score_title",
     "signed_level",
     "theme_labels",
     "theme_summary",
@@ -201,7 +205,33 @@ def periods(results: Results) -> pd.Series | None:
     out = found.label.rename("period")
     out.attrs["freq"] = found.period
     out.attrs["dates"] = found.note
+    out.attrs["last_date"] = found.dates.max()  # a scalar: attrs are copied with the Series
     return out
+
+
+#: pandas period of each period name (weeks run Monday to Sunday, as the trends stage's).
+_PANDAS_FREQ = {"day": "D", "week": "W-SUN", "month": "M", "quarter": "Q"}
+
+
+def partial_period(per: pd.Series) -> dict[str, Any] | None:
+    """The latest period when the data stop well before its end (June data ending on the
+    20th): ``{"period", "last_date", "end"}`` as ``YYYY-MM-DD``; ``None`` when it is whole.
+
+    A reader comparing it with a whole period should know it covers fewer days. "Well
+    before" means more than a day and more than a tenth of the period is missing; a day is
+    never partial (the dates are read as days).
+    """
+    last, freq = per.attrs.get("last_date"), per.attrs.get("freq")
+    if last is None or pd.isna(last) or freq not in _PANDAS_FREQ or freq == "day":
+        return None
+    period = pd.Timestamp(last).to_period(_PANDAS_FREQ[freq])
+    start, end = period.start_time.normalize(), period.end_time.normalize()
+    missing = (end - pd.Timestamp(last).normalize()).days
+    length = (end - start).days + 1
+    if missing <= max(1, length / 10):
+        return None
+    return {"period": max(per.dropna().unique()), "last_date": f"{pd.Timestamp(last):%Y-%m-%d}",
+            "end": f"{end:%Y-%m-%d}"}  # fmt: skip
 
 
 def headline_changes(results: Results) -> dict[str, dict[str, Any]]:
@@ -213,8 +243,9 @@ def headline_changes(results: Results) -> dict[str, dict[str, Any]]:
     "previous", "previous_low", "previous_high", "previous_n", "delta", "delta_low",
     "delta_high", "confidence", "min_n", "small"}}``: intervals at ``drivers.confidence``,
     the change's from both periods' intervals (:func:`cxnlp.drivers.change_interval`), and
-    ``small`` when either period has fewer than ``drivers.min_n`` valid scores. Empty
-    without a date column or with fewer than two periods.
+    ``small`` when either period has fewer than ``drivers.min_n`` valid scores, plus
+    ``partial`` (:func:`partial_period` of the latest period, or ``None``). Empty without a
+    date column or with fewer than two periods.
     """
     from .drivers import change_interval
 
@@ -227,6 +258,7 @@ def headline_changes(results: Results) -> dict[str, dict[str, Any]]:
     cur, prev = labels[-1], labels[-2]
     settings = drivers_settings(results)
     confidence, min_n = float(settings["confidence"]), int(settings["min_n"])
+    partial = partial_period(per)
     out: dict[str, dict[str, Any]] = {}
     for col, kind in ((results.columns or {}).get("scores") or {}).items():
         if col not in results.responses:
@@ -243,7 +275,7 @@ def headline_changes(results: Results) -> dict[str, dict[str, Any]]:
             "previous": b.value, "previous_low": b.low, "previous_high": b.high,
             "previous_n": b.n, "delta": a.value - b.value, "delta_low": low,
             "delta_high": high, "confidence": confidence, "min_n": min_n,
-            "small": a.n < min_n or b.n < min_n,
+            "small": a.n < min_n or b.n < min_n, "partial": partial,
         }  # fmt: skip
     return out
 
@@ -290,6 +322,16 @@ def _ambiguous_example(results: Results) -> str | None:
     a, b = pd.to_numeric(found[0], errors="coerce"), pd.to_numeric(found[1], errors="coerce")
     hit = values[(a <= 12) & (b <= 12) & (a != b)]
     return hit.iloc[0].split(" ")[0] if len(hit) else None
+
+
+#: A score kind as the report's cards and the workbook's summary title it.
+SCORE_TITLES = {"nps": "Net Promoter Score", "csat": "Customer satisfaction",
+                "ces": "Customer effort", "rating": "Average rating",
+                "recommend": "Would recommend"}  # fmt: skip
+
+
+def score_title(kind: str) -> str:
+    return SCORE_TITLES.get(kind, kind)
 
 
 #: What a metric (metrics.json's score ``metric``, or the drivers ``outcome``) is called and
@@ -361,6 +403,47 @@ def churn_base(results: Results) -> int | None:
     return None
 
 
+#: What each signal of ``responses.at_risk`` (:func:`cxnlp.link.at_risk`) means, by its start.
+_AT_RISK_SIGNALS = (
+    ("detractor", "a detractor NPS (0-6)"), ("dissatisfied", "a CSAT of 1-2"),
+    ("high effort", "a CES of 3 or less (of 7)"), ("low rating", "a rating of 1-2 stars"),
+    ("would not recommend", "a 'no' to would recommend"),
+    ("negative text", "negative text (no score or churn column)"),
+)  # fmt: skip
+
+
+def at_risk_definition(results: Results) -> str | None:
+    """Who the run counted as at risk, from ``responses.at_risk``: ``"the 1,271 responses
+    with a detractor NPS (0-6)"``, each signal with its count when there are several;
+    ``None`` without that column or without an at-risk response.
+
+    The churn shares mean little unless a reader knows whose reasons they are.
+    """
+    r = results.responses
+    if "at_risk" not in r:
+        return None
+    why = r["at_risk"].dropna().astype(str)
+    why = why[why.str.strip() != ""]
+    if why.empty:
+        return None
+    counts: Counter[str] = Counter()
+    for text, n in why.value_counts().items():
+        for part in {p.strip() for p in text.split(";") if p.strip()}:
+            counts[_signal_name(part)] += int(n)
+    parts = [f"{name} ({n:,})" if len(counts) > 1 else name
+             for name, n in counts.most_common()]  # fmt: skip
+    return f"the {len(why):,} responses with " + " or ".join(parts)
+
+
+def _signal_name(part: str) -> str:
+    """One at-risk signal as a reader says it; a churn column or a cancellation question
+    keeps its own text (it names the column)."""
+    for start, name in _AT_RISK_SIGNALS:
+        if part.startswith(start):
+            return name
+    return re.sub(r"\s*\([^)]*\)$", "", part)
+
+
 # --------------------------------------------------------------------------- themes
 
 
@@ -371,7 +454,9 @@ def theme_summary(results: Results) -> pd.DataFrame:
     Columns: ``theme``, ``label``, ``parent``, ``mentions`` (responses that mention it),
     ``share`` (of analysed responses), ``sentiment_score`` (mean aspect sentiment, −1..1),
     ``negative``/``neutral``/``positive`` (shares of its mentions) and, from the drivers
-    table, ``impact`` (plus ``impact_low``/``impact_high`` where given). Sorted by volume.
+    table, ``impact`` (plus ``impact_low``/``impact_high``, ``significant``, ``impact_n``,
+    ``negative_impact`` where given) and ``small`` (the drivers table's flag, else
+    ``impact_n`` under ``drivers.min_n``). Sorted by volume.
     """
     m = results.mentions
     cols = ["theme", "label", "parent", "mentions", "share", "sentiment_score",
@@ -401,28 +486,58 @@ def theme_summary(results: Results) -> pd.DataFrame:
     out["label"] = out["theme"].map(lambda t: labels.get(t, t))
     out = out[cols]
     drivers = optional_table(results, "drivers")
-    tcol = pick(drivers, "theme", "theme_id", "driver")
-    icol = pick(drivers, "impact", "effect", "importance")
-    if drivers is not None and tcol and icol:
-        d = _first_score(drivers)
-        keep = {tcol: "theme", icol: "impact"}
-        for src, dst in ((pick(d, "impact_low", "low", "ci_low"), "impact_low"),
-                         (pick(d, "impact_high", "high", "ci_high"), "impact_high"),
-                         (pick(d, "significant", "is_significant"), "significant")):  # fmt: skip
-            if src:
-                keep[src] = dst
-        d = d[list(keep)].rename(columns=keep).drop_duplicates("theme")
-        d["theme"] = d["theme"].astype(str)
-        out = out.merge(d, on="theme", how="left")
+    if (
+        drivers is not None
+        and pick(drivers, "theme", "theme_id", "driver")
+        and pick(drivers, "impact", "effect", "importance")
+    ):
+        out = out.merge(_driver_columns(drivers), on="theme", how="left")
+        if "small" not in out and "impact_n" in out:
+            n = pd.to_numeric(out["impact_n"], errors="coerce")
+            out["small"] = (n < int(drivers_settings(results)["min_n"])).where(n.notna())
     out = out.sort_values(["mentions", "theme"], ascending=[False, True], kind="stable")
     return out.reset_index(drop=True)
 
 
-def _first_score(df: pd.DataFrame) -> pd.DataFrame:
+def _driver_columns(drivers: pd.DataFrame) -> pd.DataFrame:
+    """Per theme: ``impact`` with its interval, ``significant``, ``n`` and ``small`` (fewer
+    than ``drivers.min_n`` responses) of all its mentions, and ``negative_impact`` (of its
+    negative mentions) when the table splits themes by aspect sentiment."""
+    tcol = pick(drivers, "theme", "theme_id", "driver")
+    icol = pick(drivers, "impact", "effect", "importance")
+    d = _first_score(drivers)
+    keep = {tcol: "theme", icol: "impact"}
+    for src, dst in ((pick(d, "impact_low", "low", "ci_low"), "impact_low"),
+                     (pick(d, "impact_high", "high", "ci_high"), "impact_high"),
+                     (pick(d, "significant", "is_significant"), "significant"),
+                     (pick(d, "n", "volume", "count"), "impact_n"),
+                     (pick(d, "small"), "small")):  # fmt: skip
+        if src:
+            keep[src] = dst
+    out = d[list(keep)].rename(columns=keep).drop_duplicates("theme")
+    out["theme"] = out["theme"].astype(str)
+    if "sentiment" in drivers:
+        rows = _by_score(drivers)
+        neg = rows[rows["sentiment"].astype(str) == "negative"]
+        neg = neg[[tcol, icol]].rename(columns={tcol: "theme", icol: "negative_impact"})
+        neg = neg.drop_duplicates("theme")
+        neg["theme"] = neg["theme"].astype(str)
+        if len(neg):
+            out = out.merge(neg, on="theme", how="left")
+    return out
+
+
+def _by_score(df: pd.DataFrame) -> pd.DataFrame:
     """Rows of the first score column when a table covers several (``score_column`` etc.)."""
     col = pick(df, "score_column", "outcome", "metric", "column")
     if col and df[col].dtype == object and df[col].nunique() > 1:
         return df[df[col] == df[col].iloc[0]]
+    return df
+
+
+def _first_score(df: pd.DataFrame) -> pd.DataFrame:
+    """The theme-level rows of the first score column (theme × sentiment rows left out)."""
+    df = _by_score(df)
     if "sentiment" in df and "theme" in df and df["theme"].duplicated().any():
         # theme × sentiment rows alongside the theme rows: keep the theme-level ones
         level = df[df["sentiment"].isna() | df["sentiment"].astype(str).isin(["all", "any"])]
@@ -437,13 +552,21 @@ def journey(results: Results) -> pd.DataFrame:
     From ``Results.touchpoints`` when present; otherwise derived from the mentions through the
     codeframe's theme → touchpoint map (``attrs["source"]`` says which), in the codeframe's
     touchpoint order.
+
+    ``attrs``: ``source`` (``touchpoints`` or ``codeframe``), ``stages`` (``column`` when the
+    rows are the export's touchpoint column: their sentiment is the whole response's, not
+    an aspect's; else ``themes``), ``other`` (the touchpoints of the source left out: the theme
+    links when a column exists) and ``empty`` (stages no response reached, left out).
     """
     tp = optional_table(results, "touchpoints")
     if tp is not None:
-        df = tp.copy()
+        df, other, src = tp.copy(), [], "themes"
         if "source" in df and df["source"].nunique() > 1:  # export column beats theme links
-            src = "column" if (df["source"] == "column").any() else df["source"].iloc[0]
+            src = "column" if (df["source"] == "column").any() else str(df["source"].iloc[0])
+            other = _stage_names(df[df["source"] != src])
             df = df[df["source"] == src]
+        elif "source" in df and len(df):
+            src = str(df["source"].iloc[0])
         name = pick(df, "touchpoint", "stage", "name")
         if name and name != "touchpoint":
             df = df.rename(columns={name: "touchpoint"})
@@ -458,7 +581,8 @@ def journey(results: Results) -> pd.DataFrame:
         order = pick(df, "order", "position", "stage_order")
         if order:
             df = df.sort_values(order, kind="stable")
-        df.attrs["source"] = "touchpoints"
+        df, empty = _drop_empty(df)
+        df.attrs.update(source="touchpoints", stages=src, other=other, empty=empty)
         return df.reset_index(drop=True)
     cf = _codeframe(results)
     m = results.mentions
@@ -486,8 +610,21 @@ def journey(results: Results) -> pd.DataFrame:
     order = list(cf.touchpoints or []) + sorted(set(df.index) - set(cf.touchpoints or []))
     df = df.reindex([t for t in order if t in df.index]).reset_index()
     df = df.rename(columns={"index": "touchpoint"})
-    df.attrs["source"] = "codeframe"
+    df.attrs.update(source="codeframe", stages="themes", other=[], empty=[])
     return df
+
+
+def _stage_names(df: pd.DataFrame) -> list[str]:
+    name = pick(df, "touchpoint", "stage", "name")
+    return [] if name is None else [str(v) for v in df[name].dropna().unique()]
+
+
+def _drop_empty(df: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Stages with no response (a chart bar of nothing, a row of dashes) and their names."""
+    if "responses" not in df:
+        return df, []
+    none = pd.to_numeric(df["responses"], errors="coerce").fillna(0).to_numpy() == 0
+    return df[~none], _stage_names(df[none])
 
 
 def theme_trends(results: Results, top: int = 8) -> pd.DataFrame:
@@ -711,7 +848,9 @@ def disagreements(results: Results, limit: int = 20) -> pd.DataFrame:
     Uses the linking step's flag when ``responses`` has one (``disagreement`` plus
     ``disagreement_reason``); otherwise a transparent rule on the first NPS / rating / CSAT
     column: a top score with a confidently negative text (p_negative ≥ 0.7), or a bottom score
-    with a confidently positive one. ``attrs["source"]`` says which.
+    with a confidently positive one. ``attrs["source"]`` says which, ``attrs["total"]`` how
+    many rows disagree in all; the ``limit`` clearest come first (the text model's
+    confidence in the sentiment that contradicts the score).
     """
     r = results.responses
     cols = ["row_id", "score_column", "score", "sentiment", "reason", "text"]
@@ -721,7 +860,7 @@ def disagreements(results: Results, limit: int = 20) -> pd.DataFrame:
                       and c in r), None)  # fmt: skip
     if flag is not None:
         read = ["row_id", score_col, "sentiment", "disagreement_reason", "disagreement", flag,
-                "text"]  # fmt: skip
+                "p_negative", "p_positive", "text"]  # fmt: skip
         r = narrow(r, read)  # flagged rows, not all columns
         f = r[flag]
         mask = (  # a reason text (object or str dtype) flags its row; so does True
@@ -737,7 +876,8 @@ def disagreements(results: Results, limit: int = 20) -> pd.DataFrame:
             "sentiment": sel.get("sentiment"), "reason": sel[reason_col].astype(str),
             "text": sel["text"],
         })  # fmt: skip
-        out.attrs["source"] = "flag"
+        out = out.iloc[np.argsort(-_clarity(sel, out["reason"]), kind="stable")]
+        out.attrs.update(source="flag", total=len(sel), column=flag)
         return out.head(limit).reset_index(drop=True)
     if score_col is None or "p_negative" not in r:
         out = pd.DataFrame(columns=cols)
@@ -773,6 +913,17 @@ def disagreements(results: Results, limit: int = 20) -> pd.DataFrame:
     out.attrs["source"] = "rule"
     out.attrs["total"] = len(sel)
     return out.head(limit).reset_index(drop=True)
+
+
+def _clarity(rows: pd.DataFrame, reasons: pd.Series) -> np.ndarray:
+    """How clearly each flagged row's text contradicts its score: the text model's confidence
+    in the sentiment that disagrees (the larger of p_negative and p_positive: one of them
+    passed the threshold), else the ``p=0.83`` its reason quotes; 0 when neither is known."""
+    probs = [pd.to_numeric(rows[c], errors="coerce") for c in ("p_negative", "p_positive")
+             if c in rows]  # fmt: skip
+    quoted = pd.to_numeric(reasons.str.extract(r"p=([0-9.]+)", expand=False), errors="coerce")
+    best = pd.concat(probs, axis=1).max(axis=1) if probs else quoted
+    return best.fillna(quoted).fillna(0.0).to_numpy(dtype=float)
 
 
 # --------------------------------------------------------------------------- data quality

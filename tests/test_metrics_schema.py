@@ -138,3 +138,11 @@ def test_status_counts_documents_every_status_the_pipeline_writes():
     said = metrics_schema()["properties"]["status_counts"]["description"]
     for status in (OK, NO_THEME, EMPTY, NO_WORDS, TOO_LONG):
         assert status in said, status
+
+
+def test_churn_share_states_its_base():
+    """Shares are of the at-risk responses with a churn reason (with_reason), as the report
+    says: not of all at-risk responses."""
+    ranking = metrics_schema()["$defs"]["churn"]["properties"]["ranking"]
+    share = ranking["items"]["properties"]["share"]["description"]
+    assert "with a churn reason (with_reason)" in share

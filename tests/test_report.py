@@ -487,12 +487,19 @@ def test_renders_the_linking_and_drivers_schemas(tmp_path):
     })  # fmt: skip
     html = render_html(r)
     assert "Not available" not in html
-    assert "-20.00" in section(html, "drivers") and "-25.00" not in section(html, "drivers")
+    service = section(html, "drivers").split("<td>service", 1)[1].split("</tr>", 1)[0]
+    # the theme-level impact, then the impact of its negative mentions in their own column
+    assert service.index("-20.00") < service.index("-25.00")
+    assert "Impact of negative mentions" in section(html, "drivers")
     assert "Poor service" in section(html, "churn")
     em = section(html, "emerging")
     assert "Theme trends" in em and "0.02" in em
     journey = section(html, "journey")
-    assert "order" in journey and "support" not in journey  # the export column wins
+    table = journey.split("<table", 1)[1]
+    assert "order" in table and "support" not in table  # the export column wins
+    assert "The touchpoints the themes link to (delivery, support) are in touchpoints.csv" in (
+        journey
+    )  # and the stages left out are named
     # the journey counts responses under that name, beside the sentence-level mentions, as
     # touchpoints.csv does (the Excel sheet once called responses "mentions")
     r.touchpoints["mentions"] = [5, 7, 30]
@@ -625,7 +632,8 @@ def test_headline_change_is_the_trends_scores_with_an_interval():
     assert change["period"] == scores.index.max()  # the latest two of the trends' periods
     assert change["delta_low"] <= change["delta"] <= change["delta_high"]
     head = section(render_html(r), "headline")
-    assert f"(95% CI {change['delta_low']:+.0f} to {change['delta_high']:+.0f}) vs" in head
+    low, high = change["delta_low"], change["delta_high"]
+    assert f"(95% CI {low:+.0f} to {high:+.0f}): not a clear" in head
 
 
 def test_small_period_in_the_headline_change_is_flagged():
@@ -821,7 +829,7 @@ def test_churn_shares_state_their_base():
                             "label": ["Poor service", "Price", "Moved"], "count": [799, 200, 1],
                             "n": 1000, "share": [0.799, 0.2, 0.001]})  # fmt: skip
     sec = section(render_html(r), "churn")
-    assert "shares are of the 1,000 at-risk responses that have a churn reason" in sec
+    assert "Shares are of the 1,000 at-risk responses that have a churn reason" in sec
     desc = figure_description(plot_churn(r))
     assert "of the 1,000 at-risk responses with a churn reason" in desc and "Moved <1%" in desc
     r.metrics["churn"] = {"at_risk": 1500, "with_reason": 1000}
@@ -844,3 +852,232 @@ def test_ambiguous_dates_say_how_they_were_read(tmp_path):
     assert any("read month first" in str(row[1].value) for row in summary.iter_rows())
     # unambiguous dates: no note
     assert 'id="date-note"' not in render_html(dated_results(_days("2025-01-01", 60)))
+
+
+# --------------------------------------------------------------------------- report review E
+
+
+def _rated_drivers(k: int = 18) -> Results:
+    """``k`` themes on a mean-rating outcome: impacts of thousandths, the one positive theme
+    (ease_of_use) the largest in size, t10 and t11 under drivers.min_n."""
+    r = make_full()
+    themes = [f"t{i:02d}" for i in range(k - 1)] + ["ease_of_use"]
+    r.mentions = pd.DataFrame({"row_id": [i % 12 for i in range(k)], "theme": themes,
+                               "sentiment": "negative", "sentiment_score": -0.5,
+                               "confidence": 0.9})  # fmt: skip
+    impact = [-0.001 * (i + 1) for i in range(k - 1)] + [0.049]
+    r.drivers = pd.DataFrame({
+        "theme": themes, "sentiment": "any", "n": [5 if t in ("t10", "t11") else 100
+                                                    for t in themes],
+        "impact": impact, "impact_low": [v - 0.01 for v in impact],
+        "impact_high": [v + 0.01 for v in impact], "outcome": "rating_mean",
+        "small": [t in ("t10", "t11") for t in themes],
+    })  # fmt: skip
+    return r
+
+
+def _impact_rows(html: str) -> list[str]:
+    table = section(html, "drivers").split("<table", 1)[1]
+    return re.findall(r"<tr><td>([^<]+)</td>", table)
+
+
+def test_impact_table_keeps_the_largest_impacts_of_both_signs():
+    html = render_html(_rated_drivers())
+    rows = _impact_rows(html)
+    assert len(rows) == 15 and rows[-1] == "ease_of_use"  # the largest |impact| is kept
+    assert rows[0] == "t16" and not {"t00", "t01", "t02"} & set(rows)  # the smallest go
+    caption = section(html, "drivers").split("<caption", 1)[1].split("</caption>", 1)[0]
+    assert "Shown: the largest impacts, either way (15 of 18 shown)" in caption
+
+
+def test_small_impacts_get_the_decimals_they_need():
+    from cxnlp.plotting import plot_drivers, signed_text, value_digits
+
+    table = section(render_html(_rated_drivers()), "drivers").split("<table", 1)[1]
+    assert ">+0.049<" in table and ">-0.016<" in table
+    assert ">-0.00<" not in table and ">+0.00<" not in table
+    assert value_digits([-11.7, 7.7]) == 2 and value_digits([0.049, -0.04]) == 3
+    assert value_digits([0.004]) == 4
+    assert "%{y:+.3f}" in plot_drivers(_rated_drivers()).data[0].hovertemplate
+    # never "-0": a value that rounds to zero gets more decimals, or reads 0
+    assert [
+        signed_text(x, d) for x, d in ((-0.13, 0), (0.0004, 2), (0.0, 0), (-1e-9, 2), (3.2, 0))
+    ] == ["-0.1", "+0.0004", "0", "0.00", "+3"]
+
+
+def test_small_drivers_are_flagged_in_the_table_and_the_matrix():
+    from cxnlp.plotting import plot_drivers
+
+    r = _rated_drivers()
+    sec = section(render_html(r), "drivers")
+    rows = _impact_rows(render_html(r))
+    assert "t10 (few responses)" in rows and "t11 (few responses)" in rows
+    assert "t12" in rows  # not small: no marker
+    assert "“few responses”: fewer than 30 responses (drivers.min_n), read with care" in sec
+    fig = plot_drivers(r)
+    symbols = dict(zip(fig.data[0].text, fig.data[0].marker.symbol, strict=True))
+    assert symbols["t10 (few)"] == "circle-open" and symbols["t12"] == "circle"
+    assert "open circles" in fig.layout.xaxis.title.text
+    desc = figure_description(fig)
+    assert "t10: 1 response (few: n &lt; 30)" not in desc  # plain text, not escaped
+    assert "t10: 1 response (few: n < 30), impact -0.011" in desc  # and "1 response"
+    assert "1 responses" not in desc
+    # a drivers table without the flag: n under drivers.min_n marks the theme the same way
+    r.drivers = r.drivers.drop(columns="small")
+    assert "t10 (few responses)" in _impact_rows(render_html(r))
+
+
+def test_driver_matrix_volume_axis_reads_as_round_numbers():
+    from cxnlp.plotting import _log_ticks, plot_drivers
+
+    assert _log_ticks(pd.Series([56, 751])) == [50, 100, 200, 500, 1000]
+    assert _log_ticks(pd.Series([3, 9])) == [2, 3, 5, 7, 10]
+    axis = plot_drivers(make_full()).layout.xaxis
+    assert axis.type == "log" and list(axis.tickvals) == [1, 2, 5]
+    assert list(axis.ticktext) == ["1", "2", "5"]
+    big = plot_drivers(_rated_drivers())
+    assert all("," in t for v, t in zip(big.layout.xaxis.tickvals, big.layout.xaxis.ticktext,
+                                        strict=True) if v >= 1000)  # fmt: skip
+
+
+_SCORES_FEB = [(10, 9, 7, 3, 0, 10, 8)[i % 7] for i in range(40)]
+_SCORES_MAR = [(10, 9, 7, 3, 10, 10, 8)[i % 7] for i in range(40)]
+
+
+def test_a_change_whose_interval_includes_0_is_not_a_green_rise():
+    from cxnlp import views
+
+    r = dated_results(["2025-02-10"] * 40 + ["2025-03-28"] * 40, period="month",
+                      scores=_SCORES_FEB + _SCORES_MAR)  # fmt: skip
+    c = views.headline_changes(r)["nps"]
+    assert c["delta"] > 0 and c["delta_low"] < 0 < c["delta_high"]
+    head = section(render_html(r), "headline")
+    assert 'class="change unclear"' in head and "▲" not in head and "change up" not in head
+    assert "(95% CI -5 to +65): not a clear change (the interval includes 0) vs 2025-02" in head
+    assert "is a partial" not in head  # March data run to the 28th of 31
+    # a change clear of 0 is still a rise
+    clear = dated_results(["2025-02-10"] * 40 + ["2025-03-28"] * 40, period="month",
+                          scores=[0] * 40 + [10] * 40)  # fmt: skip
+    head = section(render_html(clear), "headline")
+    assert 'class="change up"' in head and "▲" in head and "not a clear change" not in head
+
+
+def test_a_partial_latest_period_is_named_beside_the_change():
+    dates = _days("2025-02-01", 28) + _days("2025-03-01", 10)  # March stops on the 10th
+    head = section(render_html(dated_results(dates, period="month", min_n=5)), "headline")
+    assert ("2025-03 is a partial month: its data end on 2025-03-10 (the month ends "
+            "2025-03-31).") in head  # fmt: skip
+    whole = dated_results(_days("2025-02-01", 28) + _days("2025-03-01", 31), period="month")
+    assert "partial" not in section(render_html(whole), "headline")
+
+
+def test_filters_say_which_sections_they_change(full_report):
+    form = full_report.split('<form id="filters"', 1)[1].split("</form>", 1)[0]
+    assert ("Filters the sentiment chart, the disagreements and the verbatims; other sections "
+            "(headline scores, themes, impact, journey, churn, trends) show all "
+            "responses.") in form  # fmt: skip
+    script = full_report.split('id="cx-filter-data"', 1)[1]
+    assert "figcaption" in script and "(filtered: " in script  # the caption follows the bars
+
+
+def _flagged(n: int = 30, probs: bool = True) -> Results:
+    r = dated_results(_days("2025-01-01", n))
+    p = [0.70 + i / 100 for i in range(n)]
+    r.responses["p_negative"] = p
+    r.responses["disagreement"] = [f"promoter score (10) with negative text (p={v:.2f})"
+                                   for v in p]  # fmt: skip
+    if not probs:
+        r.responses = r.responses.drop(columns=["p_negative", "p_positive"])
+    return r
+
+
+def test_flagged_disagreements_say_how_many_and_come_clearest_first():
+    from cxnlp import views
+
+    for probs in (True, False):  # the text model's confidence, else the p= its reason quotes
+        dis = views.disagreements(_flagged(probs=probs))
+        assert dis.attrs["total"] == 30 and len(dis) == 20
+        assert dis["row_id"].tolist()[:3] == [29, 28, 27]
+    sec = section(render_html(_flagged()), "disagreements")
+    assert "30 responses whose score and text point opposite ways (flagged by" in sec
+    assert "the clearest 20 of 30 shown" in sec
+    assert "(all 30 in responses.csv, column disagreement)" in sec
+    assert "all shown" in section(render_html(_flagged(12)), "disagreements")
+    # an empty flag column in a run without scores (airline tweets): there was nothing to
+    # compare, not "no disagreement found"
+    r = make_results(columns={"text": ["text"], "scores": {}, "segments": []})
+    r.responses["disagreement"] = None
+    sec = section(render_html(r), "disagreements")
+    assert "Not available: needs a score column" in sec and "found" not in sec
+
+
+def test_excel_summary_change_has_interval_n_periods_and_the_html_labels(tmp_path):
+    import openpyxl
+
+    r = dated_results(["2025-02-10"] * 40 + ["2025-03-28"] * 40, period="month",
+                      scores=_SCORES_FEB + _SCORES_MAR)  # fmt: skip
+    sheet = openpyxl.load_workbook(r.to_excel(tmp_path / "r.xlsx"))["summary"]
+    summary = {row[0].value: row[1].value for row in sheet.iter_rows() if row[0].value}
+    label = "Net Promoter Score (nps)"  # the HTML card's title, not "NPS (nps)"
+    assert label in summary and not any(str(k).startswith("NPS (") for k in summary)
+    head = f"{label}: change, 2025-03 vs 2025-02"
+    assert summary[head] == pytest.approx(30.0)
+    assert summary[f"{head}, 95% CI low"] < 0 < summary[f"{head}, 95% CI high"]
+    assert summary[f"{label}: 2025-02 n"] == 40 and summary[f"{label}: 2025-03 n"] == 40
+    assert summary[f"{head}: reads as"] == "not a clear change (the interval includes 0)"
+    assert "Would recommend (yes)" in _recommend_summary(tmp_path)
+
+
+def _recommend_summary(tmp_path) -> dict:
+    import openpyxl
+
+    r = make_results()
+    r.responses["yes"] = ["yes", "no"] * 6
+    r.columns = {**r.columns, "scores": {"yes": "recommend"}}
+    r.metrics = summarize(r)
+    sheet = openpyxl.load_workbook(r.to_excel(tmp_path / "rec.xlsx"))["summary"]
+    return {row[0].value: row[1].value for row in sheet.iter_rows() if row[0].value}
+
+
+def test_journey_from_a_touchpoint_column_shows_response_sentiment():
+    from cxnlp.plotting import plot_journey
+
+    r = make_full()
+    r.touchpoints = pd.DataFrame({
+        "source": ["themes", "themes", "column", "column", "column"],
+        "touchpoint": ["delivery", "support", "order", "boarding", "billing"],
+        "order": [1, 2, 0, 1, 2], "responses": [2, 3, 12, 0, 1],
+        "sentiment_score": [0.1, -0.6, 0.0, np.nan, -0.2],
+    })  # fmt: skip
+    fig = plot_journey(r)
+    assert fig.layout.yaxis.title.text == "Mean response sentiment"
+    assert list(fig.data[0].x) == ["order", "billing"]  # no bar for a stage nobody reached
+    desc = figure_description(fig)
+    assert "order: response sentiment" in desc
+    assert "billing: response sentiment -0.20, 1 response." in desc
+    sec = section(render_html(r), "journey")
+    assert "sentiment is that of the whole response" in sec
+    assert "No response reached boarding." in sec
+    assert plot_journey(make_full()).layout.yaxis.title.text == "Mean aspect sentiment"
+
+
+def test_churn_caption_says_who_counted_as_at_risk(tmp_path):
+    import openpyxl
+
+    r = make_full()
+    r.responses["at_risk"] = [None, "detractor (NPS 2)", None, None, None, "detractor (NPS 6)",
+                              None, "detractor (NPS 0)", None, None, None, None]  # fmt: skip
+    sec = section(render_html(r), "churn")
+    assert "At risk: the 3 responses with a detractor NPS (0-6). Shares are of" in sec
+    r.responses["at_risk"] = (
+        ["churn column 'Churned'"] * 2 + ["negative text (no score or churn column)"] + [None] * 9
+    )
+    assert ("At risk: the 3 responses with churn column &#39;Churned&#39; (2) or negative text "
+            "(no score or churn column) (1).") in section(render_html(r), "churn")  # fmt: skip
+    sheet = openpyxl.load_workbook(r.to_excel(tmp_path / "r.xlsx"))["summary"]
+    summary = {row[0].value: row[1].value for row in sheet.iter_rows() if row[0].value}
+    assert summary["At risk (churn)"].startswith("the 3 responses with churn column")
+    r.responses = r.responses.drop(columns="at_risk")
+    assert "At risk: a churn column, a low score, or negative text" in section(
+        render_html(r), "churn"
+    )

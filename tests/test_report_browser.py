@@ -122,11 +122,24 @@ def test_filters_hide_rows_and_update_the_chart(browser, report_url):
       return {hidden: items.filter(e => e.hidden).length, total: items.length,
               wrong: items.filter(e => !e.hidden && e.dataset.segment !== 'South').length,
               status: document.getElementById('filter-status').textContent,
-              y: document.getElementById('cx-fig-sentiment').data[0].y};
+              y: document.getElementById('cx-fig-sentiment').data[0].y,
+              caption: document.querySelector('#sentiment figcaption').textContent,
+              label: document.querySelector('#sentiment [role=img]').getAttribute('aria-label'),
+              scope: document.getElementById('filter-scope').getBoundingClientRect().height};
     })()""")
     assert 0 < state["hidden"] < state["total"] and state["wrong"] == 0
     assert state["status"].startswith("Filtered")
     assert 0 < sum(state["y"]) < before
+    # the caption follows the filtered bars; the scope of the filter is visible beside it
+    n = sum(state["y"])
+    assert state["caption"].startswith(f"Sentiment of {n} analysed responses (filtered: region")
+    assert state["label"] == state["caption"] and state["scope"] > 0
+    back = browser.evaluate("""(() => {
+      const s = document.getElementById('filter-segment');
+      s.value = ''; s.dispatchEvent(new Event('change'));
+      return document.querySelector('#sentiment figcaption').textContent;
+    })()""")
+    assert back.startswith(f"Sentiment of {before} analysed responses:")
     browser.evaluate("""(() => {
       const p = document.getElementById('filter-period');
       p.value = '2025-03'; p.dispatchEvent(new Event('change'));

@@ -1,6 +1,7 @@
 """``report.xlsx``: the run for people who live in Excel (xlsxwriter, native charts).
 
-Sheets: ``summary`` (rows, statuses, scores with intervals, sentiment mix, how dates were
+Sheets: ``summary`` (rows, statuses, scores with intervals, the change vs the previous period
+with its interval, both periods' n and whether it is clear of 0, sentiment mix, how dates were
 read, what is emerging, the impact unit and the churn base), ``themes``, ``drivers``,
 ``touchpoints``, ``churn``, ``trends`` (every period, ids beside labels), ``emerging`` (the
 latest period's rises only, as metrics.json's ``trends.emerging``), ``topics``,
@@ -182,13 +183,14 @@ def _summary_rows(results: Results) -> list[tuple[str, Any]]:
     rows: list[tuple[str, Any]] = [("Rows read", m["rows"])]
     for status, n in m["status_counts"].items():
         rows.append((f"Status: {status}", n))
+    labels = {}
     for col, s in (m.get("scores") or {}).items():
-        label = f"{s.get('kind', '').upper()} ({col})"
+        label = labels[col] = f"{views.score_title(s.get('kind', ''))} ({col})"  # as the HTML
         rows += [(label, s.get("value")), (f"{label} CI low", s.get("low")),
                  (f"{label} CI high", s.get("high")), (f"{label} n", s.get("n")),
                  (f"{label} missing or invalid", s.get("n_invalid"))]  # fmt: skip
     for col, c in views.headline_changes(results).items():
-        rows.append((f"{col}: change vs {c['previous_period']}", c["delta"]))
+        rows += _change_rows(labels.get(col, col), c)
     if views.date_note(results):
         rows.append(("Dates", views.date_note(results)))
     emerging = views.emerging_themes(results)
@@ -199,6 +201,8 @@ def _summary_rows(results: Results) -> list[tuple[str, Any]]:
         rows.append(("Impact unit (drivers)", views.outcome(results)["unit"]))
     if views.churn_base(results):
         rows.append(("Churn shares are of (at-risk with a reason)", views.churn_base(results)))
+    if views.optional_table(results, "churn") is not None and views.at_risk_definition(results):
+        rows.append(("At risk (churn)", views.at_risk_definition(results)))
     manifest = results.manifest or {}
     rows.append(("Input", manifest.get("input")))
     rows.append(("Input SHA-256", manifest.get("input_sha256") or manifest.get("input_hash")))
@@ -206,6 +210,36 @@ def _summary_rows(results: Results) -> list[tuple[str, Any]]:
     for k, v in (manifest.get("models") or {}).items():
         rows.append((f"Model: {k}", v))
     return rows
+
+
+def _change_rows(label: str, c: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The change vs the previous period as the HTML card gives it: both periods with their
+    n, the change with its interval, and whether it is clear of 0 (and the latest period
+    whole)."""
+    low, high = c["delta_low"], c["delta_high"]
+    if math.isnan(low) or math.isnan(high):
+        verdict = "no interval (too few responses)"
+    elif low <= 0 <= high:
+        verdict = "not a clear change (the interval includes 0)"
+    else:
+        verdict = "a clear rise" if c["delta"] > 0 else "a clear fall"
+    part = c.get("partial")
+    if part and part["period"] == c["period"]:
+        verdict += (f"; {c['period']} is a partial {c['period_unit']} (data end "
+                    f"{part['last_date']})")  # fmt: skip
+    if c["small"]:
+        verdict += f"; few responses (n < {c['min_n']:,}, drivers.min_n): read with care"
+    head = f"{label}: change, {c['period']} vs {c['previous_period']}"
+    return [
+        (f"{label}: {c['previous_period']}", c["previous"]),
+        (f"{label}: {c['previous_period']} n", c["previous_n"]),
+        (f"{label}: {c['period']}", c["value"]),
+        (f"{label}: {c['period']} n", c["n"]),
+        (head, c["delta"]),
+        (f"{head}, {c['confidence']:.0%} CI low", low),
+        (f"{head}, {c['confidence']:.0%} CI high", high),
+        (f"{head}: reads as", verdict),
+    ]
 
 
 def _overall_first(drivers: pd.DataFrame) -> tuple[pd.DataFrame, int]:
@@ -241,7 +275,7 @@ def write_excel(results: Results, path: str | Path) -> Path:
     book = _Book(path)
     try:
         ws = book.wb.add_worksheet("summary")
-        ws.set_column(0, 0, 38)
+        ws.set_column(0, 0, 60)  # the change rows name both periods
         ws.set_column(1, 1, 22)
         ws.write_string(0, 0, "Customer feedback report", book.title)
         rows = _summary_rows(results)
@@ -317,10 +351,11 @@ def write_excel(results: Results, path: str | Path) -> Path:
             ws = book.table("touchpoints", journey)
             if "sentiment_score" in journey:
                 book.diverging(ws, journey.columns.get_loc("sentiment_score"), len(journey))
+                column = journey.attrs.get("stages") == "column"
                 book.bar(
                     ws,
                     "touchpoints",
-                    "Mean aspect sentiment by touchpoint",
+                    f"Mean {'response' if column else 'aspect'} sentiment by touchpoint",
                     0,
                     journey.columns.get_loc("sentiment_score"),
                     len(journey),

@@ -37,6 +37,8 @@ from ..plotting import (
     plot_themes,
     plot_topics,
     share_text,
+    signed_text,
+    value_digits,
 )
 from ..results import ANALYSED, analysed
 
@@ -45,9 +47,6 @@ if TYPE_CHECKING:
 
 __all__ = ["render_html", "write_html"]
 
-_KIND_TITLES = {"nps": "Net Promoter Score", "csat": "Customer satisfaction",
-                "ces": "Customer effort", "rating": "Average rating",
-                "recommend": "Would recommend"}  # fmt: skip
 _MAX_SCORE_CHARTS = 4
 _MAX_VERBATIM_CHARS = 600
 #: Manifest keys tried, in order, for the run date shown in the header.
@@ -149,7 +148,7 @@ def _cards(metrics: dict[str, Any]) -> list[dict[str, Any]]:
             details = [f"{_fmt_pct(shares.get('positive'))} 4-5 stars"]
         cards.append(
             {
-                "title": _KIND_TITLES.get(kind, kind),
+                "title": views.score_title(kind),
                 "column": col,
                 "value": value,
                 "ci": ci,
@@ -335,29 +334,22 @@ def _any_chart(charts: dict[str, Any]) -> bool:
 
 def _add_changes(results: Results, cards: list[dict[str, Any]]) -> None:
     """Attach "change vs the previous period" to each score card (needs a date column): the
-    latest two of the trends stage's periods, the change's interval, and a "Few responses"
-    flag when either period has fewer than ``drivers.min_n`` valid scores."""
+    latest two of the trends stage's periods, the change's interval, whether it is clear of
+    0, a note when the latest period is partial, and a "Few responses" flag when either
+    period has fewer than ``drivers.min_n`` valid scores."""
     changes = views.headline_changes(results)
     for card in cards:
-        card["change"], card["change_dir"], card["change_small"] = None, "", None
+        card.update(change=None, change_dir="", change_small=None, change_partial=None)
         c = changes.get(card["column"])
         if not c:
             continue
-        digits = 2 if c["unit"] == "mean" else 0
-        suffix = "%" if c["unit"] == "percent" else ""
-        unit = " pts" if c["unit"] in ("points", "percent") else ""
-        ci = (
-            ""
-            if math.isnan(c["delta_low"])
-            else f" ({c['confidence']:.0%} CI {c['delta_low']:+.{digits}f} to "
-            f"{c['delta_high']:+.{digits}f})"
-        )
-        card["change"] = (
-            f"{c['delta']:+.{digits}f}{unit}{ci} vs {c['previous_period']} "
-            f"({c['previous']:.{digits}f}{suffix}, n = {c['previous_n']:,}); "
-            f"{c['period']}: {c['value']:.{digits}f}{suffix}, n = {c['n']:,}"
-        )
-        card["change_dir"] = "up" if c["delta"] > 0 else "down" if c["delta"] < 0 else "flat"
+        card["change"], card["change_dir"] = _change_text(c), _change_dir(c)
+        part = c.get("partial")
+        if part and part["period"] == c["period"]:
+            card["change_partial"] = (
+                f"{c['period']} is a partial {c['period_unit']}: its data end on "
+                f"{part['last_date']} (the {c['period_unit']} ends {part['end']})."
+            )
         if c["small"]:
             few = [p for p, n in ((c["previous_period"], c["previous_n"]), (c["period"], c["n"]))
                    if n < c["min_n"]]  # fmt: skip
@@ -365,6 +357,36 @@ def _add_changes(results: Results, cards: list[dict[str, Any]]) -> None:
                 f"Few responses (n < {c['min_n']:,}, drivers.min_n) in {' and '.join(few)}: "
                 "read the change with care."
             )
+
+
+def _change_dir(c: dict[str, Any]) -> str:
+    """``up``/``down`` for a change whose interval excludes 0, ``unclear`` when it includes
+    it (a rise of 11 points with an interval of -5 to +27 is not a rise), ``flat`` at 0."""
+    low, high = c["delta_low"], c["delta_high"]
+    if not (math.isnan(low) or math.isnan(high)) and low <= 0 <= high and c["delta"] != 0:
+        return "unclear"
+    return "up" if c["delta"] > 0 else "down" if c["delta"] < 0 else "flat"
+
+
+def _change_text(c: dict[str, Any]) -> str:
+    """``+11 pts (95% CI -5 to +27): not a clear change (the interval includes 0) vs 2018-05
+    (-22, n = 334); 2018-06: -11, n = 174``."""
+    digits = 2 if c["unit"] == "mean" else 0
+    suffix = "%" if c["unit"] == "percent" else ""
+    unit = " pts" if c["unit"] in ("points", "percent") else ""
+    ci = (
+        ""
+        if math.isnan(c["delta_low"])
+        else f" ({c['confidence']:.0%} CI {signed_text(c['delta_low'], digits)} to "
+        f"{signed_text(c['delta_high'], digits)})"
+    )
+    unclear = _change_dir(c) == "unclear"
+    verdict = ": not a clear change (the interval includes 0)" if unclear else ""
+    return (
+        f"{signed_text(c['delta'], digits)}{unit}{ci}{verdict} vs {c['previous_period']} "
+        f"({c['previous']:.{digits}f}{suffix}, n = {c['previous_n']:,}); "
+        f"{c['period']}: {c['value']:.{digits}f}{suffix}, n = {c['n']:,}"
+    )
 
 
 def _change_note(results: Results, cards: list[dict[str, Any]]) -> str | None:
@@ -389,9 +411,9 @@ def _p_value(p: float) -> str:
     return "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
-def _cell(value: Any, fmt: str = "") -> str:
+def _cell(value: Any, fmt: str | Callable[[Any], str] = "") -> str:
     """One table cell as text: ``pct`` fractions, ``signed`` numbers, ``int`` counts (stored
-    as floats beside NaN), ``p`` values, lists joined."""
+    as floats beside NaN), ``p`` values, lists joined; a callable formats the value itself."""
     if isinstance(value, (list, tuple)) or hasattr(value, "tolist") and not isinstance(value, str):
         value = value.tolist() if hasattr(value, "tolist") else value
         if isinstance(value, list):
@@ -403,6 +425,8 @@ def _cell(value: Any, fmt: str = "") -> str:
             return "–"
     except (TypeError, ValueError):
         pass
+    if callable(fmt):
+        return fmt(value)
     if fmt == "pct":
         return _fmt_pct(value, 1)
     if fmt == "signed":
@@ -421,7 +445,7 @@ def _cell(value: Any, fmt: str = "") -> str:
 
 
 def _table(
-    df: pd.DataFrame | None, columns: dict[str, tuple[str, str]] | None = None, limit: int = 30
+    df: pd.DataFrame | None, columns: dict[str, tuple[str, Any]] | None = None, limit: int = 30
 ) -> dict[str, Any] | None:
     """A table for the ``data_table`` macro: ``columns`` maps source column → (header, fmt);
     without it every column is shown (lists joined, floats rounded)."""
@@ -503,23 +527,127 @@ def _no_emerging(results: Results, emerging: pd.DataFrame) -> str:
     return line
 
 
-def _impact_caption(outcome: dict[str, str], has_impact: bool) -> str:
-    if not has_impact:
-        return "Themes by mean aspect sentiment (−1 to +1), most negative first"
-    return (f"Themes by impact on {outcome['name']}, most negative first; impact, in "
-            f"{outcome['unit']}, is the overall score minus the score of the responses not "
-            "mentioning the theme")  # fmt: skip
+def _impact_caption(outcome: dict[str, str], table: pd.DataFrame, shown: int, min_n: int) -> str:
+    """What the impact table shows, which rows, and what its markers mean."""
+    if "impact" not in table or table["impact"].isna().all():
+        text = "Themes by mean aspect sentiment (−1 to +1), most negative first"
+        value = "sentiment"
+    else:
+        text = (f"Themes by impact on {outcome['name']}, most negative first; impact, in "
+                f"{outcome['unit']}, is the overall score minus the score of the responses not "
+                "mentioning the theme")  # fmt: skip
+        if "negative_impact" in table and table["negative_impact"].notna().any():
+            text += ("; the impact of negative mentions is the same for the responses that "
+                     "mention the theme negatively")  # fmt: skip
+        value = "impacts"
+    if _small(table.head(shown)).any():
+        text += (f". “{_FEW}”: fewer than {min_n:,} responses (drivers.min_n), read with "
+                 "care")  # fmt: skip
+    if len(table) > shown:
+        text += f". Shown: the largest {value}, either way"
+    return text
+
+
+#: The marker of a theme whose impact rests on fewer than ``drivers.min_n`` responses.
+_FEW = "few responses"
+
+
+def _small(table: pd.DataFrame) -> pd.Series:
+    """The drivers table's ``small`` flag as booleans (missing: not small)."""
+    if "small" not in table:
+        return pd.Series(False, index=table.index)
+    return table["small"].map(lambda v: v is True or (not pd.isna(v) and bool(v)))
+
+
+def _marked(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with "(few responses)" after the label of each small theme, so the flag the
+    drivers doc promises ("shown, not hidden") is seen beside the number."""
+    small = _small(table)
+    if not small.any():
+        return table
+    label = table["label"].astype(str).where(~small, table["label"].astype(str) + f" ({_FEW})")
+    return table.assign(label=label)
+
+
+def _largest_first(table: pd.DataFrame, column: str, limit: int) -> pd.DataFrame:
+    """The ``limit`` rows of largest ``|column|`` ordered by ``column`` (most negative first),
+    then the rest: a table cut at ``limit`` keeps the strongest drivers of both signs."""
+    rows = table.dropna(subset=[column])
+    top = rows[column].abs().sort_values(ascending=False, kind="stable").index[:limit]
+    chosen = rows.loc[top].sort_values(column, kind="stable")
+    return pd.concat([chosen, rows.drop(index=top).sort_values(column, kind="stable")])
 
 
 def _churn_caption(results: Results) -> str:
-    """The churn table's caption with its base: shares are of the at-risk responses that
-    have a churn reason, not of all responses."""
+    """The churn table's caption: who counted as at risk (a detractor score, negative text,
+    a churn column...), and the base of the shares: the at-risk responses that have a churn
+    reason, not all responses."""
     base = views.churn_base(results)
     of = f"the {base:,}" if base else "the"
+    who = views.at_risk_definition(results)
+    defined = (f"At risk: {who}. " if who else
+               "At risk: a churn column, a low score, or negative text where there is neither "
+               "(responses.at_risk says which). ")  # fmt: skip
     return (
-        f"Churn reasons, most frequent first; shares are of {of} at-risk responses that "
-        "have a churn reason"
+        f"Churn reasons, most frequent first. {defined}Shares are of {of} at-risk responses "
+        "that have a churn reason"
     )
+
+
+def _journey_caption(jr: pd.DataFrame, results: Results) -> str:
+    """The journey table's caption: where its stages come from and whose sentiment it shows
+    (a touchpoint column's rows carry the whole response's sentiment, not an aspect's)."""
+    if jr.attrs.get("stages") == "column":
+        col = (results.columns or {}).get("touchpoint")
+        named = f" {col}" if col else ""
+        return (f"Touchpoints in journey order, from the export's touchpoint column{named}; "
+                "sentiment is that of the whole response (−1 to +1)")  # fmt: skip
+    return ("Touchpoints in journey order, from the themes' touchpoint links; sentiment is the "
+            "mean aspect sentiment of the mentions (−1 to +1)")  # fmt: skip
+
+
+def _journey_note(jr: pd.DataFrame) -> str:
+    """Stages the chart and table leave out: theme-linked ones when a column exists, and
+    stages no response reached."""
+    parts = []
+    if jr.attrs.get("other"):
+        parts.append("The touchpoints the themes link to (" + ", ".join(jr.attrs["other"])
+                     + ") are in touchpoints.csv (source = themes); the stages here come "
+                     "from the touchpoint column.")  # fmt: skip
+    if jr.attrs.get("empty"):
+        parts.append("No response reached " + ", ".join(jr.attrs["empty"]) + ".")
+    return " ".join(parts)
+
+
+def _disagreements_intro(dis: pd.DataFrame) -> str:
+    """How many responses disagree in all and which are shown: the table is cut, and a
+    reader should know it holds the 20 clearest of 57, not all of them."""
+    total, shown = int(dis.attrs.get("total", len(dis))), len(dis)
+    how = "rule: " if dis.attrs.get("source") == "rule" else "flagged by the linking step: "
+    which = f"the clearest {shown:,} of {total:,} shown" if total > shown else "all shown"
+    where = (f" (all {total:,} in responses.csv, column {dis.attrs.get('column')})"
+             if total > shown and dis.attrs.get("source") == "flag" else "")  # fmt: skip
+    return (f"{total:,} responses whose score and text point opposite ways ({how}a top score "
+            "with a confidently negative text, or a bottom score with a confidently positive "
+            f"one); {which}, the text model's most confident first{where}.")  # fmt: skip
+
+
+#: Rows of the impact table: the largest impacts of either sign.
+_IMPACT_ROWS = 15
+
+
+def _impact_columns(summary: pd.DataFrame, outcome: dict[str, str]) -> dict[str, tuple]:
+    """Impact columns of the theme tables, with as many decimals as the impacts need."""
+    digits = value_digits(summary["impact"])
+
+    def signed(v: Any) -> str:
+        return signed_text(float(v), digits)
+
+    cols = {"impact": (f"Impact ({outcome['unit']})", signed), "impact_low": ("CI low", signed),
+            "impact_high": ("CI high", signed)}  # fmt: skip
+    if "negative_impact" in summary and summary["negative_impact"].notna().any():
+        cols["negative_impact"] = ("Impact of negative mentions", signed)
+    return cols
 
 
 def _sections(results: Results, segments: list[str], charts: dict[str, Any]) -> dict[str, Any]:
@@ -564,29 +692,25 @@ def _sections(results: Results, segments: list[str], charts: dict[str, Any]) -> 
     }
     outcome = views.outcome(results)
     if has_impact:
-        theme_cols.update(
-            {
-                "impact": (f"Impact ({outcome['unit']})", "signed"),
-                "impact_low": ("CI low", "signed"),
-                "impact_high": ("CI high", "signed"),
-            }
-        )
-    by_impact = None
-    if has_impact:
-        by_impact = _table(summary.dropna(subset=["impact"]).sort_values("impact"), theme_cols, 15)
-    elif not summary.empty:
-        by_impact = _table(summary.sort_values("sentiment_score"), theme_cols, 15)
+        theme_cols.update(_impact_columns(summary, outcome))
+    min_n = int(views.drivers_settings(results)["min_n"])
+    ranked = pd.DataFrame()
+    if not summary.empty:
+        ranked = _largest_first(summary, "impact" if has_impact else "sentiment_score",
+                                _IMPACT_ROWS)  # fmt: skip
+    by_impact = _table(_marked(ranked), theme_cols, _IMPACT_ROWS)
 
     jr = views.journey(results)
     if jr.empty:
         notes["journey"] = views.unavailable(results, "touchpoints")
     else:
         charts["journey"] = _figure_html(plot_journey(results), "cx-fig-journey")
+        notes["journey"] = _journey_note(jr)
         if jr.attrs.get("source") != "touchpoints":
             notes["journey"] = (
                 "Derived from the codeframe's theme → touchpoint map (no "
-                "touchpoints table in this run)."
-            )
+                "touchpoints table in this run). " + notes["journey"]
+            ).strip()
     churn = views.optional_table(results, "churn")
     if churn is None:
         notes["churn"] = views.unavailable(results, "churn")
@@ -611,7 +735,7 @@ def _sections(results: Results, segments: list[str], charts: dict[str, Any]) -> 
     if dis.empty:
         notes["disagreements"] = (
             "No score–text disagreements found."
-            if dis.attrs.get("source") != "none"
+            if dis.attrs.get("source") != "none" and (results.columns or {}).get("scores")
             else "Not available: needs a score column (NPS, rating, CSAT or CES) and sentiment."
         )
 
@@ -646,20 +770,20 @@ def _sections(results: Results, segments: list[str], charts: dict[str, Any]) -> 
     langs = views.languages(results)
     return {
         "notes": notes,
-        "theme_table": _table(summary, theme_cols, 20),
+        "theme_table": _table(_marked(summary), theme_cols, 20),
         "impact_table": by_impact,
         "has_impact": has_impact,
         "journey_table": _table(jr, _known(jr, _JOURNEY_COLS)),
+        "journey_caption": _journey_caption(jr, results),
         "churn_table": _table(churn, _known(churn, _CHURN_COLS)),
         "emerging_table": _table(emerging, _known(emerging, _EMERGING_COLS)),
         "emerging_caption": _emerging_caption(results, emerging),
-        "impact_caption": _impact_caption(outcome, has_impact),
+        "impact_caption": _impact_caption(outcome, ranked, _IMPACT_ROWS, min_n),
         "churn_caption": _churn_caption(results),
         "date_note": views.date_note(results),
         "topics_table": _table(topics, _known(topics, _TOPIC_COLS), 20),
         "disagreements": dis.to_dict("records") if not dis.empty else [],
-        "disagreements_total": dis.attrs.get("total", len(dis)),
-        "disagreements_source": dis.attrs.get("source", ""),
+        "disagreements_intro": _disagreements_intro(dis),
         "theme_verbatims": [
             {**g, "items": [{**it, **row_meta(it["row_id"])} for it in g["items"]]}
             for g in views.theme_verbatims(results)
