@@ -236,6 +236,10 @@ def analyze(
             f"--codeframe {codeframe} and themes.model {cfg.themes.model} both choose the themes "
             "(a trained head brings the codeframe it was trained on). Drop one of them."
         )
+    if cfg.themes.enabled and not cfg.themes.model:
+        from .themes import Codeframe
+
+        Codeframe.load(cfg.themes.codeframe)  # a mistake in it stops the run before any reading
     if scheduler or dask_workers:
         if resume:
             from .errors import ConfigError

@@ -190,3 +190,16 @@ def test_dates_read_month_first_are_said_on_the_console(tmp_path):
     warning = [line for line in res.output.splitlines() if line.startswith("Warning:")]
     assert len(warning) == 1 and "were read month first" in warning[0]
     assert "set drivers.dayfirst: true if they are day first" in warning[0]
+
+
+def test_a_broken_codeframe_stops_the_run_before_anything_is_read_or_written(tmp_path):
+    src = tmp_path / "export.csv"
+    pd.DataFrame({"comment": ["Great help, thanks.", "Slow to answer."]}).to_csv(src, index=False)
+    bad = tmp_path / "mine.yaml"
+    bad.write_text("name: mine\nthemes:\n  - id: fit\n    label: Fit\n"
+                   "  - id: fit\n    label: Size\n")
+    out = tmp_path / "o"
+    res = runner.invoke(app, ["analyze", str(src), "--codeframe", str(bad), "--no-progress",
+                              "--out", str(out)])  # fmt: skip
+    assert res.exit_code == 2 and "mine.yaml" in res.output and "duplicate id" in res.output
+    assert "Reading" not in res.output and not out.exists()
