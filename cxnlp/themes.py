@@ -279,6 +279,18 @@ _ID_RULE = (
 )
 
 
+def _not_text(got: Any, msg: str) -> str:
+    """Why YAML handed over something else than text: unquoted yes/no, numbers, nothing."""
+    if got is None:
+        return "an empty entry: give it a value or delete it"
+    if isinstance(got, bool):
+        return ("YAML reads an unquoted yes, no, on, off, true or false as a boolean, not text: "
+                "put the word in quotes ('yes')")
+    if isinstance(got, (int, float)):
+        return f"YAML reads {got!r} as a number, not text: put it in quotes ('{got}')"
+    return f"{msg} (got {got!r})"
+
+
 def _validation_lines(
     exc: ValidationError, data: dict, source: str, root: Any = None
 ) -> list[tuple[int, str]]:
@@ -299,6 +311,8 @@ def _validation_lines(
             msg = "unknown field (check the spelling)"
         elif err["type"] == "string_pattern_mismatch" and field == "id":
             msg = f"{err.get('input')!r} is not a valid id: {_ID_RULE}"
+        elif err["type"] == "string_type":
+            msg = _not_text(err.get("input"), msg)
         lines.append(_at(source, root, tuple(err["loc"]), f"{where}: {field}: {msg}"))
     return lines
 

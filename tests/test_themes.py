@@ -669,3 +669,17 @@ def test_aspect_model_of_another_codeframe_is_refused_or_warned(encoder):
         clf.use_aspect_model(_FakeAspects(some))
     labels = {f"a{i}": t.label for i, t in enumerate(clf.codeframe_.themes)}  # by label: fine
     assert clf.use_aspect_model(_FakeAspects(labels)).aspect_model_.info["aspects"] == labels
+
+
+def test_yaml_values_that_are_not_text_say_to_quote_them(tmp_path):
+    """Unquoted 10, yes and an empty entry in a keyword list: YAML makes them a number, a
+    boolean and None; each problem says what YAML read and how to write it."""
+    path = tmp_path / "kw.yaml"
+    path.write_text("name: kw\nthemes:\n  - id: fit\n    label: Fit\n    description: Fit.\n"
+                    "    keywords: [10, yes, null, loose]\n")  # fmt: skip
+    with pytest.raises(ConfigError) as err:
+        Codeframe.load(path)
+    said = str(err.value)
+    assert "kw.yaml:6: theme 'fit': keywords.0: YAML reads 10 as a number" in said
+    assert "put it in quotes ('10')" in said and "as a boolean, not text" in said
+    assert "keywords.2: an empty entry: give it a value or delete it" in said
