@@ -575,8 +575,8 @@ def _bomless_utf16(head: bytes) -> str | None:
             return codec
     # Mostly non-ASCII text (Japanese, Chinese...): it decodes to printable characters with
     # line breaks, which binary data read two bytes at a time almost never does.
+    even_len = sample[: len(sample) // 2 * 2]
     for codec in ("utf-16-le", "utf-16-be"):
-        even_len = sample[: len(sample) // 2 * 2]
         try:
             text = even_len.decode(codec)
         except UnicodeDecodeError as e:
@@ -881,18 +881,15 @@ def _title_rows(records: Sequence[Sequence[Any]], limit: int = 5) -> int:
     it is: a missed title still reads, a header taken for a title would lose it.
     """
 
-    def filled(row: Sequence[Any]) -> list[str]:
-        return [str(c).strip() for c in row if c is not None and str(c).strip()]
-
     for k in range(1, min(limit, len(records) - 2) + 1):
         header, below = records[k], records[k + 1 : k + 41]
-        cells, width = filled(header), _filled_width(header)
+        cells, width = _filled(header), _filled_width(header)
         if (
             len(cells) >= 2
             and len(cells) >= 0.8 * width
             and 2 * len(set(cells)) > len(cells)  # repeated names happen ("comment,comment")
             and 2 * sum(bool(_NUMBER_CELL.fullmatch(c)) for c in cells) < len(cells)
-            and all(_filled_width(r) < width or 2 * len(filled(r)) <= len(cells)
+            and all(_filled_width(r) < width or 2 * len(_filled(r)) <= len(cells)
                     for r in records[:k])
             and sum(_filled_width(r) > width for r in below) <= 0.1 * len(below)
             and sum(_filled_width(r) == width for r in below) >= 0.5 * len(below)
@@ -900,6 +897,11 @@ def _title_rows(records: Sequence[Sequence[Any]], limit: int = 5) -> int:
         ):
             return k
     return 0
+
+
+def _filled(row: Sequence[Any]) -> list[str]:
+    """The cells of ``row`` that hold something, stripped."""
+    return [str(c).strip() for c in row if c is not None and str(c).strip()]
 
 
 def _filled_width(row: Sequence[Any]) -> int:
@@ -933,7 +935,7 @@ def _skip_title(records: list[Any], name: str, what: str) -> int:
     titles = _title_rows(records)
     if titles:
         title = " ".join(str(c) for r in records[:titles] for c in r if c is not None)
-        header = [str(c).strip() for c in records[titles] if c is not None and str(c).strip()]
+        header = _filled(records[titles])
         warnings.warn(
             f"{name}: skipped {titles} {what}(s) above the header that look like a title "
             f"({' '.join(title.split())[:80]!r}); the header reads "
@@ -1721,11 +1723,16 @@ _AGREEMENT = {
     "somewhat agree": 5, "agree": 6, "strongly agree": 7,
 }  # fmt: skip
 _LIKELIHOOD = {"not at all likely": 0, "extremely likely": 10}
-_ANSWER_LABELS: dict[str | None, dict[str, int]] = {
+_ANSWER_LABELS: dict[str, dict[str, int]] = {
     "csat": _SATISFACTION, "ces": _AGREEMENT, "nps": _LIKELIHOOD,
 }  # fmt: skip
 _FRACTION = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*(?:/|out of|of)\s*(\d+)\s*$", re.I)
 _STAR_MARKS = re.compile(r"^\s*([★⭐]+)\s*[☆✩]*\s*$")
+
+
+def _answer_key(answer: str) -> str:
+    """An answer as the label tables spell it: lower case, single spaces, no final '.'/'!'."""
+    return " ".join(answer.lower().replace("_", " ").split()).rstrip(".!")
 
 
 def _answer_numbers(strs: pd.Series, kind: str) -> np.ndarray:
@@ -1733,17 +1740,16 @@ def _answer_numbers(strs: pd.Series, kind: str) -> np.ndarray:
     7-point satisfaction scale), fractions ("4/5", "4 out of 5", kept when out of the kind's
     top), stars for ratings ("★★★★☆"); NaN for anything else."""
     labels = _ANSWER_LABELS.get(kind, {})
-    keys = {" ".join(str(v).lower().split()) for v in strs if isinstance(v, str)}
-    if kind == "csat" and keys & {"somewhat satisfied", "somewhat dissatisfied"} and keys & {
+    keys = [_answer_key(v) if isinstance(v, str) else "" for v in strs]
+    if kind == "csat" and {"somewhat satisfied", "somewhat dissatisfied"} & set(keys) and {
         "satisfied", "dissatisfied"
-    }:  # a 7-point satisfaction scale: its points are not CSAT's five
+    } & set(keys):  # a 7-point satisfaction scale: its points are not CSAT's five
         labels = {}
-    top = SCORE_RANGES[kind][1] if kind in SCORE_RANGES else None
+    top = SCORE_RANGES[kind][1]
     out = np.full(len(strs), np.nan)
-    for i, v in enumerate(strs):
-        if not isinstance(v, str) or not v.strip():
+    for i, (v, key) in enumerate(zip(strs, keys, strict=True)):
+        if not key:
             continue
-        key = " ".join(v.lower().replace("_", " ").split()).rstrip(".!")
         if key in labels:
             out[i] = labels[key]
         elif m := _FRACTION.match(v):
@@ -2015,8 +2021,8 @@ def detect_columns(
                     f"{col!r} is named like a score but {found} "
                     f"({_value_examples(df.iloc[:, p.position], 3)}): not used. To use it, give "
                     f"its kind: --score-column '{col}=KIND' or score_columns={{{col!r}: KIND}} "
-                    "in Python (nps, csat, ces, rating, recommend); values that do not fit are "
-                    "then explained row by row."
+                    f"in Python ({', '.join(SCORE_KINDS)}); values that do not fit are then "
+                    "explained row by row."
                 )
     claimed |= set(score_map)
 
@@ -2039,16 +2045,17 @@ def detect_columns(
             raise InputError(f"No text column given for {source}. {_HOW_TO_SET['text']}")
     else:
         text_cols = _guess_text(profiles, claimed | meta, notes)
-        roles = {**{c: "segment" for c in explicit_segments or []}, explicit_date: "date",
-                 explicit_id: "id", **{c: "score" for c in explicit_scores or {}}}  # fmt: skip
-        taken = [c for c in _guess_text(profiles, meta, []) if c in roles] if not text_cols else []
-        if taken:  # the user named the comments as something else
-            raise InputError(
-                f"No free-text column left in {source}: {taken[0]!r} holds the comments but was "
-                f"named as the {roles[taken[0]]} column. Name the right {roles[taken[0]]} column, "
-                f"or leave it out to have it detected."
-            )
         if not text_cols:
+            roles = {**{c: "segment" for c in explicit_segments or []}, explicit_date: "date",
+                     explicit_id: "id", **{c: "score" for c in explicit_scores or {}}}  # fmt: skip
+            taken = [c for c in _guess_text(profiles, meta, []) if c in roles]
+            if taken:  # the user named the comments as something else
+                role = roles[taken[0]]
+                raise InputError(
+                    f"No free-text column left in {source}: {taken[0]!r} holds the comments but "
+                    f"was named as the {role} column. Name the right {role} column, or leave it "
+                    "out to have it detected."
+                )
             raise InputError(
                 f"No free-text column found in {source} (columns: {_list_columns(columns)})"
                 + _why_no_text(df, profiles, claimed | meta)
@@ -2412,10 +2419,9 @@ def parse_scores(series: pd.Series, kind: str) -> tuple[pd.Series, pd.Series]:
                 np.where(low.isin(_BOOL_FALSE).to_numpy(), 0.0, np.nan),
             )
         else:
-            extracted = strs.str.extract(_NUMBER, expand=False).str.replace(",", ".")
-            nums = pd.to_numeric(extracted, errors="coerce").astype(float).to_numpy()
-            nums = np.where(strs.str.match(_FRACTION).fillna(False).to_numpy(dtype=bool), np.nan,
-                            nums)  # a fraction is read by its own rule (out of the top)
+            fraction = strs.str.match(_FRACTION).fillna(False).to_numpy(dtype=bool)
+            # a fraction is read by its own rule (out of the kind's top), not as a number
+            nums = np.where(fraction, np.nan, _numbers(strs))
             nums = _with_answers(nums, strs, kind)
     lo, hi = SCORE_RANGES[kind]
     with np.errstate(invalid="ignore"):

@@ -490,7 +490,7 @@ def plot_drivers(results: Results, top: int = 25) -> go.Figure:
         y, ytitle = summary["sentiment_score"].astype(float), "Mean aspect sentiment (−1 to +1)"
         title = "Themes: volume × aspect sentiment (no driver analysis in this run)"
     digits = value_digits(y) if has_impact else 2
-    small = _small_flags(summary) if has_impact else [False] * len(summary)
+    small = views.small_flags(summary).tolist() if has_impact else [False] * len(summary)
     error = None
     if has_impact and {"impact_low", "impact_high"} <= set(summary.columns):
         error = {"type": "data", "symmetric": False, "color": "#9aa5b1",
@@ -540,13 +540,6 @@ def _label_positions(x: pd.Series) -> list[str]:
     lo, hi = x.min(), x.max()
     return ["top right" if v == lo and lo != hi else "top left" if v == hi and lo != hi
             else "top center" for v in x]  # fmt: skip
-
-
-def _small_flags(summary: pd.DataFrame) -> list[bool]:
-    """The drivers table's ``small`` flag per theme (missing: not small)."""
-    if "small" not in summary:
-        return [False] * len(summary)
-    return [v is True or (not pd.isna(v) and bool(v)) for v in summary["small"]]
 
 
 def _log_ticks(values: pd.Series) -> list[int]:

@@ -55,14 +55,16 @@ MENTION_COLUMNS = [
 CORPUS_TABLES = ("topics", "touchpoints", "churn", "drivers", "trends")
 
 
-def corpus_columns(name: str) -> list[str]:
-    """The columns of corpus table ``name``, so one not written (empty) loads with them."""
+def table_columns(name: str) -> list[str]:
+    """The columns of table ``name`` (sentences, mentions or a corpus table), so one not
+    written (empty) loads with them."""
     from .drivers import DRIVER_COLUMNS, TREND_COLUMNS
     from .link import CHURN_COLUMNS, TOUCHPOINT_COLUMNS
     from .topics import TOPIC_COLUMNS
 
-    return {"topics": TOPIC_COLUMNS, "touchpoints": TOUCHPOINT_COLUMNS, "churn": CHURN_COLUMNS,
-            "drivers": DRIVER_COLUMNS, "trends": TREND_COLUMNS}[name]  # fmt: skip
+    return {"sentences": SENTENCE_COLUMNS, "mentions": MENTION_COLUMNS, "topics": TOPIC_COLUMNS,
+            "touchpoints": TOUCHPOINT_COLUMNS, "churn": CHURN_COLUMNS, "drivers": DRIVER_COLUMNS,
+            "trends": TREND_COLUMNS}[name]  # fmt: skip
 
 
 def as_stored(frame: pd.DataFrame) -> pd.DataFrame:
@@ -191,8 +193,7 @@ class Results:
         def table(name: str) -> pd.DataFrame:
             path = out / f"{name}.parquet"
             if not path.exists():
-                named = {"sentences": SENTENCE_COLUMNS, "mentions": MENTION_COLUMNS}
-                return pd.DataFrame(columns=named.get(name) or corpus_columns(name))
+                return pd.DataFrame(columns=table_columns(name))
             import pyarrow as pa
             import pyarrow.parquet as pq
 

@@ -52,6 +52,7 @@ __all__ = [
     "pii_counts",
     "score_title",
     "signed_level",
+    "small_flags",
     "theme_labels",
     "theme_summary",
     "theme_trends",
@@ -89,6 +90,13 @@ def unavailable(results: Results, name: str) -> str:
     if table is None:
         return f"Not available: this version of cxnlp does not compute {name} ({why})."
     return f"Not available: no {name} in this run ({why})."
+
+
+def small_flags(table: pd.DataFrame) -> pd.Series:
+    """The drivers table's ``small`` flag as booleans (missing column or value: not small)."""
+    if "small" not in table:
+        return pd.Series(False, index=table.index)
+    return table["small"].map(lambda v: v is True or (not pd.isna(v) and bool(v))).astype(bool)
 
 
 def pick(df: pd.DataFrame | None, *names: str) -> str | None:

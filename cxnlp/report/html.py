@@ -540,7 +540,7 @@ def _impact_caption(outcome: dict[str, str], table: pd.DataFrame, shown: int, mi
             text += ("; the impact of negative mentions is the same for the responses that "
                      "mention the theme negatively")  # fmt: skip
         value = "impacts"
-    if _small(table.head(shown)).any():
+    if views.small_flags(table.head(shown)).any():
         text += (f". “{_FEW}”: fewer than {min_n:,} responses (drivers.min_n), read with "
                  "care")  # fmt: skip
     if len(table) > shown:
@@ -552,17 +552,10 @@ def _impact_caption(outcome: dict[str, str], table: pd.DataFrame, shown: int, mi
 _FEW = "few responses"
 
 
-def _small(table: pd.DataFrame) -> pd.Series:
-    """The drivers table's ``small`` flag as booleans (missing: not small)."""
-    if "small" not in table:
-        return pd.Series(False, index=table.index)
-    return table["small"].map(lambda v: v is True or (not pd.isna(v) and bool(v)))
-
-
 def _marked(table: pd.DataFrame) -> pd.DataFrame:
     """``table`` with "(few responses)" after the label of each small theme, so the flag the
     drivers doc promises ("shown, not hidden") is seen beside the number."""
-    small = _small(table)
+    small = views.small_flags(table)
     if not small.any():
         return table
     label = table["label"].astype(str).where(~small, table["label"].astype(str) + f" ({_FEW})")

@@ -97,14 +97,15 @@ def read_aspect_labels(
         Missing columns, unknown aspect names or polarities (listed with their rows, as
         numbered in the file).
     """
+    from ..io import file_not_found
     from .absa import read_aspect_xml
-    from .themes import _pick, _theme_names, _where, label_cleaner, source_rows
+    from .themes import _pick, _theme_names, _where, label_cleaner, row_numbers
 
     path = Path(path)
     if not path.exists():
-        raise InputError(f"Labels file not found: {path}. Check the path.")
+        raise file_not_found(path)
     lookup, _, _ = _theme_names(codeframe)
-    lines = None
+    lines = row_numbers(path, pd.DataFrame())  # XML: no row numbers (names rows by text)
     if path.suffix.lower() == ".xml":
         df = read_aspect_xml(path)
         rows = [(t, c, p) for t, a in zip(df.text, df.aspects, strict=True) for c, p in a or
@@ -122,7 +123,7 @@ def read_aspect_labels(
         rows = [("" if pd.isna(t) else str(t), "" if pd.isna(a) else str(a).strip(),
                  "" if pd.isna(p) else str(p).strip().lower())
                 for t, a, p in zip(frame[tcol], frame[acol], frame[pcol], strict=True)]  # fmt: skip
-        lines = source_rows(path, frame)
+        lines = row_numbers(path, frame)
     clean, _ = label_cleaner(config)
     cleaned = {t: clean(t, []) for t in dict.fromkeys(t for t, _, _ in rows) if t.strip()}
     texts = [cleaned.get(t, "") for t, _, _ in rows]

@@ -17,12 +17,13 @@ and the files' SHA-256, checked on load); ``themes.model: <folder>`` or
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
 import warnings
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -118,6 +119,12 @@ def source_rows(path: Path, frame: pd.DataFrame) -> list[int] | None:
     return rows if len(rows) == len(frame) else None
 
 
+def row_numbers(path: Path, frame: pd.DataFrame) -> Callable[[], list[int] | None]:
+    """:func:`source_rows` when first asked for: the file is read again only when a message
+    names rows, not on every clean read."""
+    return functools.cache(lambda: source_rows(path, frame))
+
+
 def _csv_rows(path: Path, attrs: dict[str, Any]) -> list[int]:
     """First line of each record that has a non-blank field."""
     import csv
@@ -148,10 +155,12 @@ def _xlsx_rows(path: Path, attrs: dict[str, Any]) -> list[int]:
         wb.close()
 
 
-def _where(rows: Sequence[int], lines: list[int] | None, texts: Sequence[str]) -> str:
-    """``rows 4, 9`` (the file's numbering), or the rows' texts when those are unknown."""
+def _where(rows: Sequence[int], numbers: Callable[[], list[int] | None],
+           texts: Sequence[str]) -> str:
+    """``rows 4, 9`` (the file's numbering, from ``numbers()``), or the rows' texts when those
+    are unknown."""
     more = "..." if len(rows) > 5 else ""
-    if lines is not None:
+    if (lines := numbers()) is not None:
         return f"rows {', '.join(str(lines[i]) for i in rows[:5])}{more}"
     shown = [repr(texts[i] if len(texts[i]) <= 40 else texts[i][:39] + "…") if texts[i]
              else f"table row {i + 1}" for i in rows[:5]]  # fmt: skip
@@ -210,9 +219,7 @@ def read_theme_labels(
     from ..io import read_feedback
 
     path = Path(path)
-    if not path.exists():
-        raise InputError(f"Labels file not found: {path}. Check the path.")
-    frame = read_feedback(path)
+    frame = read_feedback(path)  # a missing file is its "File not found"
     tcol = _pick(frame, text_column, _TEXT_NAMES, "text", "--text-column", path)
     names = _REASON_NAMES if what == "reason" else _THEME_NAMES
     ccol = _pick(frame, theme_column, names, what, f"--{what}-column", path)
@@ -221,7 +228,7 @@ def read_theme_labels(
     clean, settings = label_cleaner(config)
     found: list[str] = []
     texts = ["" if pd.isna(t) else clean(str(t), found) for t in frame[tcol]]
-    lines = source_rows(path, frame)
+    lines = row_numbers(path, frame)
     order: dict[str, list[str]] = {}
     first: dict[str, int] = {}
     unknown: dict[str, list[int]] = {}
