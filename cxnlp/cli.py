@@ -278,10 +278,11 @@ def analyze(
                 console.print(f"Resuming: {len(store.done())} finished chunk(s) in {store.folder}.")
 
         results, written = Analyzer(cfg).run(input, out, resume=resume, on_open=opened)
-    from .views import date_note
+    from .views import date_note, language_note
 
-    if note := date_note(results):  # how dates were read decides the periods: say it here too
-        _warning(note, UserWarning)
+    for note in (date_note(results), language_note(results)):  # the report says them too
+        if note:
+            _warning(note, UserWarning)
     _summary(results, written, time.perf_counter() - started)
 
 

@@ -7,11 +7,12 @@ configuration and a YAML file only says what differs.
 from __future__ import annotations
 
 import difflib
+import re
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import ConfigError
 from .paths import configs_dir
@@ -74,6 +75,21 @@ class CleanConfig(_Strict):
     id_patterns: list[str] | None = None
     redact_columns: list[str] | None = None
     personal_columns: list[str] | None = None
+    languages: list[str] | None = Field(
+        ["en"],
+        description="languages the models read (ISO 639 codes); a comment detected in another "
+        "gets status 'other language'; null = no detection",
+    )
+
+    @field_validator("languages")
+    @classmethod
+    def _language_codes(cls, codes: list[str] | None) -> list[str] | None:
+        if codes is None:
+            return None
+        if bad := [c for c in codes if not re.fullmatch(r"[A-Za-z]{2,3}", c.strip())]:
+            raise ValueError(f"{bad[0]!r} is not an ISO 639 language code: use two or three "
+                             "letters such as en, es, de, pt")  # fmt: skip
+        return [c.strip().lower() for c in codes]
 
 
 class EncoderConfig(_Strict):
@@ -284,6 +300,7 @@ def config_from_dict(data: dict[str, Any], source: str = "<config>", root: Any =
             at = f"{source}:{where}" if where else source
             got = "" if err["type"] == "missing" else f" (got {err.get('input')!r})"
             msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+            msg = msg.removeprefix("Value error, ")  # our own validators' messages, as written
             lines.append(f"  {at}: {key}: {msg}{got}")
         raise ConfigError(
             f"Invalid configuration in {source}:\n"

@@ -779,7 +779,7 @@ def link_results(results: Any, config: Any, codeframe: Codeframe | None = None,
     cols = dict(results.columns or {})
     claimed = set(cols.get("text") or []) | set(cols.get("scores") or {})
     claimed |= {c for c in (cols.get("date"), cols.get("id")) if c}
-    claimed |= {"row_id", "status", "text", "notes", "pii", "sentiment", "themes"}
+    claimed |= {"row_id", "status", "text", "language", "notes", "pii", "sentiment", "themes"}
     found = detect_link_columns(responses, exclude=claimed, touchpoint=lc.touchpoint_column,
                                 churn=lc.churn_column)
     cols["touchpoint"], cols["churn"] = found["touchpoint"], found["churn"]

@@ -695,6 +695,7 @@ def summarize(
 
             {"schema_version": 1, "confidence": 0.95, "rows": 12,
              "status_counts": {"ok": 10, "empty text": 2},
+             "languages": {"en": 9, "es": 1},  # when languages were detected
              "sentiment": {"n", "counts", "shares", "intervals", "mean_score"},
              "scores": {col: {"kind": "nps", **Estimate.to_dict()}},
              "segments": {col: {level: {"rows", "small", "sentiment", "scores"}}}}
@@ -735,7 +736,7 @@ def summarize(
         for col in (cols.get("segments") or [])
         if col in responses
     }
-    return {
+    out = {
         "schema_version": SCHEMA_VERSION,
         "confidence": confidence,
         "rows": len(responses),
@@ -744,3 +745,7 @@ def summarize(
         "scores": scores,
         "segments": segments,
     }
+    if "language" in responses and responses["language"].notna().any():
+        told = responses["language"].dropna().astype(str).value_counts()
+        out["languages"] = {str(k): int(v) for k, v in told.items()}
+    return out

@@ -43,12 +43,13 @@ from .results import (
 
 #: Row statuses of rows not analysed, each saying why (``results.ANALYSED``: the others).
 EMPTY, NO_WORDS, TOO_LONG = "empty text", "no words (only symbols or emoji)", "text too long"
+OTHER_LANGUAGE = "other language"
 
 _WORD = re.compile(r"[^\W_]", re.UNICODE)
 PROBA = ["p_negative", "p_neutral", "p_positive"]
 #: Columns the run writes into ``responses``: an input column of that name becomes input_<name>.
-OUTPUT_COLUMNS = {"row_id", "status", "text", "pii", "notes", "sentiment", "sentiment_score",
-                  *PROBA, "themes", "topic"}  # fmt: skip
+OUTPUT_COLUMNS = {"row_id", "status", "text", "language", "pii", "notes", "sentiment",
+                  "sentiment_score", *PROBA, "themes", "topic"}  # fmt: skip
 
 
 class Source(NamedTuple):
@@ -423,6 +424,7 @@ class Analyzer:
         for i, s in enumerate(status):
             if s == TOO_LONG:
                 notes[i].append(f"{len(texts[i])} characters > clean.max_chars={max_chars}")
+        language = self._languages(texts, status, notes)
         for col, kind in columns.scores.items():
             values, invalid = cxio.parse_scores(frame[col], kind)
             for i in np.flatnonzero(np.asarray(invalid)):
@@ -436,8 +438,28 @@ class Analyzer:
         if clash := OUTPUT_COLUMNS.intersection(body.columns):
             body = body.rename(columns={c: f"input_{c}" for c in clash})
         head = pd.DataFrame({"row_id": np.arange(start, start + len(frame)), "status": status})
-        tail = pd.DataFrame({"text": texts, "pii": pii, "notes": ["; ".join(n) for n in notes]})
+        notes_text = ["; ".join(n) for n in notes]
+        tail = pd.DataFrame({"text": texts, "language": language, "pii": pii, "notes": notes_text})
         return pd.concat([head, body, tail], axis=1)
+
+    def _languages(self, texts: list[str], status: list[str], notes: list[list[str]]) -> list:
+        """Each analysable text's language; one the models do not read turns the row's status
+        to ``other language``, with a note that says which (``clean.languages``)."""
+        from .language import detect_languages, language_name
+
+        accepted = self.config.clean.languages
+        found: list[str | None] = [None] * len(texts)
+        if accepted is None:
+            return found
+        todo = [i for i, s in enumerate(status) if s == OK]
+        read = ", ".join(language_name(c) for c in accepted)
+        for i, code in zip(todo, detect_languages([texts[i] for i in todo], accepted), strict=True):
+            found[i] = code
+            if code is not None and code not in accepted:
+                status[i] = OTHER_LANGUAGE
+                notes[i].append(f"written in {language_name(code)} ({code}); not analysed: the "
+                                f"models read {read} (clean.languages)")  # fmt: skip
+        return found
 
     def analyze_chunk(
         self, frame: pd.DataFrame, columns: cxio.ColumnMap, start: int = 0

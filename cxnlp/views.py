@@ -40,6 +40,7 @@ __all__ = [
     "headline_changes",
     "invalid_scores",
     "journey",
+    "language_note",
     "languages",
     "latest_period",
     "metric_name",
@@ -968,12 +969,43 @@ def pii_counts(results: Results) -> dict[str, int]:
     return dict(counts.most_common())
 
 
+def language_note(results: Results) -> str | None:
+    """One line when some comments were in a language the models do not read (status
+    ``other language``): how many, which languages, and the setting; ``None`` otherwise."""
+    from .language import language_name
+
+    r = results.responses
+    if "status" not in r or "language" not in r:
+        return None
+    other = r.loc[r["status"].astype(str) == "other language", "language"].dropna().astype(str)
+    if other.empty:
+        return None
+    which = ", ".join(f"{language_name(k)} {v:,}" for k, v in other.value_counts().items())
+    return (f"{len(other):,} comment(s) ({len(other) / len(r):.1%} of rows) are in a language "
+            f"the models do not read ({which}): status 'other language', left out of sentiment "
+            "and themes (their scores still count). List the language in clean.languages to "
+            "analyse them anyway, with models that read English.")  # fmt: skip
+
+
 def languages(results: Results) -> dict[str, int] | None:
-    """Rows per detected language when the run recorded one (``language``/``lang`` column)."""
-    col = pick(results.responses, "language", "lang")
+    """Rows per language by name ("English": 1,850), from the run's detection (``language``),
+    else from the export's own language column; ``None`` when neither exists.
+
+    Comments the run could read but not tell the language of (too short) are counted as
+    "too short to tell"; rows with nothing to read are counted by their status instead.
+    """
+    from .language import language_name
+
+    r = results.responses
+    if "language" in r and r["language"].notna().any():
+        told = r["language"].dropna().astype(str).value_counts()
+        counts = {language_name(str(k)): int(v) for k, v in told.items()}
+        untold = int((r["language"].isna().to_numpy() & analysed(r)).sum())
+        return counts | ({"too short to tell": untold} if untold else {})
+    col = pick(r, "input_language", "lang", "input_lang")
     if col is None:
         return None
-    vc = results.responses[col].astype(object).where(results.responses[col].notna(), "(unknown)")
+    vc = r[col].astype(object).where(r[col].notna(), "(unknown)")
     return {str(k): int(v) for k, v in vc.value_counts().items()}
 
 

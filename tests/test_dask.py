@@ -47,13 +47,14 @@ _COMMENTS = [
     "Rude staff at the till and a long queue.",
     "It's ok I guess.",
     "!!!",
+    "El pedido llegó dos semanas tarde y nadie contestó mis correos.",
 ]
 _NPS = ["10", "0", "7", "11", "abc", "5", None, "8", "3", "9", "2", "8", "", "1", "6", "10"]
 
 
 @pytest.fixture(scope="module")
 def frame() -> pd.DataFrame:
-    """40 responses with empty texts, symbol-only texts, PII and invalid scores."""
+    """40 responses with empty texts, symbol-only texts, PII, invalid scores, and Spanish."""
     n = 40
     return pd.DataFrame({
         "id": [f"r{i:03d}" for i in range(n)],

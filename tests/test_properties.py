@@ -220,7 +220,9 @@ def test_messy_export_through_the_real_models(analyzer, tmp_path):
         "empty text",
         "no words (only symbols or emoji)",
         "text too long",
+        "other language",
     }
+    assert set(r.loc[r["text"] == "Où est ma commande ?", "status"]) == {"other language"}
     assert "[PHONE]" in " ".join(r["text"])
     res.save(tmp_path)
     assert len(pd.read_csv(tmp_path / "responses.csv")) == 300

@@ -343,7 +343,7 @@ def test_data_quality_pii_invalid_scores(full_report):
     sec = section(full_report, "data-quality")
     assert 'id="pii"' in sec and '>email</td><td class="num">2<' in sec
     assert 'id="invalid-scores"' in sec and "&#39;11&#39;" in sec
-    assert "Languages: not recorded" in sec
+    assert "Languages: not detected" in sec
 
 
 def test_filters_segment_and_period(full_report):

@@ -193,6 +193,8 @@ def _summary_rows(results: Results) -> list[tuple[str, Any]]:
         rows += _change_rows(labels.get(col, col), c)
     if views.date_note(results):
         rows.append(("Dates", views.date_note(results)))
+    if views.language_note(results):
+        rows.append(("Languages", views.language_note(results)))
     emerging = views.emerging_themes(results)
     if emerging is not None and emerging.attrs.get("period"):
         names = ", ".join(emerging["label"]) or "none"

@@ -774,6 +774,7 @@ def _sections(results: Results, segments: list[str], charts: dict[str, Any]) -> 
         "impact_caption": _impact_caption(outcome, ranked, _IMPACT_ROWS, min_n),
         "churn_caption": _churn_caption(results),
         "date_note": views.date_note(results),
+        "language_note": views.language_note(results),
         "topics_table": _table(topics, _known(topics, _TOPIC_COLS), 20),
         "disagreements": dis.to_dict("records") if not dis.empty else [],
         "disagreements_intro": _disagreements_intro(dis),
