@@ -160,7 +160,7 @@ def frame_hash(df: pd.DataFrame) -> str:
     try:
         rows = pd.util.hash_pandas_object(df, index=True)
     except TypeError:  # list or dict cells (nested JSON, Arrow list columns): hash their text
-        text = df.astype({c: str for c in df.select_dtypes(include="object").columns})
+        text = df.astype({c: str for c in df.columns if df[c].dtype == object})
         rows = pd.util.hash_pandas_object(text, index=True)
     return hashlib.sha256(rows.values.tobytes()).hexdigest()
 
