@@ -32,6 +32,7 @@ __all__ = [
     "OPTIONAL_TABLES",
     "SCORE_TITLES",
     "at_risk_definition",
+    "change_verdict",
     "churn_base",
     "date_note",
     "disagreements",
@@ -241,6 +242,22 @@ def partial_period(per: pd.Series) -> dict[str, Any] | None:
         return None
     return {"period": max(per.dropna().unique()), "last_date": f"{pd.Timestamp(last):%Y-%m-%d}",
             "end": f"{end:%Y-%m-%d}"}  # fmt: skip
+
+
+def change_verdict(c: dict[str, Any]) -> str | None:
+    """Why a change of :func:`headline_changes` has no direction to show, or ``None``: its
+    interval includes 0 (a rise of 11 points with an interval of -5 to +27 is not a rise), it
+    has no interval, or the latest period is a partial one with fewer than ``drivers.min_n``
+    scores. The HTML card and the Excel summary say the same."""
+    low, high = c["delta_low"], c["delta_high"]
+    part = c.get("partial")
+    if part and part["period"] == c["period"] and c["n"] < c["min_n"]:
+        return f"not assessed (a partial {c['period_unit']} with few responses)"
+    if math.isnan(low) or math.isnan(high):
+        return "no interval (too few responses)" if c["delta"] != 0 else None
+    if low <= 0 <= high and c["delta"] != 0:
+        return "not a clear change (the interval includes 0)"
+    return None
 
 
 def headline_changes(results: Results) -> dict[str, dict[str, Any]]:

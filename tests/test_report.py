@@ -309,6 +309,14 @@ def test_headline_change_vs_previous_period(full_report):
 def test_drivers_section_uses_impact(full_report):
     sec = section(full_report, "drivers")
     assert "volume × impact" in sec and "-12.50" in sec and "Impact" in sec
+    assert "An impact is an association, not what fixing the theme would gain" in sec
+
+
+def test_sentiment_shares_say_they_are_the_models_labels(full_report):
+    assert "cover sampling only, not the model's own mistakes" in section(
+        full_report, "sentiment"
+    )
+    assert 'href="#sentiment-model"' in section(full_report, "headline")
 
 
 def test_journey_in_order_with_scores(full_report):
@@ -633,7 +641,22 @@ def test_headline_change_is_the_trends_scores_with_an_interval():
     assert change["delta_low"] <= change["delta"] <= change["delta_high"]
     head = section(render_html(r), "headline")
     low, high = change["delta_low"], change["delta_high"]
-    assert f"(95% CI {low:+.0f} to {high:+.0f}): not a clear" in head
+    # the latest week is partial and has fewer than drivers.min_n scores: no direction
+    assert f"(95% CI {low:+.0f} to {high:+.0f}): not assessed (a partial week with few" in head
+    assert 'class="change unclear"' in head
+
+
+def test_a_change_without_an_interval_shows_no_direction():
+    from cxnlp import views
+
+    c = {"delta": 1.0, "delta_low": float("nan"), "delta_high": float("nan"), "n": 40,
+         "min_n": 30, "period": "2025-03", "period_unit": "month", "partial": None}  # fmt: skip
+    assert views.change_verdict(c) == "no interval (too few responses)"
+    assert views.change_verdict({**c, "delta_low": 0.5, "delta_high": 1.5}) is None
+    assert views.change_verdict({**c, "delta_low": -0.5, "delta_high": 1.5}).startswith("not a")
+    partial = {"period": "2025-03", "last_date": "2025-03-02", "end": "2025-03-31"}
+    small_partial = {**c, "delta_low": 0.5, "delta_high": 1.5, "n": 4, "partial": partial}
+    assert views.change_verdict(small_partial).startswith("not assessed (a partial month")
 
 
 def test_small_period_in_the_headline_change_is_flagged():

@@ -218,13 +218,8 @@ def _change_rows(label: str, c: dict[str, Any]) -> list[tuple[str, Any]]:
     """The change vs the previous period as the HTML card gives it: both periods with their
     n, the change with its interval, and whether it is clear of 0 (and the latest period
     whole)."""
-    low, high = c["delta_low"], c["delta_high"]
-    if math.isnan(low) or math.isnan(high):
-        verdict = "no interval (too few responses)"
-    elif low <= 0 <= high:
-        verdict = "not a clear change (the interval includes 0)"
-    else:
-        verdict = "a clear rise" if c["delta"] > 0 else "a clear fall"
+    clear = "a clear rise" if c["delta"] > 0 else "a clear fall" if c["delta"] < 0 else "no change"
+    verdict = views.change_verdict(c) or clear
     part = c.get("partial")
     if part and part["period"] == c["period"]:
         verdict += (f"; {c['period']} is a partial {c['period_unit']} (data end "
@@ -238,8 +233,8 @@ def _change_rows(label: str, c: dict[str, Any]) -> list[tuple[str, Any]]:
         (f"{label}: {c['period']}", c["value"]),
         (f"{label}: {c['period']} n", c["n"]),
         (head, c["delta"]),
-        (f"{head}, {c['confidence']:.0%} CI low", low),
-        (f"{head}, {c['confidence']:.0%} CI high", high),
+        (f"{head}, {c['confidence']:.0%} CI low", c["delta_low"]),
+        (f"{head}, {c['confidence']:.0%} CI high", c["delta_high"]),
         (f"{head}: reads as", verdict),
     ]
 

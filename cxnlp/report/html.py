@@ -360,10 +360,9 @@ def _add_changes(results: Results, cards: list[dict[str, Any]]) -> None:
 
 
 def _change_dir(c: dict[str, Any]) -> str:
-    """``up``/``down`` for a change whose interval excludes 0, ``unclear`` when it includes
-    it (a rise of 11 points with an interval of -5 to +27 is not a rise), ``flat`` at 0."""
-    low, high = c["delta_low"], c["delta_high"]
-    if not (math.isnan(low) or math.isnan(high)) and low <= 0 <= high and c["delta"] != 0:
+    """``up``/``down`` for a change clear of 0, ``unclear`` when
+    :func:`cxnlp.views.change_verdict` says why not, ``flat`` at 0."""
+    if views.change_verdict(c):
         return "unclear"
     return "up" if c["delta"] > 0 else "down" if c["delta"] < 0 else "flat"
 
@@ -380,8 +379,7 @@ def _change_text(c: dict[str, Any]) -> str:
         else f" ({c['confidence']:.0%} CI {signed_text(c['delta_low'], digits)} to "
         f"{signed_text(c['delta_high'], digits)})"
     )
-    unclear = _change_dir(c) == "unclear"
-    verdict = ": not a clear change (the interval includes 0)" if unclear else ""
+    verdict = f": {why}" if (why := views.change_verdict(c)) else ""
     return (
         f"{signed_text(c['delta'], digits)}{unit}{ci}{verdict} vs {c['previous_period']} "
         f"({c['previous']:.{digits}f}{suffix}, n = {c['previous_n']:,}); "
@@ -539,6 +537,9 @@ def _impact_caption(outcome: dict[str, str], table: pd.DataFrame, shown: int, mi
         if "negative_impact" in table and table["negative_impact"].notna().any():
             text += ("; the impact of negative mentions is the same for the responses that "
                      "mention the theme negatively")  # fmt: skip
+        text += (". An impact is an association, not what fixing the theme would gain, and "
+                 "impacts overlap (one response can mention several themes): do not add them "
+                 "up")  # fmt: skip
         value = "impacts"
     if views.small_flags(table.head(shown)).any():
         text += (f". “{_FEW}”: fewer than {min_n:,} responses (drivers.min_n), read with "
