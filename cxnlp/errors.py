@@ -1,4 +1,7 @@
-"""Errors a user can act on: each says what was found, what was expected and how to fix it."""
+"""Errors a user can act on: each says what was found, what was expected and how to fix it.
+
+:class:`ReadWarning` is the warning for a problem in the input that was recovered from.
+"""
 
 from __future__ import annotations
 
@@ -26,3 +29,7 @@ class ConfigError(CxnlpError):
 
 class ModelError(CxnlpError):
     """A shipped or user-trained model artifact is missing, corrupt or does not match its card."""
+
+
+class ReadWarning(UserWarning):
+    """A problem in the input that was recovered from (the message says how)."""

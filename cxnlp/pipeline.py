@@ -30,6 +30,7 @@ from .clean import normalize
 from .config import Config, apply_overrides, config_from_dict, load_config
 from .encode import Encoder, embed_documents
 from .errors import InputError
+from .io.layouts import _dedupe
 from .pii import DEFAULT_ID_PATTERNS, PIIRedactor, personal_column_kind, redact_columns
 from .results import (
     CORPUS_TABLES,
@@ -175,7 +176,7 @@ def named_columns(df: pd.DataFrame) -> pd.DataFrame:
     names = list(df.columns)
     if all(isinstance(n, str) and n for n in names) and len(set(names)) == len(names):
         return df
-    new = cxio._dedupe(["" if pd.isna(n) else str(n) for n in names])
+    new = _dedupe(["" if pd.isna(n) else str(n) for n in names])
     changed = ", ".join(f"{old!r} -> {n!r}" for old, n in zip(names, new, strict=True)
                         if old != n)  # fmt: skip
     warnings.warn(f"Column names made unique strings: {changed}.", cxio.ReadWarning, stacklevel=3)

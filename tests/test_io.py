@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cxnlp import io as cxio
 from cxnlp.errors import ConfigError, InputError
 from cxnlp.io import (
     ColumnMap,
@@ -26,6 +25,8 @@ from cxnlp.io import (
     read_feedback,
     write_table,
 )
+from cxnlp.io import write as cxwrite
+from cxnlp.io import xlsx as cxxlsx
 
 DATA = Path(__file__).parent / "data"
 BAD = DATA / "bad"
@@ -616,7 +617,7 @@ def test_missing_file_and_folder(tmp_path: Path) -> None:
 
 
 def test_zip_bomb_checked_by_total_size(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cxio, "XLSX_MAX_UNCOMPRESSED_BYTES", 1000)
+    monkeypatch.setattr(cxxlsx, "XLSX_MAX_UNCOMPRESSED_BYTES", 1000)
     with pytest.raises(InputError, match=r"would unpack to .* MiB"):
         read_feedback(DATA / "plain.xlsx")
 
@@ -894,7 +895,7 @@ def test_a_table_written_in_pieces_has_the_same_bytes_however_cut(tmp_path, monk
     depend on the chunk size (README: byte-identical whatever the chunk size)."""
     import pyarrow as pa
 
-    monkeypatch.setattr(cxio, "ROW_GROUP_ROWS", 7)  # several row groups from 30 rows
+    monkeypatch.setattr(cxwrite, "ROW_GROUP_ROWS", 7)  # several row groups from 30 rows
     table = pa.table({"row_id": list(range(30)), "text": [f"sentence {i}" * (i % 4) for i in
                                                           range(30)]})  # fmt: skip
     files = []
@@ -902,7 +903,7 @@ def test_a_table_written_in_pieces_has_the_same_bytes_however_cut(tmp_path, monk
         starts = np.cumsum([0, *cuts[:-1]])
         pieces = [table.slice(s, n) for s, n in zip(starts, cuts, strict=True)]
         out = tmp_path / str(len(files))
-        cxio.write_table_pieces(iter(pieces), table.schema, out, "sentences")
+        cxwrite.write_table_pieces(iter(pieces), table.schema, out, "sentences")
         files.append([(out / f"sentences.{ext}").read_bytes() for ext in ("parquet", "csv")])
     assert all(f == files[0] for f in files)
     import pyarrow.parquet as pq

@@ -11,7 +11,7 @@ header row and filters. Native Excel charts sit beside the data: sentiment mix (
 responses per theme, the driver matrix (volume × impact, in the outcome's unit, one labelled
 point per theme), sentiment by touchpoint, churn reasons and responses per discovered topic;
 they stay live if a user edits the cells. Every text cell is written as a string (never a
-formula or a link) and neutralised like the CSV writer does (:func:`cxnlp.io._neutralise`: a
+formula or a link) and neutralised like the CSV writer does (:func:`cxnlp.io.write._neutralise`: a
 leading ``=``, ``+``, ``-`` or ``@`` gets a ``'``), so a verbatim such as
 ``=HYPERLINK(...)`` stays inert even after a copy to CSV.
 """
@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from .. import views
-from ..io import _neutralise
+from ..io.write import _neutralise
 from ..metrics import SENTIMENT_LABELS, summarize
 
 if TYPE_CHECKING:
