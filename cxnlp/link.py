@@ -369,7 +369,8 @@ CHURN_COLUMNS = ["rank", "reason", "label", "count", "n", "share", "low", "high"
 TOUCHPOINT_COLUMNS = ["source", "touchpoint", "order", "responses", "share", "mentions",
                       "negative", "neutral", "positive", "mixed", "sentiment_score",
                       "sentiment_low", "sentiment_high", "score_metric", "score", "score_low",
-                      "score_high", "score_n", "small"]
+                      "score_high", "score_n", "small", "sentiment_n", "sentiment_small",
+                      "score_small"]
 
 
 def theme_weight_for(classifier: Any, configured: float | None = None) -> float:
@@ -691,7 +692,15 @@ def touchpoint_table(
     ``mentions``, ``negative``/``neutral``/``positive``/``mixed`` (fractions), ``sentiment_score``
     (mean of p_positive − p_negative) with ``sentiment_low``/``sentiment_high``,
     ``score_metric``, ``score``, ``score_low``, ``score_high``, ``score_n`` (valid scores),
-    ``small`` (``responses < min_n``; flagged, never hidden).
+    ``small`` (``responses < min_n``; flagged, never hidden), ``sentiment_n`` (sentiment
+    labels behind the mix: mentions for themes, analysed responses for the column),
+    ``sentiment_small`` (``sentiment_n < min_n``) and ``score_small`` (``score_n < min_n``;
+    false without a score column).
+
+    ``small`` counts responses, but each estimate rests on its own n: a stage with 200
+    responses may have 6 valid scores (empty or invalid answers) or few analysed comments.
+    ``sentiment_small`` and ``score_small`` flag the sentiment and the score by the n behind
+    them, so a number is never read as solid because its row count is.
     """
     rows: list[dict[str, Any]] = []
     journey = list(order)
@@ -717,7 +726,8 @@ def touchpoint_table(
                                      SCORE_BOUNDS)
         d = {lab: (vc.get(lab, 0) / k if k else np.nan)
              for lab in ("negative", "neutral", "positive", "mixed")}
-        return {**d, "sentiment_score": mean, "sentiment_low": lo, "sentiment_high": hi}
+        return {**d, "sentiment_score": mean, "sentiment_low": lo, "sentiment_high": hi,
+                "sentiment_n": k}
 
     if len(mentions) and "touchpoint" in mentions:
         m = mentions[["row_id", "touchpoint", "sentiment", "sentiment_score"]]
@@ -752,6 +762,9 @@ def touchpoint_table(
     rank = {t: i for i, t in enumerate(journey)}
     table["order"] = [rank.get(t, len(journey)) for t in table["touchpoint"]]
     table["small"] = table["responses"] < min_n
+    table["sentiment_small"] = table["sentiment_n"] < min_n
+    # no score column: no score to flag
+    table["score_small"] = (table["score_n"] < min_n) & table["score_metric"].notna()
     return table[cols].reset_index(drop=True)
 
 

@@ -573,6 +573,9 @@ def test_parse_scores_numeric_and_bool_input() -> None:
     assert invalid.tolist() == [False, False, True, False]
     values, invalid = parse_scores(pd.Series([True, False]), "recommend")
     assert values.tolist() == [1.0, 0.0]
+    # a yes/no column mapped as NPS is not 1s and 0s (True would count as a detractor)
+    values, invalid = parse_scores(pd.Series([True, False, True]), "nps")
+    assert values.isna().all() and invalid.all()
     with pytest.raises(ConfigError):
         parse_scores(pd.Series(["1"]), "stars")
 

@@ -186,3 +186,28 @@ def test_churn_ranking_invariant_to_row_order(reasons, rnd):
     b = churn_table(shuffled, ["a", "b", "c", "other"])
     pd.testing.assert_frame_equal(a.drop(columns="example"), b.drop(columns="example"))
     assert ((a["low"] <= a["share"] + 1e-12) & (a["share"] <= a["high"] + 1e-12)).all()
+
+
+def test_touchpoint_flags_each_estimate_by_its_own_n():
+    """Review finding 8: ``small`` counted responses, so a stage with 200 responses but 6
+    valid scores and 10 analysed comments read as solid. ``small`` keeps its meaning (the
+    report's "Few responses"); ``score_small`` and ``sentiment_small`` use the n behind each
+    number."""
+    n = 200
+    r = pd.DataFrame({"row_id": range(n), "touchpoint": "billing",
+                      "status": ["ok"] * 10 + ["empty text"] * (n - 10),
+                      "sentiment": ["negative"] * 10 + [None] * (n - 10),
+                      "sentiment_score": [-0.7] * 10 + [np.nan] * (n - 10),
+                      "nps": [10.0] * 6 + [np.nan] * (n - 6)})
+    m = pd.DataFrame({"row_id": list(range(40)), "theme": "x", "touchpoint": "billing",
+                      "sentiment": "negative", "sentiment_score": -0.7})
+    t = touchpoint_table(r, m, ["billing"], score_column="nps", score_kind="nps", min_n=30)
+    col = t[t["source"] == "column"].iloc[0]
+    assert (col["responses"], bool(col["small"])) == (200, False)
+    assert (col["score_n"], bool(col["score_small"])) == (6, True)
+    assert (col["sentiment_n"], bool(col["sentiment_small"])) == (10, True)
+    assert col["score_low"] < col["score"] == 100.0  # adjusted Wald: not [100, 100]
+    themes = t[t["source"] == "themes"].iloc[0]  # 40 mentions of 40 responses, 6 scored
+    assert not themes["small"] and not themes["sentiment_small"] and themes["score_small"]
+    without = touchpoint_table(r, m, ["billing"], min_n=30)  # no score column: nothing to flag
+    assert not without["score_small"].any()

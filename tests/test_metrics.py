@@ -20,6 +20,7 @@ from cxnlp.metrics import (
     rating,
     recommend,
     score_metric,
+    segment_summary,
     sentiment_summary,
     summarize,
     wilson_interval,
@@ -36,13 +37,20 @@ TEN = [10, 9, 9, 10, 9, 8, 7, 7, 3, 6]
 
 
 def test_nps_worked_example():
+    """The reported NPS is the raw one; the interval is Rocks's (2016) adjusted Wald one.
+
+    (Until the statistical review this test pinned the plain Wald interval, 30 ± 48.41.)
+    """
     est = nps(pd.Series(TEN))
     assert est.value == pytest.approx(30.0)
-    # Var = [p + d - (p - d)^2] / n = [0.5 + 0.2 - 0.09] / 10 = 0.061
-    half = 100 * Z95 * math.sqrt(0.061)
-    assert half == pytest.approx(48.4077, abs=1e-3)
-    assert est.low == pytest.approx(30 - half)
-    assert est.high == pytest.approx(30 + half)
+    # adjusted: n = 13, p = 5.75/13, d = 2.75/13, centre 100 · 3/13 = 23.08
+    # Var = [p + d - (p - d)^2] / 13 = [8.5/13 - (3/13)^2] / 13
+    p, d = 5.75 / 13, 2.75 / 13
+    half = 100 * Z95 * math.sqrt((p + d - (p - d) ** 2) / 13)
+    assert half == pytest.approx(42.1274, abs=1e-3)
+    assert est.low == pytest.approx(100 * 3 / 13 - half)
+    assert est.high == pytest.approx(100 * 3 / 13 + half)
+    assert (round(est.low, 1), round(est.high, 1)) == (-19.1, 65.2)
     assert (est.n, est.n_invalid) == (10, 0)
     assert est.shares == pytest.approx({"promoters": 0.5, "passives": 0.3, "detractors": 0.2})
     assert est.distribution == {
@@ -65,10 +73,42 @@ def test_nps_counts_invalid_entries():
     assert est.value == pytest.approx(100 * (3 - 1) / 4)
 
 
-def test_nps_ci_is_clipped_and_all_promoters_is_exact():
-    assert nps([10, 10, 9]).low == pytest.approx(100.0)  # variance 0: a degenerate interval
+def test_nps_ci_is_clipped():
     est = nps([10, 10, 9, 0])
     assert est.high <= 100 and est.low >= -100
+
+
+def test_nps_all_promoters_has_a_real_interval():
+    """Thirty promoters: the plain Wald interval was [100, 100] (variance 0); the adjusted
+    one is not degenerate, contains the reported 100 and ends at 100."""
+    est = nps([10] * 30)
+    assert est.value == 100.0
+    assert est.high == 100.0
+    assert 70 < est.low < 90  # 78.7 by hand: p = 30.75/33, d = 0.75/33
+    p, d = 30.75 / 33, 0.75 / 33
+    half = 100 * Z95 * math.sqrt((p + d - (p - d) ** 2) / 33)
+    assert est.low == pytest.approx(100 * (p - d) - half)
+    down = nps([0] * 12)  # and the same at the other end
+    assert down.value == down.low == -100.0 and down.high > -100
+
+
+@pytest.mark.parametrize(("answer", "value"), [(10, 100.0), (0, -100.0), (8, 0.0)])
+def test_nps_of_one_answer_is_wide_and_contains_the_answer(answer, value):
+    """n = 1: the adjusted centre (25 for a promoter) is widened to take in the raw NPS."""
+    est = nps([answer])
+    assert est.value == value
+    assert -100 <= est.low <= value <= est.high <= 100
+    assert est.high - est.low > 100
+
+
+def test_nps_interval_inputs_edge_counts():
+    """Every (P, D) split of n = 1..12 gives a valid interval that contains the NPS."""
+    for n in range(1, 13):
+        for prom in range(n + 1):
+            for det in range(n - prom + 1):
+                est = nps([10] * prom + [8] * (n - prom - det) + [0] * det)
+                assert -100 <= est.low <= est.value <= est.high <= 100
+                assert est.high > est.low
 
 
 def test_nps_empty_input():
@@ -122,6 +162,27 @@ def test_mean_interval_by_hand():
     assert math.isnan(mean_interval([4])[1])
 
 
+def test_bounded_mean_interval_takes_its_spread_with_a_pseudo_answer_at_each_end():
+    """On a 1-7 scale, s comes from the answers plus a 1 and a 7; the mean and n do not."""
+    x = [7, 6, 6, 5]
+    mean, low, high = mean_interval(x, bounds=(1.0, 7.0))
+    s = float(np.std([7, 6, 6, 5, 1, 7], ddof=1))
+    half = 3.182446305284263 * s / 2  # t(0.975, 3) · s / sqrt(4)
+    assert mean == pytest.approx(6.0)
+    assert (low, high) == pytest.approx((6 - half, 7.0))  # clipped to the scale
+    # unbounded values keep the plain t interval
+    assert mean_interval(x)[1] == pytest.approx(6 - 3.182446305284263 * np.std(x, ddof=1) / 2)
+
+
+def test_forty_identical_ces_answers_have_a_nonzero_interval():
+    """Forty CES 7s gave [7, 7]; the interval now has width and still ends at the top."""
+    est = ces([7] * 40)
+    assert est.value == 7.0 and est.high == 7.0
+    assert 6.5 < est.low < 7.0
+    one_star = rating([1, 1])
+    assert one_star.low == 1.0 and one_star.high > 1.0
+
+
 # --------------------------------------------------------------------------- other kinds
 
 
@@ -147,7 +208,7 @@ def test_csat_invalid_and_other_scales():
 def test_ces_mean_and_easy_share():
     est = ces([7, 6, 5, 4, 3, 2, 1, 7, 6, 5])
     assert est.value == pytest.approx(4.6)
-    m, lo, hi = mean_interval([7, 6, 5, 4, 3, 2, 1, 7, 6, 5])
+    m, lo, hi = mean_interval([7, 6, 5, 4, 3, 2, 1, 7, 6, 5], bounds=(1, 7))
     assert (est.low, est.high) == pytest.approx((lo, hi))
     easy = est.components["easy"]  # 5-7 of 7
     assert easy.value == pytest.approx(60.0)
@@ -162,6 +223,14 @@ def test_rating_mean_and_distribution():
     assert est.value == pytest.approx(18.5 / 5)
     assert est.distribution == {"1": 1, "2": 0, "3": 0, "4": 2, "4.5": 1, "5": 1}
     assert est.shares["positive"] == pytest.approx(0.8)
+
+
+@pytest.mark.parametrize("fn", [nps, csat, ces, rating])
+def test_booleans_are_not_scores(fn):
+    """``True`` read as 1 was an NPS detractor or a one-star answer: it counts as invalid."""
+    est = fn([True, False, 5])
+    assert (est.n, est.n_invalid) == (1, 2)
+    assert fn(pd.Series([True, False])).n == 0
 
 
 def test_recommend_yes_share():
@@ -304,6 +373,32 @@ def test_summarize_payload():
     # small cells are flagged, never hidden
     assert seg["A"]["small"] == 1 and summarize(_results(), min_n=3)["segments"]["store"]["A"][
         "small"] == 0
+    # each estimate has its own flag, from its own n
+    a = summarize(_results(), min_n=3)["segments"]["store"]["A"]
+    assert a["sentiment"]["small"] == 0 and a["scores"]["ltr"]["small"] == 0
+    assert a["scores"]["sat"]["n"] == 2 and a["scores"]["sat"]["small"] == 1
+
+
+def test_segment_with_many_rows_but_few_scores_is_small_for_that_score():
+    """Review finding 8: 200 rows, 10 analysed comments and 6 valid NPS answers were
+    flagged not small. The row flag keeps its meaning; sentiment and NPS carry their own."""
+    level_a = pd.DataFrame({
+        "seg": "A",
+        "status": ["ok"] * 10 + ["empty text"] * 190,
+        "sentiment": ["negative"] * 10 + [None] * 190,
+        "sentiment_score": [-0.8] * 10 + [np.nan] * 190,
+        "nps": [10.0] * 6 + [np.nan] * 194,
+    })
+    level_b = pd.DataFrame({"seg": "B", "status": "ok", "sentiment": "positive",
+                            "sentiment_score": 0.5, "nps": np.tile(np.arange(11.0), 4)})
+    out = segment_summary(pd.concat([level_a, level_b]), "seg", {"nps": "nps"}, min_n=30)
+    a, b = out["A"], out["B"]
+    assert (a["rows"], a["small"]) == (200, 0)
+    assert (a["sentiment"]["n"], a["sentiment"]["small"]) == (10, 1)
+    assert (a["scores"]["nps"]["n"], a["scores"]["nps"]["small"]) == (6, 1)
+    assert a["scores"]["nps"]["low"] < 100  # and its interval is no longer [100, 100]
+    assert (b["rows"], b["small"], b["sentiment"]["small"], b["scores"]["nps"]["small"]) == (
+        44, 0, 0, 0)
 
 
 def test_summarize_accepts_a_frame_and_reports_missing_columns():

@@ -156,7 +156,11 @@ def parse_scores(series: pd.Series, kind: str) -> tuple[pd.Series, pd.Series]:
     if kind not in SCORE_RANGES:
         raise ConfigError(f"Unknown score kind {kind!r}; expected one of {', '.join(SCORE_KINDS)}.")
     s = series
-    if pd.api.types.is_bool_dtype(s.dtype) or (
+    if pd.api.types.is_bool_dtype(s.dtype) and kind != "recommend":
+        # True/False is no answer on a 0-10 or 1-5 scale (read as 1, True would be a detractor)
+        missing = s.isna().to_numpy()
+        nums = np.full(len(s), np.nan)
+    elif pd.api.types.is_bool_dtype(s.dtype) or (
         pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_object_dtype(s.dtype)
     ):
         missing = s.isna().to_numpy()
