@@ -245,17 +245,16 @@ def partial_period(per: pd.Series) -> dict[str, Any] | None:
 
 
 def change_verdict(c: dict[str, Any]) -> str | None:
-    """Why a change of :func:`headline_changes` has no direction to show, or ``None``: its
-    interval includes 0 (a rise of 11 points with an interval of -5 to +27 is not a rise), it
-    has no interval, or the latest period is a partial one with fewer than ``drivers.min_n``
-    scores. The HTML card and the Excel summary say the same."""
-    low, high = c["delta_low"], c["delta_high"]
-    part = c.get("partial")
-    if part and part["period"] == c["period"] and c["n"] < c["min_n"]:
+    """Why a change of :func:`headline_changes` has no direction to show, in words, or
+    ``None``: the latest period is a partial one with fewer than ``drivers.min_n`` scores,
+    the change has no interval, or its interval includes 0 (a rise of 11 points with an
+    interval of -5 to +27 is not a rise). The reading is :func:`cxnlp.drivers.assess_change`'s;
+    the HTML card and the Excel summary word it the same."""
+    if c["not_assessed"] == "partial_small":
         return f"not assessed (a partial {c['period_unit']} with few responses)"
-    if math.isnan(low) or math.isnan(high):
-        return "no interval (too few responses)" if c["delta"] != 0 else None
-    if low <= 0 <= high and c["delta"] != 0:
+    if c["not_assessed"] == "no_interval":
+        return "no interval (too few responses)"
+    if c["direction"] == "unclear":
         return "not a clear change (the interval includes 0)"
     return None
 
@@ -267,13 +266,13 @@ def headline_changes(results: Results) -> dict[str, dict[str, Any]]:
     The periods are :func:`periods`' (the trends stage's). Returns ``{column: {"kind",
     "unit", "period_unit", "period", "previous_period", "value", "low", "high", "n",
     "previous", "previous_low", "previous_high", "previous_n", "delta", "delta_low",
-    "delta_high", "confidence", "min_n", "small"}}``: intervals at ``drivers.confidence``,
-    the change's from both periods' intervals (:func:`cxnlp.drivers.change_interval`), and
-    ``small`` when either period has fewer than ``drivers.min_n`` valid scores, plus
-    ``partial`` (:func:`partial_period` of the latest period, or ``None``). Empty without a
-    date column or with fewer than two periods.
+    "delta_high", "assessed", "not_assessed", "direction", "confidence", "min_n", "small",
+    "partial"}}``: intervals at ``drivers.confidence``; the change, its interval and whether
+    it can be read from :func:`cxnlp.drivers.assess_change`; ``small`` when either period
+    has fewer than ``drivers.min_n`` valid scores; ``partial`` (:func:`partial_period` of the
+    latest period, or ``None``). Empty without a date column or with fewer than two periods.
     """
-    from .drivers import change_interval
+    from .drivers import assess_change
 
     per = periods(results)
     if per is None:
@@ -293,14 +292,14 @@ def headline_changes(results: Results) -> dict[str, dict[str, Any]]:
         b = score_metric(results.responses.loc[(per == prev).to_numpy(), col], kind, confidence)
         if a.n == 0 or b.n == 0:
             continue
-        low, high = change_interval(a, b)
+        change = assess_change(a, b, partial=bool(partial and partial["period"] == cur),
+                               min_n=min_n)
         out[col] = {
             "kind": kind, "unit": a.unit, "period_unit": per.attrs["freq"], "period": cur,
             "previous_period": prev,
             "value": a.value, "low": a.low, "high": a.high, "n": a.n,
             "previous": b.value, "previous_low": b.low, "previous_high": b.high,
-            "previous_n": b.n, "delta": a.value - b.value, "delta_low": low,
-            "delta_high": high, "confidence": confidence, "min_n": min_n,
+            "previous_n": b.n, **change, "confidence": confidence, "min_n": min_n,
             "small": a.n < min_n or b.n < min_n, "partial": partial,
         }  # fmt: skip
     return out

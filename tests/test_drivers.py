@@ -11,11 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cxnlp.drivers import (
+    assess_change,
     assign_periods,
     benjamini_hochberg,
     change_interval,
     choose_period,
     disagreement,
+    disagreement_summary,
     driver_table,
     emerging_test,
     impact,
@@ -64,14 +66,23 @@ def test_driver_table_fixture():
     assert row["n"] == 3 and row["share"] == 0.3 and bool(row["small"])
     assert row["impact"] == pytest.approx(10 - 400 / 7)
     assert row["impact_low"] <= row["impact"] <= row["impact_high"]
-    assert row["significant"] == (row["impact_high"] < 0)
-    # the mentioners' score carries the headline metric's own interval
-    assert (row["score"], row["score_low"], row["score_high"]) == (-100.0, -100.0, -100.0)
+    # significant is judged on the q-values of all rows, not the interval of one: billing's
+    # interval excludes 0 (p = 0.0497), but with 5 rows tested its q is 0.12
+    assert row["impact_high"] < 0 and row["p_value"] < 0.05 < row["q_value"]
+    assert not row["significant"]
+    assert table["q_value"].tolist() == pytest.approx(
+        benjamini_hochberg(table["p_value"].to_numpy()).tolist())
+    assert summary["fdr"] == 0.05
+    loose, _ = driver_table(responses, mentions, cols, bootstrap=500, seed=1, min_n=5, fdr=0.5)
+    assert loose.set_index(["theme", "sentiment"]).loc[("billing", "any"), "significant"]
+    # the mentioners' score carries the headline metric's own interval (whatever nps() uses)
+    own = nps([3, 2, 0])
+    assert (row["score"], row["score_low"], row["score_high"]) == pytest.approx(
+        (-100.0, own.low, own.high))
     staff = table[(table["theme"] == "staff") & (table["sentiment"] == "any")].iloc[0]
-    by_hand = nps([10, 10, 3])  # p = 2/3, d = 1/3: 33.3 +- 1.96*100*sqrt((1 - 1/9)/3)
+    by_hand = nps([10, 10, 3])
     assert (staff["score"], staff["score_low"], staff["score_high"]) == pytest.approx(
         (by_hand.value, by_hand.low, by_hand.high))
-    assert staff["score_low"] == pytest.approx(100 / 3 - 196 * math.sqrt(8 / 27), abs=0.01)
     staff_neg = table[(table["theme"] == "staff") & (table["sentiment"] == "negative")]
     assert staff_neg["n"].tolist() == [1]
     assert summary["outcome"] == "nps" and summary["overall"] == pytest.approx(10.0)
@@ -153,6 +164,8 @@ def test_disagreement_with_the_real_models(analyzer):
     assert r["disagreement"][1].startswith("detractor score (0) with positive text")
     assert r["disagreement"][2:].isna().all()
     assert res.metrics["disagreement"]["n"] == 2
+    assert res.metrics["disagreement"]["base"] == 4
+    assert res.metrics["disagreement"]["low_score_positive_text"]["n"] == 1
     # the detractor who praises the staff is at risk, but praise is not a reason to leave
     assert r["at_risk"][1] == "detractor (NPS 0)" and r["churn_reason"][1] == "other"
     assert r["churn_reason"][3] == "poor_service"
@@ -328,3 +341,93 @@ def test_change_interval_is_newcombes_for_two_proportions():
     d = change_interval(Estimate(10, 4, 16, 50, 0), Estimate(5, 1, 9, 50, 0))
     assert d == pytest.approx((5 - math.hypot(6, 4), 5 + math.hypot(6, 4)))
     assert all(math.isnan(x) for x in change_interval(Estimate(1, math.nan, math.nan, 1, 0), b))
+
+
+def _unrelated_themes(seed: int, n: int = 1500, k: int = 40):
+    """``k`` themes (shares 1-15 %, random aspect sentiment) independent of the NPS."""
+    rng = np.random.default_rng(seed)
+    responses = pd.DataFrame({"row_id": range(n), "status": "ok",
+                              "nps": rng.choice([10, 8, 0], n, p=[0.35, 0.3, 0.35])})
+    rows, themes = np.nonzero(rng.random((n, k)) < np.linspace(0.01, 0.15, k))
+    mentions = pd.DataFrame({"row_id": rows, "theme": [f"t{j:02d}" for j in themes],
+                             "sentiment": rng.choice(["negative", "neutral", "positive"],
+                                                     len(rows))})
+    return responses, mentions, {"scores": {"nps": "nps"}}
+
+
+def test_unrelated_themes_are_rarely_significant():
+    # 40 themes x 4 sentiments unrelated to the score: row by row, about 1 in 20 intervals
+    # excludes 0; after Benjamini-Hochberg over all rows hardly any row is significant
+    excluded = flagged = 0
+    for seed in range(4):
+        table, _ = driver_table(*_unrelated_themes(seed), bootstrap=400, seed=seed)
+        excluded += int(((table["impact_low"] > 0) | (table["impact_high"] < 0)).sum())
+        flagged += int(table["significant"].sum())
+        assert (table["q_value"] >= table["p_value"] - 1e-12).all()
+    assert excluded >= 15 and flagged <= 1
+
+
+def test_disagreement_summary_uses_the_rows_that_could_disagree():
+    r = pd.DataFrame({
+        "row_id": range(8),
+        "status": ["ok"] * 6 + ["empty text"] * 2,
+        "nps": [10, 9, 1, 0, 10, "abc", 10, 0],
+        "sentiment": ["negative", "positive", "positive", "negative", "mixed", "negative",
+                      None, None],
+        "p_negative": [0.9, 0.1, 0.05, 0.9, 0.8, 0.9, np.nan, np.nan],
+        "p_positive": [0.05, 0.8, 0.9, 0.05, 0.1, 0.05, np.nan, np.nan]})
+    s = disagreement_summary(r, {"scores": {"nps": "nps"}}, threshold=0.7)
+    # eligible: rows 0-3 (row 4 mixed, row 5 invalid score, rows 6-7 no text)
+    assert (s["n"], s["base"], s["share"]) == (2, 4, 0.5)
+    assert s["low"] < 0.5 < s["high"]
+    assert s["high_score_negative_text"] == pytest.approx(
+        {"n": 1, "base": 2, "share": 0.5, "low": wilson_interval(1, 2)[0],
+         "high": wilson_interval(1, 2)[1]})
+    assert (s["low_score_positive_text"]["n"], s["low_score_positive_text"]["base"]) == (1, 2)
+    assert int(disagreement(r, {"scores": {"nps": "nps"}}).notna().sum()) == s["n"]
+    none = disagreement_summary(r, {"scores": {}})
+    assert none["n"] == 0 and none["base"] == 0 and none["share"] is None
+
+
+def test_no_test_against_a_tiny_baseline_and_no_new_theme_without_evidence():
+    # day 1: 4 responses and no themes (a partial first day); days 2-4: 300 responses each
+    # with 30 themes at 2 % each, nothing changing. Day 2 is not tested against day 1, and a
+    # theme absent from days 2-3 that shows 3 times on day 4 is no news by itself.
+    rng = np.random.default_rng(3)
+    rows = [{"row_id": i, "status": "ok", "date": "2015-02-16"} for i in range(4)]
+    mentions = []
+    for day in range(3):
+        for i in range(300):
+            rid = 4 + day * 300 + i
+            rows.append({"row_id": rid, "status": "ok", "date": f"2015-02-{17 + day}"})
+            mentions += [{"row_id": rid, "theme": f"t{j}"}
+                         for j in np.flatnonzero(rng.random(30) < 0.02)]
+    mentions += [{"row_id": 4 + 600 + i, "theme": "late"} for i in range(3)]
+    table, summary = trend_table(pd.DataFrame(rows), pd.DataFrame(mentions), {"date": "date"},
+                                 period="day", min_n=30)
+    day2 = table[(table["period"] == "2015-02-17") & (table["kind"] == "theme")]
+    assert (day2["baseline_n"] == 4).all() and day2["p_value"].isna().all()
+    assert not day2["new"].any() and not day2["emerging"].any()
+    late = table[(table["kind"] == "theme") & (table["key"] == "late")].set_index("period")
+    assert late.loc["2015-02-19", "baseline_count"] == 0 and late.loc["2015-02-19", "count"] == 3
+    assert not late.loc["2015-02-19", "new"] and summary["new"] == []
+
+
+def test_assess_change_says_when_a_change_cannot_be_read():
+    prev = nps([10] * 105 + [8] * 90 + [0] * 105)  # NPS 0, n = 300
+    early = nps([10, 9, 10, 9])  # 4 answers on the 3rd of the month
+    c = assess_change(early, prev, partial=True, min_n=30)
+    assert c["delta"] == 100 and not c["assessed"] and c["not_assessed"] == "partial_small"
+    assert c["direction"] is None
+    # the same answers in a whole period are assessed on their interval
+    assert assess_change(early, prev, partial=False, min_n=30)["assessed"]
+    none = assess_change(Estimate(7.0, math.nan, math.nan, 1, 0), Estimate(5, 4.5, 5.5, 40, 0))
+    assert not none["assessed"] and none["not_assessed"] == "no_interval"
+    assert none["direction"] is None and math.isnan(none["delta_low"])
+    up = assess_change(Estimate(60, 50, 70, 100, 0), Estimate(40, 30, 50, 100, 0))
+    assert up["assessed"] and up["not_assessed"] is None and up["direction"] == "up"
+    assert (up["delta_low"], up["delta_high"]) == pytest.approx((5.8579, 34.1421), abs=1e-4)
+    assert assess_change(Estimate(45, 35, 55, 100, 0),
+                         Estimate(40, 30, 50, 100, 0))["direction"] == "unclear"
+    assert assess_change(Estimate(30, 20, 40, 100, 0),
+                         Estimate(60, 50, 70, 100, 0))["direction"] == "down"

@@ -312,6 +312,18 @@ def test_drivers_section_uses_impact(full_report):
     assert "An impact is an association, not what fixing the theme would gain" in sec
 
 
+def test_significance_is_the_fdr_controlled_one_and_the_caption_says_so():
+    r = make_full()
+    sec = section(render_html(r), "drivers")
+    assert ">Significant</th>" in sec and "Significant: the interval excludes 0" in sec
+    r.drivers["p_value"], r.drivers["q_value"] = [0.5, 0.001, np.nan], [0.5, 0.003, np.nan]
+    sec = section(render_html(r), "drivers")
+    assert ("Significant: q ≤ 0.05 after Benjamini-Hochberg over all 2 driver rows tested "
+            "(themes × sentiments, drivers.csv), and the interval excludes 0") in sec
+    table = sec.split("<table", 1)[1]
+    assert table.count(">yes<") == 1 and table.count(">no<") == 2
+
+
 def test_sentiment_shares_say_they_are_the_models_labels(full_report):
     assert "cover sampling only, not the model's own mistakes" in section(
         full_report, "sentiment"
@@ -648,15 +660,20 @@ def test_headline_change_is_the_trends_scores_with_an_interval():
 
 def test_a_change_without_an_interval_shows_no_direction():
     from cxnlp import views
+    from cxnlp.drivers import assess_change
+    from cxnlp.metrics import Estimate
 
-    c = {"delta": 1.0, "delta_low": float("nan"), "delta_high": float("nan"), "n": 40,
-         "min_n": 30, "period": "2025-03", "period_unit": "month", "partial": None}  # fmt: skip
-    assert views.change_verdict(c) == "no interval (too few responses)"
-    assert views.change_verdict({**c, "delta_low": 0.5, "delta_high": 1.5}) is None
-    assert views.change_verdict({**c, "delta_low": -0.5, "delta_high": 1.5}).startswith("not a")
-    partial = {"period": "2025-03", "last_date": "2025-03-02", "end": "2025-03-31"}
-    small_partial = {**c, "delta_low": 0.5, "delta_high": 1.5, "n": 4, "partial": partial}
-    assert views.change_verdict(small_partial).startswith("not assessed (a partial month")
+    def verdict(current: Estimate, partial: bool = False) -> str | None:
+        c = assess_change(current, Estimate(40, 30, 50, 100, 0), partial=partial, min_n=30)
+        return views.change_verdict({**c, "period_unit": "month"})
+
+    no_interval = Estimate(41, float("nan"), float("nan"), 1, 0)
+    assert verdict(no_interval) == "no interval (too few responses)"
+    assert verdict(Estimate(60, 50, 70, 100, 0)) is None  # a clear rise
+    assert verdict(Estimate(45, 35, 55, 100, 0)).startswith("not a clear change")
+    small_partial = Estimate(60, 50, 70, 4, 0)
+    assert verdict(small_partial, partial=True).startswith("not assessed (a partial month")
+    assert verdict(small_partial) is None  # the same in a whole month is read on its interval
 
 
 def test_small_period_in_the_headline_change_is_flagged():
@@ -740,6 +757,7 @@ def test_emerging_table_is_the_latest_periods_with_labels_and_formats():
     sec = section(render_html(r), "emerging")
     table = sec.split("<table", 1)[1]
     assert "emerging in 2025-03, the latest month" in sec
+    assert "New: emerging and absent from the baseline; months whose baseline has fewer" in sec
     assert "2025-01" not in table and "Delivery" not in table and "delivery" not in table
     assert "Topic 1: gift cards" in table  # the topic's label, not its id
     assert ">41<" in table and "41.00" not in table  # a count, not a float
@@ -976,7 +994,7 @@ def test_a_change_whose_interval_includes_0_is_not_a_green_rise():
     assert c["delta"] > 0 and c["delta_low"] < 0 < c["delta_high"]
     head = section(render_html(r), "headline")
     assert 'class="change unclear"' in head and "▲" not in head and "change up" not in head
-    assert "(95% CI -5 to +65): not a clear change (the interval includes 0) vs 2025-02" in head
+    assert "(95% CI -5 to +62): not a clear change (the interval includes 0) vs 2025-02" in head
     assert "is a partial" not in head  # March data run to the 28th of 31
     # a change clear of 0 is still a rise
     clear = dated_results(["2025-02-10"] * 40 + ["2025-03-28"] * 40, period="month",
@@ -1026,6 +1044,18 @@ def test_flagged_disagreements_say_how_many_and_come_clearest_first():
     assert "the clearest 20 of 30 shown" in sec
     assert "(all 30 in responses.csv, column disagreement)" in sec
     assert "all shown" in section(render_html(_flagged(12)), "disagreements")
+    # the base: only rows with analysed text and a valid score could disagree, each side its own
+    r = _flagged()
+    side = {"n": 30, "base": 400, "share": 0.075, "low": 0.05, "high": 0.1}
+    none = {"n": 0, "base": 200, "share": 0.0, "low": 0.0, "high": 0.02}
+    r.metrics = {**(r.metrics or {}), "disagreement": {
+        "n": 30, "base": 600, "share": 0.05, "low": 0.035, "high": 0.07,
+        "high_score_negative_text": side, "low_score_positive_text": none}}  # fmt: skip
+    assert ("That is 5.0% of the 600 responses that could disagree (analysed text with a valid "
+            "score): 30 of 400 high scores with negative text (7.5%), 0 of 200 low scores with "
+            "positive text (0.0%).") in section(render_html(r), "disagreements")  # fmt: skip
+    r.metrics["disagreement"]["n"] = 29  # counts from another run: no base quoted
+    assert "That is" not in section(render_html(r), "disagreements")
     # an empty flag column in a run without scores (airline tweets): there was nothing to
     # compare, not "no disagreement found"
     r = make_results(columns={"text": ["text"], "scores": {}, "segments": []})

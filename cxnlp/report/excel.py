@@ -218,8 +218,8 @@ def _change_rows(label: str, c: dict[str, Any]) -> list[tuple[str, Any]]:
     """The change vs the previous period as the HTML card gives it: both periods with their
     n, the change with its interval, and whether it is clear of 0 (and the latest period
     whole)."""
-    clear = "a clear rise" if c["delta"] > 0 else "a clear fall" if c["delta"] < 0 else "no change"
-    verdict = views.change_verdict(c) or clear
+    clear = {"up": "a clear rise", "down": "a clear fall", "flat": "no change"}
+    verdict = views.change_verdict(c) or clear[c["direction"]]
     part = c.get("partial")
     if part and part["period"] == c["period"]:
         verdict += (f"; {c['period']} is a partial {c['period_unit']} (data end "

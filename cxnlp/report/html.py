@@ -360,11 +360,9 @@ def _add_changes(results: Results, cards: list[dict[str, Any]]) -> None:
 
 
 def _change_dir(c: dict[str, Any]) -> str:
-    """``up``/``down`` for a change clear of 0, ``unclear`` when
-    :func:`cxnlp.views.change_verdict` says why not, ``flat`` at 0."""
-    if views.change_verdict(c):
-        return "unclear"
-    return "up" if c["delta"] > 0 else "down" if c["delta"] < 0 else "flat"
+    """``up``/``down`` for a change clear of 0, ``flat`` at 0, ``unclear`` otherwise
+    (including a change that was not assessed)."""
+    return c["direction"] or "unclear"
 
 
 def _change_text(c: dict[str, Any]) -> str:
@@ -471,7 +469,8 @@ _JOURNEY_COLS = {"touchpoint": ("Touchpoint", ""), "responses": ("Responses", ""
                  "sentiment_score": ("Sentiment", "signed"), "negative": ("Negative", "pct"),
                  "score_metric": ("Metric", ""), "score": ("Score", ""),
                  "score_low": ("CI low", ""), "score_high": ("CI high", ""),
-                 "small": ("Few responses", "")}  # fmt: skip
+                 "score_n": ("Scores", "int"), "small": ("Few responses", ""),
+                 "score_small": ("Few scores", "")}  # fmt: skip
 _CHURN_COLS = {"rank": ("Rank", ""), "label": ("Reason", ""), "reason": ("Reason id", ""),
                "churn_reason": ("Reason", ""), "count": ("Responses", ""),
                "share": ("Share", "pct"), "low": ("CI low", "pct"), "high": ("CI high", "pct"),
@@ -509,7 +508,10 @@ def _emerging_caption(results: Results, emerging: pd.DataFrame | None) -> str:
     k = int(views.drivers_settings(results).get("baseline_periods") or 3)
     return (f"Themes and topics flagged as emerging in {emerging.attrs.get('period')}, the latest "
             f"{unit}: share of its analysed responses against the previous {k} {unit}s "
-            "(one-sided test; q controls the false discovery rate)")  # fmt: skip
+            "(one-sided test; q controls the false discovery rate). New: emerging and absent "
+            f"from the baseline; {unit}s whose baseline has fewer than "
+            f"{int(views.drivers_settings(results)['min_n']):,} analysed responses "
+            "(drivers.min_n) are not tested")  # fmt: skip
 
 
 def _no_emerging(results: Results, emerging: pd.DataFrame) -> str:
@@ -525,8 +527,10 @@ def _no_emerging(results: Results, emerging: pd.DataFrame) -> str:
     return line
 
 
-def _impact_caption(outcome: dict[str, str], table: pd.DataFrame, shown: int, min_n: int) -> str:
-    """What the impact table shows, which rows, and what its markers mean."""
+def _impact_caption(outcome: dict[str, str], table: pd.DataFrame, shown: int, min_n: int,
+                    tested: str = "") -> str:
+    """What the impact table shows, which rows, and what its markers mean; ``tested`` is
+    :func:`_significance_note`'s sentence when the table has a significance column."""
     if "impact" not in table or table["impact"].isna().all():
         text = "Themes by mean aspect sentiment (−1 to +1), most negative first"
         value = "sentiment"
@@ -540,6 +544,8 @@ def _impact_caption(outcome: dict[str, str], table: pd.DataFrame, shown: int, mi
         text += (". An impact is an association, not what fixing the theme would gain, and "
                  "impacts overlap (one response can mention several themes): do not add them "
                  "up")  # fmt: skip
+        if tested and "significant" in table:
+            text += f". {tested}"
         value = "impacts"
     if views.small_flags(table.head(shown)).any():
         text += (f". “{_FEW}”: fewer than {min_n:,} responses (drivers.min_n), read with "
@@ -547,6 +553,18 @@ def _impact_caption(outcome: dict[str, str], table: pd.DataFrame, shown: int, mi
     if len(table) > shown:
         text += f". Shown: the largest {value}, either way"
     return text
+
+
+def _significance_note(results: Results) -> str:
+    """What "Significant" means: the Benjamini-Hochberg q over every tested driver row, not the
+    interval alone (one row at a time, about 1 unrelated theme in 20 excludes 0)."""
+    drivers = views.optional_table(results, "drivers")
+    if drivers is None or "q_value" not in drivers:
+        return "Significant: the interval excludes 0"
+    tested = int(pd.to_numeric(drivers["p_value"], errors="coerce").notna().sum())
+    fdr = float(views.drivers_settings(results).get("fdr") or 0.05)
+    return (f"Significant: q ≤ {fdr:g} after Benjamini-Hochberg over all {tested:,} driver rows "
+            "tested (themes × sentiments, drivers.csv), and the interval excludes 0")
 
 
 #: The marker of a theme whose impact rests on fewer than ``drivers.min_n`` responses.
@@ -613,9 +631,28 @@ def _journey_note(jr: pd.DataFrame) -> str:
     return " ".join(parts)
 
 
-def _disagreements_intro(dis: pd.DataFrame) -> str:
+def _disagreement_base(results: Results, total: int) -> str:
+    """`` That is 2.5% of the 2,295 responses that could disagree ...`` from metrics.json,
+    each direction over its own side (a promoter venting is common, a detractor praising
+    rare); empty for a run without the bases or whose count differs from the table's."""
+    m = (results.metrics or {}).get("disagreement") or {}
+    hi, lo = m.get("high_score_negative_text"), m.get("low_score_positive_text")
+    if not m.get("base") or m.get("n") != total or not hi or not lo:
+        return ""
+
+    def part(d: dict[str, Any], side: str, text: str) -> str:
+        share = f" ({_fmt_pct(d['share'], 1)})" if d.get("share") is not None else ""
+        return f"{d['n']:,} of {d['base']:,} {side} scores with {text} text{share}"
+
+    return (f" That is {_fmt_pct(m['share'], 1)} of the {m['base']:,} responses that could "
+            f"disagree (analysed text with a valid score): {part(hi, 'high', 'negative')}, "
+            f"{part(lo, 'low', 'positive')}.")  # fmt: skip
+
+
+def _disagreements_intro(dis: pd.DataFrame, base: str = "") -> str:
     """How many responses disagree in all and which are shown: the table is cut, and a
-    reader should know it holds the 20 clearest of 57, not all of them."""
+    reader should know it holds the 20 clearest of 57, not all of them; ``base`` is
+    :func:`_disagreement_base`'s sentence."""
     total, shown = int(dis.attrs.get("total", len(dis))), len(dis)
     how = "rule: " if dis.attrs.get("source") == "rule" else "flagged by the linking step: "
     which = f"the clearest {shown:,} of {total:,} shown" if total > shown else "all shown"
@@ -623,7 +660,7 @@ def _disagreements_intro(dis: pd.DataFrame) -> str:
              if total > shown and dis.attrs.get("source") == "flag" else "")  # fmt: skip
     return (f"{total:,} responses whose score and text point opposite ways ({how}a top score "
             "with a confidently negative text, or a bottom score with a confidently positive "
-            f"one); {which}, the text model's most confident first{where}.")  # fmt: skip
+            f"one); {which}, the text model's most confident first{where}.{base}")  # fmt: skip
 
 
 #: Rows of the impact table: the largest impacts of either sign.
@@ -639,9 +676,15 @@ def _impact_columns(summary: pd.DataFrame, outcome: dict[str, str]) -> dict[str,
 
     cols = {"impact": (f"Impact ({outcome['unit']})", signed), "impact_low": ("CI low", signed),
             "impact_high": ("CI high", signed)}  # fmt: skip
+    if "significant" in summary and summary["significant"].notna().any():
+        cols["significant"] = ("Significant", _yes_no)
     if "negative_impact" in summary and summary["negative_impact"].notna().any():
         cols["negative_impact"] = ("Impact of negative mentions", signed)
     return cols
+
+
+def _yes_no(value: Any) -> str:
+    return "yes" if bool(value) else "no"
 
 
 def _sections(results: Results, segments: list[str], charts: dict[str, Any]) -> dict[str, Any]:
@@ -772,13 +815,15 @@ def _sections(results: Results, segments: list[str], charts: dict[str, Any]) -> 
         "churn_table": _table(churn, _known(churn, _CHURN_COLS)),
         "emerging_table": _table(emerging, _known(emerging, _EMERGING_COLS)),
         "emerging_caption": _emerging_caption(results, emerging),
-        "impact_caption": _impact_caption(outcome, ranked, _IMPACT_ROWS, min_n),
+        "impact_caption": _impact_caption(outcome, ranked, _IMPACT_ROWS, min_n,
+                                          _significance_note(results)),
         "churn_caption": _churn_caption(results),
         "date_note": views.date_note(results),
         "language_note": views.language_note(results),
         "topics_table": _table(topics, _known(topics, _TOPIC_COLS), 20),
         "disagreements": dis.to_dict("records") if not dis.empty else [],
-        "disagreements_intro": _disagreements_intro(dis),
+        "disagreements_intro": _disagreements_intro(
+            dis, _disagreement_base(results, int(dis.attrs.get("total", len(dis))))),
         "theme_verbatims": [
             {**g, "items": [{**it, **row_meta(it["row_id"])} for it in g["items"]]}
             for g in views.theme_verbatims(results)
