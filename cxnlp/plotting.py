@@ -330,11 +330,17 @@ def plot_scores(results: Results, column: str | None = None) -> go.Figure:
     return style_figure(fig, title=title, description=desc, height=380)
 
 
+#: Beside the n of a bar that rests on fewer than ``drivers.min_n`` responses.
+_FEW_RESPONSES = "few responses"
+
+
 def plot_sentiment_by(results: Results, column: str, max_levels: int = 15) -> go.Figure:
     """Sentiment shares by the levels of a segment column (100 % stacked horizontal bars).
 
     Only analysed rows (``ok`` / ``no theme``) count. The ``max_levels − 1`` largest levels are
-    shown, the rest pooled as ``"(other)"``; each bar is labelled with its number of rows.
+    shown, the rest pooled as ``"(other)"``; each bar is labelled with its number of rows, and
+    a level with fewer than ``drivers.min_n`` of them says "few responses" beside its n (the
+    shares of 8 comments swing by 12 points per comment).
     """
     responses = results.responses
     if column not in responses:
@@ -360,7 +366,9 @@ def plot_sentiment_by(results: Results, column: str, max_levels: int = 15) -> go
     rows = table.sum(axis=1).sort_values(ascending=False, kind="stable")
     table = table.loc[rows.index]
     shares = table.div(rows, axis=0)
-    y = [f"{_esc(level)} (n={rows[level]:,})" for level in table.index]
+    min_n = int(views.drivers_settings(results)["min_n"])
+    few = {level: f", {_FEW_RESPONSES}" if rows[level] < min_n else "" for level in table.index}
+    y = [f"{_esc(level)} (n={rows[level]:,}{few[level]})" for level in table.index]
     for lab in table.columns:
         fig.add_trace(go.Bar(
             y=y, x=shares[lab] * 100, name=_esc(lab), orientation="h",
@@ -377,12 +385,14 @@ def plot_sentiment_by(results: Results, column: str, max_levels: int = 15) -> go
     desc = (
         f"Sentiment by {column}: "
         + "; ".join(
-            f"{level} (n={rows[level]:,}): "
+            f"{level} (n={rows[level]:,}{few[level]}): "
             + ", ".join(f"{lab} {shares.at[level, lab]:.0%}" for lab in table.columns)
             for level in table.index
         )
         + "."
     )
+    if any(few.values()):
+        desc += f" {_FEW_RESPONSES.capitalize()}: fewer than {min_n:,} (drivers.min_n)."
     return style_figure(
         fig, title=f"Sentiment by {column}", description=desc, height=140 + 44 * len(table)
     )

@@ -192,6 +192,11 @@ def test_plots_return_figures_with_descriptions():
     assert [t.name.split(" ")[0] for t in nps_fig.data] == ["detractors", "passives", "promoters"]
     seg = plot_sentiment_by(r, "region")
     assert all("<script>" not in str(y) for t in seg.data for y in t.y)
+    # a dozen responses: every bar is under drivers.min_n (30) and says so beside its n
+    assert all(", few responses)" in str(y) for y in seg.data[0].y)
+    assert "Few responses: fewer than 30 (drivers.min_n)." in figure_description(seg)
+    r.manifest = {**(r.manifest or {}), "config": {"drivers": {"min_n": 1}}}
+    assert not any("few" in str(y) for y in plot_sentiment_by(r, "region").data[0].y)
 
 
 def test_plot_errors_are_actionable():
