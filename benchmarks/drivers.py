@@ -67,7 +67,8 @@ def show_drivers(res: cxnlp.Results, k: int = 8, digits: int = 1) -> None:
     d = res.drivers
     s = res.metrics["drivers"]
     print(f"outcome {s['outcome']}: overall {s['overall']:.{digits + 1}f} over {s['n']} responses;"
-          f" R² of theme indicators {s['r2']:.3f}; {s['bootstrap']} bootstrap resamples")
+          f" R² of theme indicators {s['r2']:.3f}; {s['bootstrap']} bootstrap resamples; "
+          f"{int(d['significant'].sum())} of {int(d['q_value'].notna().sum())} rows significant")
     print("impact = overall score − score of the responses not mentioning the theme")
     any_ = d[d["sentiment"] == "any"].copy()
     any_ = any_.reindex(any_["impact"].abs().sort_values(ascending=False).index).head(k)
@@ -77,7 +78,7 @@ def show_drivers(res: cxnlp.Results, k: int = 8, digits: int = 1) -> None:
         print(f"  {flag} {r.theme:<20} n={r.n:<5} score {r.score:+8.{digits + 1}f} "
               f"vs {r.score_without:+8.{digits + 1}f}  impact "
               f"{fmt_ci(r.impact, r.impact_low, r.impact_high, digits + 1)}  "
-              f"rel.weight {r.relative_weight_pct:5.1f}% of R²{small}")
+              f"q {r.q_value:.3g}  rel.weight {r.relative_weight_pct:5.1f}% of R²{small}")
     neg = d[d["sentiment"] == "negative"].head(3)
     print("  most damaging theme x negative sentiment: " + ", ".join(
         f"{r.theme} {r.impact:+.{digits + 1}f}" for r in neg.itertuples()))
@@ -124,8 +125,13 @@ def telecom() -> None:
           f"(touchpoint column {res.columns.get('touchpoint')!r}) ===")
     nps = res.metrics["scores"]["NPS_SCORE"]
     print(f"NPS {nps['value']:+.1f} [{nps['low']:+.1f}, {nps['high']:+.1f}] n={nps['n']}, "
-          f"invalid {nps['n_invalid']}; disagreement flags {res.metrics['disagreement']['n']}")
-    print("\n-- top drivers (* = 95% bootstrap CI excludes 0)")
+          f"invalid {nps['n_invalid']}")
+    dis = res.metrics["disagreement"]
+    hi, lo = dis["high_score_negative_text"], dis["low_score_positive_text"]
+    print(f"disagreement: {dis['n']} of {dis['base']} that could disagree ({dis['share']:.1%}); "
+          f"promoters with negative text {hi['n']}/{hi['base']}, detractors with positive "
+          f"text {lo['n']}/{lo['base']}")
+    print("\n-- top drivers (* = significant: BH q <= drivers.fdr over all driver rows)")
     show_drivers(res)
     print("\n-- touchpoints (themes: mention-level; column: SURVEY_SUB_TYPE normalised)")
     show_touchpoints(res)
