@@ -619,6 +619,19 @@ def test_missing_file_and_folder(tmp_path: Path) -> None:
         read_feedback(tmp_path)
 
 
+def test_limits_set_on_cxnlp_io_still_apply(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before cxnlp.io became a package its limits were cxnlp.io.<NAME>; setting one there
+    must reach the module that reads it, not be silently ignored."""
+    import cxnlp.io
+
+    monkeypatch.setattr(cxnlp.io, "XLSX_MAX_UNCOMPRESSED_BYTES", 1000)
+    assert cxxlsx.XLSX_MAX_UNCOMPRESSED_BYTES == 1000
+    with pytest.raises(InputError, match="would unpack to"):
+        read_feedback(DATA / "plain.xlsx")
+    monkeypatch.setattr(cxnlp.io, "PIECE_BYTES", 200)  # the default piece size, read per call
+    assert len(list(iter_feedback(DATA / "topics_feedback.csv"))) > 1
+
+
 def test_zip_bomb_checked_by_total_size(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cxxlsx, "XLSX_MAX_UNCOMPRESSED_BYTES", 1000)
     with pytest.raises(InputError, match=r"would unpack to .* MiB"):

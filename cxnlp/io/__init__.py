@@ -25,10 +25,16 @@ The modules, in the order a file goes through them:
 - ``scores``: :func:`parse_scores`; ``write``: :func:`write_table` and the other writers.
 
 Limits such as ``xlsx.XLSX_MAX_UNCOMPRESSED_BYTES``, ``stream.PIECE_BYTES`` and
-``write.ROW_GROUP_ROWS`` are read from their own module: change (or patch) them there.
+``write.ROW_GROUP_ROWS`` live in their own module and are read when used. They can still be
+read and set as ``cxnlp.io.<NAME>``, as before ``cxnlp.io`` became a package: the package
+forwards both to the module that reads them.
 """
 
 from __future__ import annotations
+
+import sys
+from importlib import import_module
+from types import ModuleType
 
 from ..config import ScoreKind
 from ..errors import ReadWarning
@@ -56,3 +62,23 @@ __all__ = [
     "read_feedback",
     "write_table",
 ]
+
+
+#: Limits that were attributes of ``cxnlp.io`` before it became a package, and their module.
+_LIMITS = {"PIECE_BYTES": "stream", "WRITE_ROWS": "write", "ROW_GROUP_ROWS": "write",
+           "XLSX_MAX_UNCOMPRESSED_BYTES": "xlsx", "XLSX_MAX_RATIO": "xlsx",
+           "XLSX_RATIO_MIN_BYTES": "xlsx"}  # fmt: skip
+
+
+def _forwarded(name: str) -> property:
+    """``cxnlp.io.<name>`` read and set on the module that reads it (a property, so that
+    ``monkeypatch.setattr`` restores it as it found it)."""
+    module = f"{__name__}.{_LIMITS[name]}"
+    return property(lambda _: getattr(import_module(module), name),
+                    lambda _, value: setattr(import_module(module), name, value))
+
+
+# cxnlp.io is this module with the limits as properties of its class: setting one on the
+# package alone would otherwise be silently ignored
+sys.modules[__name__].__class__ = type(
+    "_Package", (ModuleType,), {name: _forwarded(name) for name in _LIMITS})

@@ -42,7 +42,7 @@ PIECE_BYTES = 32 * 2**20
 def iter_feedback(
     path: str | os.PathLike[str],
     *,
-    piece_bytes: int = PIECE_BYTES,
+    piece_bytes: int | None = None,
     sheet: str | int | None = None,
     encoding: str | None = None,
     delimiter: str | None = None,
@@ -60,8 +60,9 @@ def iter_feedback(
     ----------
     path : str or path-like
         The export file.
-    piece_bytes : int
-        About how many bytes of the file each piece holds.
+    piece_bytes : int, optional
+        About how many bytes of the file each piece holds; :data:`PIECE_BYTES` (read when
+        called, so a change to it takes effect) by default.
     sheet, encoding, delimiter
         As for :func:`read_feedback`.
 
@@ -71,6 +72,7 @@ def iter_feedback(
         Consecutive pieces of the table, each with the attrs :func:`read_feedback` sets.
     """
     _allow_long_fields()
+    piece_bytes = PIECE_BYTES if piece_bytes is None else piece_bytes
     p = Path(path)
     whole = dict(sheet=sheet, encoding=encoding, delimiter=delimiter)
     if not p.is_file() or p.stat().st_size <= piece_bytes:
