@@ -24,7 +24,8 @@ Key drivers (:func:`driver_table`)
 Disagreement (:func:`disagreement`, :func:`disagreement_summary`)
     A promoter/satisfied score with clearly negative text, or a detractor/dissatisfied score
     with clearly positive text, is flagged with the reason. Shares are over the rows that
-    could disagree (analysed text, valid score, not mixed), each direction over its own base.
+    could disagree (analysed text, not mixed, a high or low score), each direction over its
+    own base.
 
 Trends (:func:`trend_table`)
     Dates are parsed robustly (:func:`parse_dates`), the period (day/week/month/quarter)
@@ -185,6 +186,16 @@ def _boot_p(estimate: float, replicates: np.ndarray) -> float:
     return float(2 * stats.norm.sf(abs(estimate) / sd))
 
 
+#: Responses a theme needs in a period to be called new (absent from the baseline).
+MIN_NEW = 3
+
+
+def _check_fdr(fdr: float) -> None:
+    """A false discovery rate outside (0, 1) would flag nothing, or let every test through."""
+    if not 0 < fdr < 1:  # also refuses NaN
+        raise ValueError(f"fdr must be between 0 and 1 (exclusive), got {fdr!r}; 0.05 is usual.")
+
+
 def relative_weights(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
     """Johnson's (2000) relative weights of correlated predictors, and the model's R².
 
@@ -281,6 +292,7 @@ def driver_table(
         Sorted by sentiment (any, negative, neutral, positive), then impact ascending (most
         negative first). The dict summarises it: outcome, overall, n, R², formula, fdr.
     """
+    _check_fdr(fdr)
     read = ["row_id", "status", "sentiment_score", *dict(columns.get("scores") or {})]
     ok = narrow(responses, read)[analysed(responses)]
     u_all, metric, kind = outcome_values(ok, columns, score_column)
@@ -364,11 +376,13 @@ def driver_table(
 class _Disagreement(NamedTuple):
     """Row masks behind :func:`disagreement` and :func:`disagreement_summary`."""
 
-    eligible: np.ndarray  #: analysed, not mixed text with its probabilities and a valid score
+    eligible: np.ndarray  #: analysed, not mixed text with its probabilities and a high or low score
     high: np.ndarray  #: eligible with a high score (promoter, satisfied...)
     low: np.ndarray  #: eligible with a low score (detractor, dissatisfied...)
     high_negative: np.ndarray  #: high score with negative text (flagged)
     low_positive: np.ndarray  #: low score with positive text (flagged)
+    p_negative: np.ndarray
+    p_positive: np.ndarray
     names: tuple[str, str]  #: what a high and a low score are called
     column: str
     kind: str
@@ -400,12 +414,12 @@ def _disagreement_masks(responses: pd.DataFrame, columns: Mapping[str, Any],
     pn = pd.to_numeric(responses["p_negative"], errors="coerce").to_numpy(float)
     pp = (pd.to_numeric(responses["p_positive"], errors="coerce").to_numpy(float)
           if "p_positive" in responses else np.full(len(responses), np.nan))
-    eligible = analysed(responses) & valid & np.isfinite(pn) & np.isfinite(pp)
+    eligible = analysed(responses) & (high | low) & np.isfinite(pn) & np.isfinite(pp)
     if "sentiment" in responses:
         eligible &= (responses["sentiment"].astype(str) != "mixed").to_numpy()
     high, low = eligible & high, eligible & low
     return _Disagreement(eligible, high, low, high & (pn >= threshold),
-                         low & (pp >= threshold), names, col, kind)
+                         low & (pp >= threshold), pn, pp, names, col, kind)
 
 
 def disagreement(responses: pd.DataFrame, columns: Mapping[str, Any],
@@ -424,8 +438,7 @@ def disagreement(responses: pd.DataFrame, columns: Mapping[str, Any],
     d = _disagreement_masks(responses, columns, score_column, threshold)
     if d is None:
         return out
-    pn = pd.to_numeric(responses["p_negative"], errors="coerce").to_numpy(float)
-    pp = pd.to_numeric(responses["p_positive"], errors="coerce").to_numpy(float)
+    pn, pp = d.p_negative, d.p_positive
     raw = [f"{v:g}" if isinstance(v, (int, float, np.number)) else str(v)
            for v in responses[d.column].to_numpy()]
     for i in np.flatnonzero(d.high_negative):
@@ -441,7 +454,8 @@ def disagreement_summary(responses: pd.DataFrame, columns: Mapping[str, Any],
     """Counts and shares of score-text disagreement for ``metrics.json``.
 
     ``n`` flagged rows; ``base`` the rows that could be flagged (analysed text with its
-    probabilities, a valid score, not ``mixed``); ``share`` = n / base with its Wilson
+    probabilities, not ``mixed``, with a high or a low score: a passive or a 3-star answer
+    cannot disagree); ``share`` = n / base with its Wilson
     interval ``low``/``high``. A blank comment cannot disagree, so dividing by all rows
     would shrink the share with the blank rate. The two directions are not symmetric (a
     promoter venting is common, a detractor praising rare), so each has its own base:
@@ -458,7 +472,8 @@ def disagreement_summary(responses: pd.DataFrame, columns: Mapping[str, Any],
     d = _disagreement_masks(responses, columns, score_column, threshold)
     none = np.zeros(len(responses), bool)
     if d is None:
-        d = _Disagreement(none, none, none, none, none, ("", ""), "", "")
+        nan = np.full(len(responses), np.nan)
+        d = _Disagreement(none, none, none, none, none, nan, nan, ("", ""), "", "")
     return {**part(d.high_negative | d.low_positive, d.eligible),
             "high_score_negative_text": part(d.high_negative, d.high),
             "low_score_positive_text": part(d.low_positive, d.low)}
@@ -641,9 +656,9 @@ def assess_change(current: Estimate, previous: Estimate, *, partial: bool = Fals
     small (``partial`` and ``current.n < min_n``: a few early answers, e.g. 4 promoters on
     the 3rd of the month, are no "rise") — ``not_assessed = "partial_small"`` — or when the
     interval is missing (``"no_interval"``): an arrow without an interval would look like a
-    finding. ``direction`` is ``up``/``down`` when the interval excludes 0, ``flat`` at a
-    change of exactly 0, ``unclear`` when the interval includes 0, and ``None`` when not
-    assessed.
+    finding. ``direction`` is ``up``/``down`` when the interval excludes 0, ``unclear`` when
+    it includes 0 (a change of exactly 0 too: its interval says how far it could be off), and
+    ``None`` when not assessed.
 
     Examples
     --------
@@ -659,8 +674,7 @@ def assess_change(current: Estimate, previous: Estimate, *, partial: bool = Fals
     low, high = change_interval(current, previous)
     reason = ("partial_small" if partial and current.n < min_n
               else "no_interval" if math.isnan(low) or math.isnan(high) else None)
-    direction = (None if reason else "up" if low > 0 else "down" if high < 0
-                 else "flat" if delta == 0 else "unclear")
+    direction = None if reason else "up" if low > 0 else "down" if high < 0 else "unclear"
     return {"delta": delta, "delta_low": low, "delta_high": high, "assessed": reason is None,
             "not_assessed": reason, "direction": direction}
 
@@ -729,7 +743,7 @@ def trend_table(
     fdr: float = 0.05,
     confidence: float = 0.95,
     min_n: int = 30,
-    min_new: int = 3,
+    min_new: int = MIN_NEW,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Volume, score, sentiment and theme shares by period, with emerging-theme tests.
 
@@ -749,6 +763,7 @@ def trend_table(
         ``count ≥ min_new``). The dict: date column, period, note on date parsing, emerging and
         new themes of the latest period. Empty without a date column.
     """
+    _check_fdr(fdr)
     summary: dict[str, Any] = {"date_column": columns.get("date"), "period": None,
                                "dates": None, "n_periods": 0, "emerging": [], "new": []}
     date_col = columns.get("date")

@@ -89,6 +89,9 @@ def test_driver_table_fixture():
     assert 0 <= summary["r2"] <= 1
     again, _ = driver_table(responses, mentions, cols, bootstrap=500, seed=1, min_n=5)
     pd.testing.assert_frame_equal(table, again)  # seeded
+    for bad in (0, 1, float("nan")):  # would flag nothing, or let the interval alone decide
+        with pytest.raises(ValueError, match="fdr must be between 0 and 1"):
+            driver_table(responses, mentions, cols, bootstrap=10, fdr=bad)
 
 
 @settings(max_examples=20, deadline=None)
@@ -148,6 +151,10 @@ def test_disagreement_flags():
     assert disagreement(r, {"scores": {}}).isna().all()
     r["sentiment"] = ["mixed", "mixed", "positive", "negative", None]
     assert disagreement(r, {"scores": {"nps": "nps"}}).isna().all()  # mixed text explains both
+    # without p_positive no row is eligible, as disagreement_summary counts them (no KeyError)
+    half = r.drop(columns=["sentiment", "p_positive"])
+    assert disagreement(half, {"scores": {"nps": "nps"}}).isna().all()
+    assert disagreement_summary(half, {"scores": {"nps": "nps"}})["base"] == 0
 
 
 def test_disagreement_with_the_real_models(analyzer):
@@ -387,6 +394,10 @@ def test_disagreement_summary_uses_the_rows_that_could_disagree():
     assert int(disagreement(r, {"scores": {"nps": "nps"}}).notna().sum()) == s["n"]
     none = disagreement_summary(r, {"scores": {}})
     assert none["n"] == 0 and none["base"] == 0 and none["share"] is None
+    # a passive (7-8) can be neither a promoter with negative text nor the reverse: no base
+    passive = r.assign(nps=[10, 9, 1, 0, 10, 8, 10, 0], sentiment=r["sentiment"].replace(
+        {"mixed": "negative"}))  # fmt: skip
+    assert disagreement_summary(passive, {"scores": {"nps": "nps"}})["base"] == 5  # not 6
 
 
 def test_no_test_against_a_tiny_baseline_and_no_new_theme_without_evidence():
@@ -429,5 +440,8 @@ def test_assess_change_says_when_a_change_cannot_be_read():
     assert (up["delta_low"], up["delta_high"]) == pytest.approx((5.8579, 34.1421), abs=1e-4)
     assert assess_change(Estimate(45, 35, 55, 100, 0),
                          Estimate(40, 30, 50, 100, 0))["direction"] == "unclear"
+    # no change, but an interval of -60 to +60: not "flat", as unclear as any other
+    same = Estimate(100, 40, 100, 3, 0)
+    assert assess_change(same, same)["direction"] == "unclear"
     assert assess_change(Estimate(30, 20, 40, 100, 0),
                          Estimate(60, 50, 70, 100, 0))["direction"] == "down"

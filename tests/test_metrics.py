@@ -20,6 +20,7 @@ from cxnlp.metrics import (
     rating,
     recommend,
     score_metric,
+    score_values,
     segment_summary,
     sentiment_summary,
     summarize,
@@ -56,7 +57,7 @@ def test_nps_worked_example():
     assert est.distribution == {
         "0": 0, "1": 0, "2": 0, "3": 1, "4": 0, "5": 0, "6": 1, "7": 2, "8": 1, "9": 3, "10": 2,
     }  # fmt: skip
-    assert (est.metric, est.unit, est.method) == ("nps", "points", "normal")
+    assert (est.metric, est.unit, est.method) == ("nps", "points", "adjusted_wald")
 
 
 def test_nps_boundaries_of_groups():
@@ -238,6 +239,10 @@ def test_recommend_yes_share():
     assert (est.n, est.n_invalid) == (6, 2)
     assert est.value == pytest.approx(100 * 4 / 6)
     assert est.distribution == {"yes": 4, "no": 2}
+    # a nullable boolean column: NA is no answer, not an error
+    answers = pd.Series([True, pd.NA, False, True], dtype="boolean")
+    assert score_values(answers, "recommend").tolist()[::2] == [100.0, 0.0]
+    assert recommend(answers).n == 3
 
 
 def test_score_metric_dispatch_and_unknown_kind():

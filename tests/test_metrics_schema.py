@@ -83,7 +83,9 @@ def survey_metrics(tmp_path_factory) -> dict:
 def test_schema_ships_with_the_package():
     spec = importlib.util.find_spec("cxnlp.schemas")
     assert (Path(spec.origin).parent / METRICS_SCHEMA).is_file()
-    assert metrics_schema()["properties"]["schema_version"]["const"] == 1
+    from cxnlp.metrics import SCHEMA_VERSION
+
+    assert max(metrics_schema()["properties"]["schema_version"]["enum"]) == SCHEMA_VERSION
 
 
 def test_bundled_sample_metrics_validate(validator, sample_metrics):
