@@ -392,7 +392,8 @@ def plot_sentiment_by(results: Results, column: str, max_levels: int = 15) -> go
         + "."
     )
     if any(few.values()):
-        desc += f" {_FEW_RESPONSES.capitalize()}: fewer than {min_n:,} (drivers.min_n)."
+        desc += (f" {_FEW_RESPONSES.capitalize()}: fewer than {min_n:,} analysed responses "
+                 "(drivers.min_n).")
     return style_figure(
         fig, title=f"Sentiment by {column}", description=desc, height=140 + 44 * len(table)
     )

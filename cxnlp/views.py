@@ -35,6 +35,7 @@ __all__ = [
     "change_verdict",
     "churn_base",
     "date_note",
+    "disagreement_base",
     "disagreements",
     "drivers_settings",
     "emerging_themes",
@@ -53,6 +54,7 @@ __all__ = [
     "pick",
     "pii_counts",
     "score_title",
+    "significance_rule",
     "signed_level",
     "small_flags",
     "theme_labels",
@@ -257,6 +259,40 @@ def change_verdict(c: dict[str, Any]) -> str | None:
     if c["direction"] == "unclear":
         return "not a clear change (the interval includes 0)"
     return None
+
+
+def significance_rule(results: Results) -> str:
+    """What a driver row's "significant" means in this run: Benjamini-Hochberg ``q ≤ fdr``
+    over every tested driver row and an interval that excludes 0 (one row at a time, about 1
+    unrelated theme in 20 would have an interval excluding 0); the interval alone for a run
+    written before ``q_value`` existed. The HTML caption and the workbook say the same."""
+    drivers = optional_table(results, "drivers")
+    if drivers is None or "q_value" not in drivers:
+        return "Significant: the interval excludes 0"
+    tested = int(pd.to_numeric(drivers["p_value"], errors="coerce").notna().sum())
+    fdr = float(drivers_settings(results).get("fdr") or 0.05)
+    return (f"Significant: q ≤ {fdr:g} after Benjamini-Hochberg over all {tested:,} driver rows "
+            "tested (themes × sentiments, drivers.csv), and the interval excludes 0")
+
+
+def disagreement_base(results: Results, total: int | None = None) -> str:
+    """``That is 3.0% of the 1,917 responses that could disagree ...`` from metrics.json, each
+    direction over its own side (a promoter venting is common, a detractor praising rare).
+
+    Empty for a run without the bases, or when ``total`` (the disagreements shown) is not the
+    count the bases belong to."""
+    m = (results.metrics or {}).get("disagreement") or {}
+    hi, lo = m.get("high_score_negative_text"), m.get("low_score_positive_text")
+    if not m.get("base") or (total is not None and m.get("n") != total) or not hi or not lo:
+        return ""
+
+    def part(d: dict[str, Any], side: str, text: str) -> str:
+        share = f" ({d['share']:.1%})" if d.get("share") is not None else ""
+        return f"{d['n']:,} of {d['base']:,} {side} scores with {text} text{share}"
+
+    return (f"That is {m['share']:.1%} of the {m['base']:,} responses that could disagree (a "
+            f"high or low score, text analysed and not mixed): {part(hi, 'high', 'negative')}, "
+            f"{part(lo, 'low', 'positive')}.")  # fmt: skip
 
 
 def headline_changes(results: Results) -> dict[str, dict[str, Any]]:

@@ -194,7 +194,8 @@ def test_plots_return_figures_with_descriptions():
     assert all("<script>" not in str(y) for t in seg.data for y in t.y)
     # a dozen responses: every bar is under drivers.min_n (30) and says so beside its n
     assert all(", few responses)" in str(y) for y in seg.data[0].y)
-    assert "Few responses: fewer than 30 (drivers.min_n)." in figure_description(seg)
+    assert "Few responses: fewer than 30 analysed responses (drivers.min_n)." in (
+        figure_description(seg))
     r.manifest = {**(r.manifest or {}), "config": {"drivers": {"min_n": 1}}}
     assert not any("few" in str(y) for y in plot_sentiment_by(r, "region").data[0].y)
 
@@ -429,6 +430,8 @@ def test_new_plots_return_figures_with_descriptions(full):
 def test_excel_report_opens_with_openpyxl(tmp_path, full):
     import openpyxl
 
+    from cxnlp import views
+
     full.responses.loc[3, "text"] = '=HYPERLINK("http://x","y") love it'
     full.mentions.loc[full.mentions["row_id"] == 3, ["start", "end"]] = [
         len(full.responses.loc[3, "text"]) - 7,
@@ -442,6 +445,9 @@ def test_excel_report_opens_with_openpyxl(tmp_path, full):
                if row[0].value}  # fmt: skip
     assert summary["Rows read"] == 12
     assert summary["Input SHA-256"] == "sha256:deadbeef"
+    # the workbook gives the significance rule as the HTML caption does
+    assert summary["Significant (drivers)"] == views.significance_rule(full)
+    assert summary["Significant (drivers)"].startswith("Significant: the interval excludes 0")
     themes = wb["themes"]
     assert [c.value for c in themes[1]][:3] == ["theme", "label", "parent"]
     assert themes["E2"].number_format == "0.0%"
@@ -762,7 +768,11 @@ def test_emerging_table_is_the_latest_periods_with_labels_and_formats():
     sec = section(render_html(r), "emerging")
     table = sec.split("<table", 1)[1]
     assert "emerging in 2025-03, the latest month" in sec
-    assert "New: emerging and absent from the baseline; months whose baseline has fewer" in sec
+    assert ("New: emerging, absent from the baseline and in at least 3 responses; months whose "
+            "baseline has fewer") in sec
+    old_run = _emerging_results()  # written before those rules: the caption does not claim them
+    old_run.metrics = {**old_run.metrics, "schema_version": 1}
+    assert "New: emerging" not in section(render_html(old_run), "emerging")
     assert "2025-01" not in table and "Delivery" not in table and "delivery" not in table
     assert "Topic 1: gift cards" in table  # the topic's label, not its id
     assert ">41<" in table and "41.00" not in table  # a count, not a float
@@ -1037,7 +1047,9 @@ def _flagged(n: int = 30, probs: bool = True) -> Results:
     return r
 
 
-def test_flagged_disagreements_say_how_many_and_come_clearest_first():
+def test_flagged_disagreements_say_how_many_and_come_clearest_first(tmp_path):
+    import openpyxl
+
     from cxnlp import views
 
     for probs in (True, False):  # the text model's confidence, else the p= its reason quotes
@@ -1056,9 +1068,12 @@ def test_flagged_disagreements_say_how_many_and_come_clearest_first():
     r.metrics = {**(r.metrics or {}), "disagreement": {
         "n": 30, "base": 600, "share": 0.05, "low": 0.035, "high": 0.07,
         "high_score_negative_text": side, "low_score_positive_text": none}}  # fmt: skip
-    assert ("That is 5.0% of the 600 responses that could disagree (analysed text with a valid "
-            "score): 30 of 400 high scores with negative text (7.5%), 0 of 200 low scores with "
-            "positive text (0.0%).") in section(render_html(r), "disagreements")  # fmt: skip
+    assert ("That is 5.0% of the 600 responses that could disagree (a high or low score, text "
+            "analysed and not mixed): 30 of 400 high scores with negative text (7.5%), 0 of "
+            "200 low scores with positive text (0.0%).") in section(render_html(r), "disagreements")
+    book = openpyxl.load_workbook(r.to_excel(tmp_path / "r.xlsx"))
+    rows = {row[0].value: row[1].value for row in book["summary"].iter_rows() if row[0].value}
+    assert rows["Score–text disagreements"].startswith("That is 5.0% of the 600 responses")
     r.metrics["disagreement"]["n"] = 29  # counts from another run: no base quoted
     assert "That is" not in section(render_html(r), "disagreements")
     # an empty flag column in a run without scores (airline tweets): there was nothing to

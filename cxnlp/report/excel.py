@@ -201,6 +201,9 @@ def _summary_rows(results: Results) -> list[tuple[str, Any]]:
         rows.append((f"Emerging in {emerging.attrs['period']} (latest period)", names))
     if views.optional_table(results, "drivers") is not None:
         rows.append(("Impact unit (drivers)", views.outcome(results)["unit"]))
+        rows.append(("Significant (drivers)", views.significance_rule(results)))
+    if views.disagreement_base(results):
+        rows.append(("Score–text disagreements", views.disagreement_base(results)))
     if views.churn_base(results):
         rows.append(("Churn shares are of (at-risk with a reason)", views.churn_base(results)))
     if views.optional_table(results, "churn") is not None and views.at_risk_definition(results):
@@ -218,8 +221,8 @@ def _change_rows(label: str, c: dict[str, Any]) -> list[tuple[str, Any]]:
     """The change vs the previous period as the HTML card gives it: both periods with their
     n, the change with its interval, and whether it is clear of 0 (and the latest period
     whole)."""
-    clear = {"up": "a clear rise", "down": "a clear fall", "flat": "no change"}
-    verdict = views.change_verdict(c) or clear[c["direction"]]
+    verdict = views.change_verdict(c) or {"up": "a clear rise", "down": "a clear fall"}[
+        c["direction"]]
     part = c.get("partial")
     if part and part["period"] == c["period"]:
         verdict += (f"; {c['period']} is a partial {c['period_unit']} (data end "

@@ -22,6 +22,7 @@ import plotly.graph_objects as go
 from markupsafe import Markup
 
 from .. import views
+from ..drivers import MIN_NEW
 from ..metrics import SCHEMA_VERSION, SENTIMENT_LABELS, narrow, summarize
 from ..plotting import (
     COLORS,
@@ -360,8 +361,8 @@ def _add_changes(results: Results, cards: list[dict[str, Any]]) -> None:
 
 
 def _change_dir(c: dict[str, Any]) -> str:
-    """``up``/``down`` for a change clear of 0, ``flat`` at 0, ``unclear`` otherwise
-    (including a change that was not assessed)."""
+    """``up``/``down`` for a change clear of 0, ``unclear`` otherwise (including a change that
+    was not assessed)."""
     return c["direction"] or "unclear"
 
 
@@ -470,6 +471,7 @@ _JOURNEY_COLS = {"touchpoint": ("Touchpoint", ""), "responses": ("Responses", ""
                  "score_metric": ("Metric", ""), "score": ("Score", ""),
                  "score_low": ("CI low", ""), "score_high": ("CI high", ""),
                  "score_n": ("Scores", "int"), "small": ("Few responses", ""),
+                 "sentiment_small": ("Few comments", ""),
                  "score_small": ("Few scores", "")}  # fmt: skip
 _CHURN_COLS = {"rank": ("Rank", ""), "label": ("Reason", ""), "reason": ("Reason id", ""),
                "churn_reason": ("Reason", ""), "count": ("Responses", ""),
@@ -505,13 +507,17 @@ def _emerging_caption(results: Results, emerging: pd.DataFrame | None) -> str:
     if emerging is None or emerging.empty:
         return ""
     unit = _period_unit(results)
-    k = int(views.drivers_settings(results).get("baseline_periods") or 3)
-    return (f"Themes and topics flagged as emerging in {emerging.attrs.get('period')}, the latest "
+    settings = views.drivers_settings(results)
+    k = int(settings.get("baseline_periods") or 3)
+    text = (f"Themes and topics flagged as emerging in {emerging.attrs.get('period')}, the latest "
             f"{unit}: share of its analysed responses against the previous {k} {unit}s "
-            "(one-sided test; q controls the false discovery rate). New: emerging and absent "
-            f"from the baseline; {unit}s whose baseline has fewer than "
-            f"{int(views.drivers_settings(results)['min_n']):,} analysed responses "
-            "(drivers.min_n) are not tested")  # fmt: skip
+            "(one-sided test; q controls the false discovery rate)")  # fmt: skip
+    if ((results.metrics or {}).get("schema_version") or 1) >= 2:  # runs under today's rules
+        text += (f". New: emerging, absent from the baseline and in at least {MIN_NEW} responses; "
+                 f"{unit}s whose baseline has "
+                 f"fewer than {int(settings['min_n']):,} analysed responses (drivers.min_n) "
+                 "are not tested")  # fmt: skip
+    return text
 
 
 def _no_emerging(results: Results, emerging: pd.DataFrame) -> str:
@@ -520,6 +526,10 @@ def _no_emerging(results: Results, emerging: pd.DataFrame) -> str:
     period = emerging.attrs.get("period")
     when = f"{period}, the latest {unit}" if period else f"the latest {unit}"
     line = f"No theme or topic rose significantly in {when}."
+    min_n = int(views.drivers_settings(results)["min_n"])
+    if ((results.metrics or {}).get("schema_version") or 1) >= 2:
+        line += (f" {unit.capitalize()}s whose baseline has fewer than {min_n:,} analysed "
+                 "responses (drivers.min_n) are not tested.")  # fmt: skip
     earlier = int(emerging.attrs.get("earlier") or 0)
     if earlier:
         line += (f" {earlier:,} rise(s) flagged in earlier {unit}s are in the trends table "
@@ -530,7 +540,7 @@ def _no_emerging(results: Results, emerging: pd.DataFrame) -> str:
 def _impact_caption(outcome: dict[str, str], table: pd.DataFrame, shown: int, min_n: int,
                     tested: str = "") -> str:
     """What the impact table shows, which rows, and what its markers mean; ``tested`` is
-    :func:`_significance_note`'s sentence when the table has a significance column."""
+    :func:`cxnlp.views.significance_rule` when the table has a significance column."""
     if "impact" not in table or table["impact"].isna().all():
         text = "Themes by mean aspect sentiment (−1 to +1), most negative first"
         value = "sentiment"
@@ -553,18 +563,6 @@ def _impact_caption(outcome: dict[str, str], table: pd.DataFrame, shown: int, mi
     if len(table) > shown:
         text += f". Shown: the largest {value}, either way"
     return text
-
-
-def _significance_note(results: Results) -> str:
-    """What "Significant" means: the Benjamini-Hochberg q over every tested driver row, not the
-    interval alone (one row at a time, about 1 unrelated theme in 20 excludes 0)."""
-    drivers = views.optional_table(results, "drivers")
-    if drivers is None or "q_value" not in drivers:
-        return "Significant: the interval excludes 0"
-    tested = int(pd.to_numeric(drivers["p_value"], errors="coerce").notna().sum())
-    fdr = float(views.drivers_settings(results).get("fdr") or 0.05)
-    return (f"Significant: q ≤ {fdr:g} after Benjamini-Hochberg over all {tested:,} driver rows "
-            "tested (themes × sentiments, drivers.csv), and the interval excludes 0")
 
 
 #: The marker of a theme whose impact rests on fewer than ``drivers.min_n`` responses.
@@ -631,28 +629,10 @@ def _journey_note(jr: pd.DataFrame) -> str:
     return " ".join(parts)
 
 
-def _disagreement_base(results: Results, total: int) -> str:
-    """`` That is 2.5% of the 2,295 responses that could disagree ...`` from metrics.json,
-    each direction over its own side (a promoter venting is common, a detractor praising
-    rare); empty for a run without the bases or whose count differs from the table's."""
-    m = (results.metrics or {}).get("disagreement") or {}
-    hi, lo = m.get("high_score_negative_text"), m.get("low_score_positive_text")
-    if not m.get("base") or m.get("n") != total or not hi or not lo:
-        return ""
-
-    def part(d: dict[str, Any], side: str, text: str) -> str:
-        share = f" ({_fmt_pct(d['share'], 1)})" if d.get("share") is not None else ""
-        return f"{d['n']:,} of {d['base']:,} {side} scores with {text} text{share}"
-
-    return (f" That is {_fmt_pct(m['share'], 1)} of the {m['base']:,} responses that could "
-            f"disagree (analysed text with a valid score): {part(hi, 'high', 'negative')}, "
-            f"{part(lo, 'low', 'positive')}.")  # fmt: skip
-
-
 def _disagreements_intro(dis: pd.DataFrame, base: str = "") -> str:
     """How many responses disagree in all and which are shown: the table is cut, and a
     reader should know it holds the 20 clearest of 57, not all of them; ``base`` is
-    :func:`_disagreement_base`'s sentence."""
+    :func:`cxnlp.views.disagreement_base`."""
     total, shown = int(dis.attrs.get("total", len(dis))), len(dis)
     how = "rule: " if dis.attrs.get("source") == "rule" else "flagged by the linking step: "
     which = f"the clearest {shown:,} of {total:,} shown" if total > shown else "all shown"
@@ -660,7 +640,8 @@ def _disagreements_intro(dis: pd.DataFrame, base: str = "") -> str:
              if total > shown and dis.attrs.get("source") == "flag" else "")  # fmt: skip
     return (f"{total:,} responses whose score and text point opposite ways ({how}a top score "
             "with a confidently negative text, or a bottom score with a confidently positive "
-            f"one); {which}, the text model's most confident first{where}.{base}")  # fmt: skip
+            f"one); {which}, the text model's most confident first{where}."
+            + (f" {base}" if base else ""))  # fmt: skip
 
 
 #: Rows of the impact table: the largest impacts of either sign.
@@ -676,8 +657,6 @@ def _impact_columns(summary: pd.DataFrame, outcome: dict[str, str]) -> dict[str,
 
     cols = {"impact": (f"Impact ({outcome['unit']})", signed), "impact_low": ("CI low", signed),
             "impact_high": ("CI high", signed)}  # fmt: skip
-    if "significant" in summary and summary["significant"].notna().any():
-        cols["significant"] = ("Significant", _yes_no)
     if "negative_impact" in summary and summary["negative_impact"].notna().any():
         cols["negative_impact"] = ("Impact of negative mentions", signed)
     return cols
@@ -735,7 +714,10 @@ def _sections(results: Results, segments: list[str], charts: dict[str, Any]) -> 
     if not summary.empty:
         ranked = _largest_first(summary, "impact" if has_impact else "sentiment_score",
                                 _IMPACT_ROWS)  # fmt: skip
-    by_impact = _table(_marked(ranked), theme_cols, _IMPACT_ROWS)
+    impact_cols = dict(theme_cols)  # the impact table alone, whose caption gives the rule
+    if has_impact and "significant" in summary and summary["significant"].notna().any():
+        impact_cols["significant"] = ("Significant", _yes_no)
+    by_impact = _table(_marked(ranked), impact_cols, _IMPACT_ROWS)
 
     jr = views.journey(results)
     if jr.empty:
@@ -816,14 +798,14 @@ def _sections(results: Results, segments: list[str], charts: dict[str, Any]) -> 
         "emerging_table": _table(emerging, _known(emerging, _EMERGING_COLS)),
         "emerging_caption": _emerging_caption(results, emerging),
         "impact_caption": _impact_caption(outcome, ranked, _IMPACT_ROWS, min_n,
-                                          _significance_note(results)),
+                                          views.significance_rule(results)),
         "churn_caption": _churn_caption(results),
         "date_note": views.date_note(results),
         "language_note": views.language_note(results),
         "topics_table": _table(topics, _known(topics, _TOPIC_COLS), 20),
         "disagreements": dis.to_dict("records") if not dis.empty else [],
         "disagreements_intro": _disagreements_intro(
-            dis, _disagreement_base(results, int(dis.attrs.get("total", len(dis))))),
+            dis, views.disagreement_base(results, int(dis.attrs.get("total", len(dis))))),
         "theme_verbatims": [
             {**g, "items": [{**it, **row_meta(it["row_id"])} for it in g["items"]]}
             for g in views.theme_verbatims(results)
